@@ -1,0 +1,26 @@
+"""Entry-point module: cheap to import, it only describes what the plugin offers."""
+
+from __future__ import annotations
+
+from smdiff import TokenizerSpec, hookimpl
+
+
+def _make_tokenizer(config):
+    from smdiff_drums.tokenizer import DrumGridTokenizer
+
+    return DrumGridTokenizer.from_config(config)
+
+
+@hookimpl
+def smdiff_tokenizers() -> list[TokenizerSpec]:
+    """Register the ``drums`` tokenizer."""
+    return [
+        TokenizerSpec(
+            id="drums",
+            summary="MusicVAE 9-class drum grid: one 512-value multi-hot token per 16th step",
+            factory=_make_tokenizer,
+            version="1",
+            representation="grid",
+            aliases=("drum_grid",),
+        )
+    ]

@@ -1,0 +1,76 @@
+"""Sessions: one test session per package (fresh venv: core + that package), all, lint, example plugin, demo.
+
+torch is installed first from its pinned CPU wheel (`torch==2.13.0`): an unpinned
+`torch` requirement would otherwise pull a multi-GB CUDA build.
+"""
+
+from __future__ import annotations
+
+import json
+
+import nox
+
+PACKAGES = ["smdiff-core", "smdiff-onehot", "smdiff-octuple", "smdiff-metrics", "smdiff-slurm"]
+TORCH = "torch==2.13.0"
+EXAMPLE_PLUGIN = "examples/smdiff-drums"
+
+nox.options.sessions = ["lint", "tests", "plugin_example"]
+nox.options.error_on_external_run = True
+
+
+def install(session: nox.Session, *packages: str) -> None:
+    """Install the CPU torch wheel, then the given local packages with their test extras (not editable)."""
+    session.install(TORCH)
+    session.install(*[f"./{package}[test]" for package in packages])
+
+
+@nox.session(python="3.11")
+@nox.parametrize("package", PACKAGES)
+def tests(session: nox.Session, package: str) -> None:
+    """Run one package's tests in a venv holding only smdiff-core and that package."""
+    install(session, *dict.fromkeys(["smdiff-core", package]))
+    session.run("pytest", f"{package}/tests", "-m", "not slow", *session.posargs)
+
+
+@nox.session(python="3.11", name="all")
+def all_packages(session: nox.Session) -> None:
+    """Every package in one venv, every test but the slow ones (fast local iteration)."""
+    install(session, *PACKAGES)
+    session.run("pytest", *[f"{package}/tests" for package in PACKAGES], "-m", "not slow", *session.posargs)
+
+
+@nox.session(python="3.11")
+def slow(session: nox.Session) -> None:
+    """The slow end-to-end and training tests, all packages in one venv."""
+    install(session, *PACKAGES)
+    session.run("pytest", *[f"{package}/tests" for package in PACKAGES], "-m", "slow", *session.posargs)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff lint and format check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def plugin_example(session: nox.Session) -> None:
+    """Build the third-party example plugin's wheel, install it beside smdiff-core, and check smdiff sees it."""
+    dist = session.create_tmp()
+    session.run("pip", "wheel", "--no-deps", "--wheel-dir", dist, EXAMPLE_PLUGIN, silent=True)
+    session.install(TORCH)
+    session.install("./smdiff-core", "--find-links", dist, "smdiff-drums[test]")
+    plugins = json.loads(session.run("smdiff", "plugins", "--json", silent=True))
+    assert [row for row in plugins if row["name"] == "drums" and row["registered"] == {"tokenizers": ["drums"]}]
+    tokenizers = json.loads(session.run("smdiff", "list", "tokenizers", "--json", silent=True))
+    assert [row for row in tokenizers if row["id"] == "drums" and row["plugin"] == "drums"]
+    session.run("pytest", f"{EXAMPLE_PLUGIN}/tests", *session.posargs)
+
+
+@nox.session(python="3.11")
+def demo(session: nox.Session) -> None:
+    """The main job: install every package and show what is installed."""
+    install(session, *PACKAGES)
+    session.run("smdiff", "plugins")
+    session.run("smdiff", "list", "datasets")

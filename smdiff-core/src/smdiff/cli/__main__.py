@@ -1,0 +1,5 @@
+"""``python -m smdiff.cli``."""
+
+from smdiff.cli.main import main
+
+main()

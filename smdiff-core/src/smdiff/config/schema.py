@@ -1,0 +1,167 @@
+"""The configuration schema: one frozen attrs class per concern.
+
+Every field has a default, so any partial TOML table is a valid layer. Fields
+that may be unset default to ``None`` (TOML has no null: an omitted key means
+"use the default", which keeps a written config round-trippable).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+
+@attrs.frozen(kw_only=True)
+class DataConfig:
+    """Where MIDI comes from and how it becomes windows of tokens."""
+
+    dataset_id: str = "pop909_melody"
+    tokenizer_id: str = "melody"
+    root_dir: str | None = None
+    bars: int = 64
+    cache_path: str | None = None
+    limit: int | None = None
+    num_workers: int | None = None
+    max_tensors_per_ns: int = 5
+    max_notes: int = 1024
+    strict_tempo: bool = False
+    time_signature: str | None = None
+    track_map: dict[str, str] = attrs.field(factory=dict)
+    split: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    split_seed: int = 0
+    transpose: int = 3
+    loader_workers: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class ModelConfig:
+    """The denoiser network; ``preset`` fills the size fields below."""
+
+    id: str = "schmu_conv"
+    preset: str = "small"
+    width: int = 256
+    depth: int = 4
+    heads: int = 4
+    ffn_mult: int = 4
+    dropout: float = 0.1
+    compile: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class DiffusionConfig:
+    """The absorbing forward process and its loss."""
+
+    loss: Literal["elbo", "reweighted_elbo"] = "reweighted_elbo"
+    time_sampling: Literal["uniform", "antithetic"] = "uniform"
+    masker: str = "random"
+    mask_unit: Literal["auto", "element", "token"] = "auto"
+
+
+@attrs.frozen(kw_only=True)
+class TrainConfig:
+    """The optimisation loop, its logging and its checkpoints."""
+
+    seed: int = 0
+    batch_size: int = 16
+    lr: float = 5e-4
+    steps: int = 10_000
+    optimizer: Literal["adam", "adamw"] = "adamw"
+    weight_decay: float = 0.0
+    warmup_steps: int = 500
+    schedule: Literal["constant", "cosine"] = "constant"
+    grad_clip: float = 1.0
+    accumulate: int = 1
+    amp: Literal["none", "bf16", "fp16"] = "none"
+    ema: bool = True
+    ema_rate: float = 0.995
+    validate_every: int = 500
+    val_batches: int = 8
+    sample_every: int = 2_000
+    train_samples: int = 2
+    checkpoint_every: int = 1_000
+    keep_last: int = 3
+    log_every: int = 10
+    log_dir: str | None = None
+    max_nonfinite: int = 10
+    device: str = "auto"
+    init_from: str | None = None
+    allow_partial: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class SampleConfig:
+    """What to generate and how the reverse process runs."""
+
+    task: str = "uncond"
+    sampler: Literal["ancestral", "confidence"] = "ancestral"
+    sample_steps: int | None = None
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+    n_samples: int = 4
+    batch_size: int = 8
+    seed: int = 0
+    ema: bool = True
+    load_step: int | None = None
+    mask_start_bar: int | None = None
+    mask_end_bar: int | None = None
+    mask_tracks: tuple[str, ...] = ()
+    input_midi: str | None = None
+    input_midi_dir: str | None = None
+    samples_per_midi: int = 1
+    out_dir: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class EvalConfig:
+    """Which metrics score which samples."""
+
+    n_samples: int = 100
+    metrics: tuple[str, ...] = ()
+    save_samples: bool = False
+    sample_dir: str | None = None
+    reference_split: Literal["train", "validation", "test"] = "test"
+
+
+@attrs.frozen(kw_only=True)
+class StorageConfig:
+    """Where run artefacts live."""
+
+    backend: str = "local"
+    home_dir: str | None = None
+    scratch_dir: str | None = None
+    keep: int = 2
+    requeue: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class KernelsConfig:
+    """Which implementation of the fused diffusion operations runs."""
+
+    backend: Literal["auto", "torch", "triton"] = "auto"
+
+
+@attrs.frozen(kw_only=True)
+class UserDataset:
+    """A dataset declared in a config file under ``[datasets.<id>]``."""
+
+    tokenizer: str
+    root_dir: str
+    bars: int = 64
+    summary: str = "user-declared dataset"
+
+
+@attrs.frozen(kw_only=True)
+class SmdiffConfig:
+    """The whole resolved configuration of a run."""
+
+    data: DataConfig = attrs.field(factory=DataConfig)
+    model: ModelConfig = attrs.field(factory=ModelConfig)
+    diffusion: DiffusionConfig = attrs.field(factory=DiffusionConfig)
+    train: TrainConfig = attrs.field(factory=TrainConfig)
+    sample: SampleConfig = attrs.field(factory=SampleConfig)
+    eval: EvalConfig = attrs.field(factory=EvalConfig)
+    storage: StorageConfig = attrs.field(factory=StorageConfig)
+    kernels: KernelsConfig = attrs.field(factory=KernelsConfig)
+    datasets: dict[str, UserDataset] = attrs.field(factory=dict)

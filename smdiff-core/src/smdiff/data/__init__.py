@@ -1,0 +1,1 @@
+"""From MIDI files to memory-mapped token caches, and back."""

@@ -1,0 +1,30 @@
+"""Where named datasets keep their caches."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from smdiff.specs import DatasetSpec
+
+CACHE_DIR_ENV = "SMDIFF_CACHE_DIR"
+DEFAULT_CACHE_DIR = Path("data") / "cache"
+
+
+def cache_dir() -> Path:
+    """The folder for dataset caches: ``$SMDIFF_CACHE_DIR`` or ``./data/cache``."""
+    return Path(os.environ.get(CACHE_DIR_ENV) or DEFAULT_CACHE_DIR)
+
+
+def default_cache_path(dataset_id: str, bars: int) -> Path:
+    """The cache a dataset is prepared into when no ``--cache_path`` is given."""
+    return cache_dir() / f"{dataset_id}_{bars}bars.npy"
+
+
+def describe_dataset(spec: DatasetSpec) -> str:
+    """One line for ``smdiff list datasets``: tokenizer, bars, length, cache path and whether it exists."""
+    from smdiff.config.resolve import expand_root
+
+    path = default_cache_path(spec.id, spec.bars)
+    state = "ready" if path.exists() else "not prepared"
+    return f"tokenizer {spec.tokenizer}, {spec.bars} bars, from {expand_root(spec.root_dir)}; cache {path} ({state})"

@@ -1,0 +1,84 @@
+"""MIDI in and out, through symusic.
+
+Anything a user may hold is accepted as input: a path, raw bytes, a
+``symusic.Score`` or a ``miditoolkit.MidiFile``. Output is a ``symusic.Score``,
+a ``.mid`` file, or a ``miditoolkit.MidiFile`` on request.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
+
+from smdiff.errors import DataError
+
+if TYPE_CHECKING:
+    import symusic
+
+MidiLike = Union[str, os.PathLike, bytes, "symusic.Score", Any]
+
+MIDI_SUFFIXES = (".mid", ".midi")
+
+
+def load_score(midi: MidiLike) -> symusic.Score:
+    """Parse ``midi`` into a tick-based ``symusic.Score``; unreadable input is a :class:`DataError`."""
+    import symusic
+
+    if isinstance(midi, symusic.Score):
+        return midi
+    if isinstance(midi, (bytes, bytearray)):
+        return _parse(lambda: symusic.Score.from_midi(bytes(midi)), "<bytes>")
+    if isinstance(midi, (str, os.PathLike)):
+        path = Path(midi)
+        if not path.is_file():
+            raise DataError(f"{path}: no such MIDI file")
+        if path.stat().st_size == 0:
+            raise DataError(f"{path}: file is empty (0 bytes)")
+        return _parse(lambda: symusic.Score(str(path)), str(path))
+    if type(midi).__module__.startswith("miditoolkit"):
+        return _from_miditoolkit(midi)
+    raise DataError(
+        f"cannot read MIDI from a {type(midi).__name__}; pass a path, bytes, symusic.Score or miditoolkit.MidiFile"
+    )
+
+
+def _parse(read: Any, name: str) -> symusic.Score:
+    try:
+        return read()
+    except Exception as error:  # symusic raises plain RuntimeErrors for every kind of corruption
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DataError(f"{name}: not a readable MIDI file ({message})") from None
+
+
+def _from_miditoolkit(midi: Any) -> symusic.Score:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "in.mid"
+        midi.dump(str(path))
+        return load_score(path)
+
+
+def save_score(score: symusic.Score, path: str | Path) -> Path:
+    """Write ``score`` as a standard MIDI file at ``path`` (folders are created)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    score.dump_midi(str(path))
+    return path
+
+
+def to_miditoolkit(score: symusic.Score) -> Any:
+    """Convert to a ``miditoolkit.MidiFile`` (needs the ``miditoolkit`` extra)."""
+    try:
+        import miditoolkit
+    except ImportError:
+        raise DataError("miditoolkit output needs `pip install smdiff-core[miditoolkit]`") from None
+    with tempfile.TemporaryDirectory() as folder:
+        path = save_score(score, Path(folder) / "out.mid")
+        return miditoolkit.MidiFile(str(path))
+
+
+def find_midi_files(root: str | Path) -> list[Path]:
+    """All ``.mid``/``.midi`` files under ``root``, recursively, case-insensitive, sorted."""
+    root = Path(root)
+    return sorted(path for path in root.rglob("*") if path.suffix.lower() in MIDI_SUFFIXES and path.is_file())

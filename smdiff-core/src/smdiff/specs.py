@@ -1,0 +1,117 @@
+"""Specs: what a plugin returns from a hook to register one extension.
+
+Every spec carries an ``id``, a one-line ``summary``, optional ``aliases`` and a
+``factory`` that builds the extension on demand, so registering is cheap and
+heavy imports (torch, symusic) happen only when an extension is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+import attrs
+
+
+def _id_validator(instance: Any, attribute: attrs.Attribute, value: str) -> None:
+    if not value or not value.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"{type(instance).__name__}.{attribute.name} must be a word like 'my_thing', got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class Spec:
+    """Fields every spec shares."""
+
+    id: str = attrs.field(validator=_id_validator)
+    summary: str
+    factory: Callable[..., Any] = attrs.field(eq=False, repr=False)
+    aliases: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+
+@attrs.frozen(kw_only=True)
+class TokenizerSpec(Spec):
+    """A MIDI ⇄ token-array codec. ``factory(config: DataConfig) -> Tokenizer``.
+
+    ``version`` is stored in caches; bump it whenever encoding changes so stale
+    caches are refused. ``representation`` tells models what they will be fed.
+    """
+
+    version: str
+    representation: Literal["grid", "event"]
+
+
+@attrs.frozen(kw_only=True)
+class ModelSpec(Spec):
+    """A denoiser network. ``factory(token_spec: TokenSpec, config: ModelConfig) -> torch.nn.Module``.
+
+    The module maps ``[B, L, C]`` int64 tokens to logits ``[B, L, sum(vocab)]``.
+    ``representations`` lists the tokenizer representations it accepts and
+    ``presets`` maps a preset name to ``model.*`` config values.
+    """
+
+    representations: tuple[str, ...] = attrs.field(converter=tuple)
+    presets: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class MaskerSpec(Spec):
+    """A forward-noising strategy. ``factory(token_spec: TokenSpec, config: DiffusionConfig) -> Masker``."""
+
+
+@attrs.frozen(kw_only=True)
+class TaskSpec(Spec):
+    """What is masked at sampling time. ``factory(config: SampleConfig) -> Task``."""
+
+
+@attrs.frozen(kw_only=True)
+class MetricSpec(Spec):
+    """A sample-quality metric. ``factory() -> Metric``.
+
+    ``task`` says whether it scores unconditional samples or infillings;
+    ``direction`` whether higher, lower, or closer to the reference is better.
+    """
+
+    task: Literal["uncond", "infill"]
+    direction: Literal["higher", "lower", "reference"]
+
+
+@attrs.frozen(kw_only=True)
+class StorageBackendSpec(Spec):
+    """Where run artefacts live. ``factory(config: StorageConfig, run_dir: Path) -> StorageBackend``."""
+
+
+@attrs.frozen(kw_only=True)
+class DatasetSpec(Spec):
+    """A named dataset: a tokenizer, a window size and where the MIDI comes from.
+
+    ``factory(config: SmdiffConfig) -> dict`` returns extra config values that
+    this dataset sets (a layer between the model preset and the user's file);
+    use :func:`no_settings` when it sets nothing beyond the fields below.
+    ``root_dir`` may name an environment variable as ``$NAME|fallback``.
+    """
+
+    tokenizer: str
+    bars: int
+    root_dir: str
+
+
+@attrs.frozen(kw_only=True)
+class KernelSpec(Spec):
+    """Fused training/sampling operations. ``factory() -> KernelBackend``.
+
+    ``is_available()`` says whether the backend can run here; the automatic
+    choice takes the available backend with the highest ``priority``.
+    """
+
+    priority: int = 0
+    is_available: Callable[[], bool] = attrs.field(default=lambda: True, eq=False, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class CommandSpec(Spec):
+    """Extra ``smdiff`` subcommands. ``factory() -> typer.Typer``, mounted as ``smdiff <id>``."""
+
+
+def no_settings(config: Any) -> dict[str, Any]:
+    """Dataset factory for datasets that need no config values beyond their spec fields."""
+    return {}

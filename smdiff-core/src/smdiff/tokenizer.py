@@ -1,0 +1,79 @@
+"""The tokenizer contract every representation implements.
+
+A tokenizer turns one piece of MIDI into fixed-length windows of int tokens
+shaped ``[length, channels]`` (see :class:`smdiff.tokens.TokenSpec`), and turns
+any such window back into MIDI. It also says which positions belong to which
+bar and which channels or rows belong to which track, so sampling tasks can
+mask "bars 16–32" or "the piano" without knowing the representation.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+import numpy as np
+
+from smdiff.midi import MidiLike
+from smdiff.tokens import TokenSpec
+
+if TYPE_CHECKING:
+    import symusic
+
+
+@attrs.frozen
+class Encoding:
+    """Windows cut from one piece.
+
+    ``windows`` is ``[n, length, channels]``; ``start_bars[i]`` is the bar of the
+    piece where window ``i`` starts; ``counts`` tallies what encoding saw and
+    dropped (e.g. ``notes``, ``notes_dropped_polyphony``, ``notes_out_of_range``).
+    """
+
+    windows: np.ndarray
+    start_bars: np.ndarray
+    counts: Counter[str] = attrs.field(factory=Counter)
+
+
+class Tokenizer(abc.ABC):
+    """MIDI ⇄ token arrays for one representation."""
+
+    #: Registered id and encoding version (stored in caches).
+    id: str
+    version: str
+
+    @property
+    @abc.abstractmethod
+    def token_spec(self) -> TokenSpec:
+        """Channels and vocabulary sizes of the arrays this tokenizer makes."""
+
+    @property
+    @abc.abstractmethod
+    def track_names(self) -> tuple[str, ...]:
+        """Names of the tracks a window holds, in the order decoding writes them."""
+
+    @abc.abstractmethod
+    def window_length(self, bars: int) -> int:
+        """Length ``L`` of a window of ``bars`` bars."""
+
+    @abc.abstractmethod
+    def encode(self, midi: MidiLike, *, bars: int, max_windows: int | None = None) -> Encoding:
+        """Cut ``midi`` into windows of ``bars`` bars (at most ``max_windows``, evenly spread; ``None`` = all)."""
+
+    @abc.abstractmethod
+    def decode(self, tokens: np.ndarray) -> symusic.Score:
+        """Turn one window ``[length, channels]`` back into a score with named tracks."""
+
+    @abc.abstractmethod
+    def region_mask(
+        self, tokens: np.ndarray, *, start_bar: int | None, end_bar: int | None, tracks: Sequence[str]
+    ) -> np.ndarray:
+        """Boolean ``[length, channels]``: true where the bar range ``[start_bar, end_bar)`` and/or tracks lie.
+
+        ``None`` bounds are open; an empty ``tracks`` means every track. For
+        event representations the rows of a window are its notes, so the mask
+        follows the notes that are already there.
+        """

@@ -1,0 +1,98 @@
+"""Fixtures: fresh plugin hosts with throwaway plugins, and real installed-distribution stand-ins."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from smdiff import DatasetSpec, ModelSpec, TokenizerSpec, hookimpl
+from smdiff.cli.app import build_app
+from smdiff.plugins import build_plugin_host, set_plugin_host
+
+
+class ToyPlugin:
+    """A throwaway plugin: one model with presets, one tokenizer and one dataset."""
+
+    @hookimpl
+    def smdiff_models(self):
+        presets = {"tiny": {"width": 32, "depth": 1, "heads": 2}, "small": {"width": 64, "depth": 2, "heads": 4}}
+        return [
+            ModelSpec(
+                id="toy_model", summary="toy", factory=lambda *a: None, representations=("grid",), presets=presets
+            )
+        ]
+
+    @hookimpl
+    def smdiff_tokenizers(self):
+        return [TokenizerSpec(id="toy_tok", summary="toy", factory=lambda c: None, version="1", representation="grid")]
+
+    @hookimpl
+    def smdiff_datasets(self):
+        return [
+            DatasetSpec(
+                id="toy_set",
+                summary="toy",
+                factory=lambda: {"train": {"batch_size": 3}},
+                tokenizer="toy_tok",
+                bars=8,
+                root_dir="$SMDIFF_TOY_ROOT|/data/toy",
+            )
+        ]
+
+
+@pytest.fixture
+def host():
+    """A plugin host with only the kernel's built-ins and the toy plugin (no installed entry points)."""
+    fresh = build_plugin_host(entrypoints=False, env={})
+    fresh.register(ToyPlugin(), "toy", "toy-dist", "9.9")
+    set_plugin_host(fresh)
+    yield fresh
+    set_plugin_host(None)
+
+
+@pytest.fixture
+def registries(host):
+    """The registries of :func:`host`."""
+    return host.registries
+
+
+@pytest.fixture
+def cli(host):
+    """Invoke the real ``smdiff`` app built on :func:`host`; returns the CliRunner result."""
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(build_app(host), list(args), catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def toy_config_defaults():
+    """Flags that select the toy model and dataset, so config resolution needs no plugin package."""
+    return {"model.id": "toy_model", "data.dataset_id": "toy_set"}
+
+
+@pytest.fixture
+def fake_distribution(tmp_path, monkeypatch):
+    """Install a real (metadata-only) distribution with an ``smdiff`` entry point onto ``sys.path``.
+
+    ``make(name, module_source)`` writes ``<name>.py`` and ``<name>-1.2.3.dist-info`` so
+    ``importlib.metadata`` discovers it exactly like a pip-installed plugin.
+    """
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def make(name: str, source: str, version: str = "1.2.3") -> Path:
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
+        info = tmp_path / f"{name}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        (info / "entry_points.txt").write_text(f"[smdiff]\n{name} = {name}\n")
+        sys.modules.pop(name, None)
+        return tmp_path
+
+    return make

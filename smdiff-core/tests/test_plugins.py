@@ -1,0 +1,113 @@
+"""The plugin host: entry points, broken plugins, environment switches, tracing."""
+
+from __future__ import annotations
+
+import pytest
+
+from smdiff import hookimpl
+from smdiff.errors import DuplicateIdError
+from smdiff.plugins import DEFAULT_PLUGINS, build_plugin_host
+
+GOOD = """
+from smdiff import hookimpl, TaskSpec
+
+@hookimpl
+def smdiff_tasks():
+    return [TaskSpec(id="{id}", summary="a task", factory=lambda config: None)]
+"""
+
+
+def test_builtins_register_through_the_hooks():
+    host = build_plugin_host(entrypoints=False, env={})
+    names = [info.name for info in host.plugins()]
+    assert set(DEFAULT_PLUGINS) <= set(names)
+    assert host.registries.storage.provider("local") == "smdiff.builtins.storage"
+
+
+def test_entry_point_plugin_is_loaded_with_its_distribution(fake_distribution):
+    fake_distribution("good_plugin", GOOD.format(id="good_task"))
+    host = build_plugin_host(env={})
+    info = {i.name: i for i in host.plugins()}["good_plugin"]
+    assert (info.distribution, info.version, info.hooks) == ("good_plugin", "1.2.3", ("smdiff_tasks",))
+    assert host.registries.tasks.provider("good_task") == "good_plugin"
+
+
+def test_plugin_that_fails_to_import_is_reported_and_skipped(fake_distribution, capsys):
+    fake_distribution("broken_plugin", "import no_such_module_anywhere\n", version="0.4")
+    fake_distribution("good_plugin", GOOD.format(id="good_task"))
+    host = build_plugin_host(env={})
+    [failure] = [f for f in host.failures if f.name == "broken_plugin"]
+    assert (failure.distribution, failure.version) == ("broken_plugin", "0.4")
+    assert "ModuleNotFoundError" in failure.error
+    assert "plugin 'broken_plugin' (broken_plugin 0.4) skipped" in capsys.readouterr().err
+    assert "good_task" in host.registries.tasks  # the host keeps working
+
+
+def test_misspelt_hook_name_is_caught_and_skipped(fake_distribution):
+    fake_distribution("typo_plugin", "from smdiff import hookimpl\n\n@hookimpl\ndef smdiff_taks():\n    return []\n")
+    host = build_plugin_host(env={})
+    [failure] = [f for f in host.failures if f.name == "typo_plugin"]
+    assert "smdiff_taks" in failure.error
+    assert "typo_plugin" not in [info.name for info in host.plugins()]
+
+
+def test_plugin_whose_hook_raises_is_reported(fake_distribution):
+    fake_distribution(
+        "raising_plugin",
+        "from smdiff import hookimpl\n\n@hookimpl\ndef smdiff_tasks():\n    raise RuntimeError('boom')\n",
+    )
+    host = build_plugin_host(env={})
+    assert "good_task" not in host.registries.tasks
+    [failure] = [f for f in host.failures if f.name == "raising_plugin"]
+    assert failure.error == "RuntimeError: boom"
+
+
+def test_hook_returning_the_wrong_spec_type_is_reported(host):
+    class Wrong:
+        @hookimpl
+        def smdiff_tasks(self):
+            return ["not a spec"]
+
+    fresh = build_plugin_host(entrypoints=False, env={})
+    fresh.register(Wrong(), "wrong", "wrong-dist", "1")
+    assert len(fresh.registries.tasks) == 0
+    assert "expected TaskSpec" in fresh.failures[0].error
+
+
+def test_duplicate_ids_across_plugins_name_both(fake_distribution):
+    fake_distribution("first_plugin", GOOD.format(id="same"))
+    fake_distribution("second_plugin", GOOD.format(id="same"))
+    host = build_plugin_host(env={})
+    with pytest.raises(DuplicateIdError, match=r"first_plugin.*second_plugin|second_plugin.*first_plugin"):
+        _ = host.registries
+
+
+@pytest.mark.parametrize(
+    ("env", "loaded"),
+    [
+        ({}, {"alpha", "beta"}),
+        ({"SMDIFF_LOAD_PLUGINS": "alpha"}, {"alpha"}),
+        ({"SMDIFF_LOAD_PLUGINS": ""}, set()),
+        ({"SMDIFF_DISABLE_PLUGINS": "beta"}, {"alpha"}),
+        ({"SMDIFF_DISABLE_PLUGINS": "alpha, beta"}, set()),
+    ],
+)
+def test_environment_switches(fake_distribution, env, loaded):
+    fake_distribution("alpha", GOOD.format(id="a_task"))
+    fake_distribution("beta", GOOD.format(id="b_task"))
+    host = build_plugin_host(env=env)
+    assert {i.name for i in host.plugins()} & {"alpha", "beta"} == loaded
+
+
+def test_builtins_can_be_disabled():
+    host = build_plugin_host(entrypoints=False, env={"SMDIFF_DISABLE_PLUGINS": "smdiff.builtins.storage"})
+    assert "local" not in host.registries.storage
+
+
+def test_trace_prints_loads_and_hook_calls(fake_distribution, capsys):
+    fake_distribution("alpha", GOOD.format(id="a_task"))
+    host = build_plugin_host(env={"SMDIFF_TRACE_PLUGINS": "1", "SMDIFF_LOAD_PLUGINS": "alpha"})
+    assert "a_task" in host.registries.tasks
+    err = capsys.readouterr().err
+    assert "smdiff trace: registered plugin 'alpha' from alpha 1.2.3" in err
+    assert "smdiff trace: alpha.smdiff_tasks() -> ['a_task']" in err

@@ -1,0 +1,1 @@
+"""smdiff-metrics: Musical metrics, reports and plots for smdiff samples."""

@@ -1,0 +1,1 @@
+"""smdiff-octuple: MusicBERT Octuple tokenizers, the octuple denoiser and bar maskers."""

@@ -1,0 +1,1 @@
+"""smdiff-slurm: SLURM home-sync storage, job scripts and requeue for smdiff."""
