@@ -84,7 +84,7 @@ class StorageBackendSpec(Spec):
 class DatasetSpec(Spec):
     """A named dataset: a tokenizer, a window size and where the MIDI comes from.
 
-    ``factory(config: SmdiffConfig) -> dict`` returns extra config values that
+    ``factory() -> dict`` returns extra config values that
     this dataset sets (a layer between the model preset and the user's file);
     use :func:`no_settings` when it sets nothing beyond the fields below.
     ``root_dir`` may name an environment variable as ``$NAME|fallback``.
@@ -112,6 +112,6 @@ class CommandSpec(Spec):
     """Extra ``smdiff`` subcommands. ``factory() -> typer.Typer``, mounted as ``smdiff <id>``."""
 
 
-def no_settings(config: Any) -> dict[str, Any]:
+def no_settings() -> dict[str, Any]:
     """Dataset factory for datasets that need no config values beyond their spec fields."""
     return {}

@@ -12,11 +12,13 @@ from __future__ import annotations
 import abc
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
 
+from smdiff.config.schema import DataConfig
 from smdiff.midi import MidiLike
 from smdiff.tokens import TokenSpec
 
@@ -60,8 +62,14 @@ class Tokenizer(abc.ABC):
         """Length ``L`` of a window of ``bars`` bars."""
 
     @abc.abstractmethod
-    def encode(self, midi: MidiLike, *, bars: int, max_windows: int | None = None) -> Encoding:
-        """Cut ``midi`` into windows of ``bars`` bars (at most ``max_windows``, evenly spread; ``None`` = all)."""
+    def encode(
+        self, midi: MidiLike, *, bars: int, max_windows: int | None = None, source: str | Path | None = None
+    ) -> Encoding:
+        """Cut ``midi`` into windows of ``bars`` bars (at most ``max_windows``, evenly spread; ``None`` = all).
+
+        ``source`` is where ``midi`` was read from, when it is not itself a path:
+        annotations beside the file (POP909's ``beat_midi.txt``) are found through it.
+        """
 
     @abc.abstractmethod
     def decode(self, tokens: np.ndarray) -> symusic.Score:
@@ -77,3 +85,10 @@ class Tokenizer(abc.ABC):
         event representations the rows of a window are its notes, so the mask
         follows the notes that are already there.
         """
+
+
+def build_tokenizer(config: DataConfig) -> Tokenizer:
+    """The tokenizer ``config.tokenizer_id`` names, built from ``config`` (picklable via ``functools.partial``)."""
+    from smdiff.plugins import get_registries
+
+    return get_registries().tokenizers.get(config.tokenizer_id).factory(config)

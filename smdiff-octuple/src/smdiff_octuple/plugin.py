@@ -1,1 +1,68 @@
 """Entry-point module of smdiff-octuple: cheap to import, it only describes what the package registers."""
+
+from __future__ import annotations
+
+from smdiff import DatasetSpec, TokenizerSpec, hookimpl
+
+POP909_ROOT = "$SMDIFF_POP909|../shared/data/POP909"
+OCTUPLE_VERSION = "1"
+
+
+def _tokenizer(tokenizer_id: str, slots: tuple[str, ...]):
+    def make(config):
+        from smdiff_octuple.tokenizer import OctupleTokenizer
+
+        return OctupleTokenizer.from_config(tokenizer_id, slots, config)
+
+    return make
+
+
+@hookimpl
+def smdiff_tokenizers() -> list[TokenizerSpec]:
+    """Register ``melody_octuple`` and ``trio_octuple``."""
+    return [
+        TokenizerSpec(
+            id="melody_octuple",
+            summary="MusicBERT Octuple, one 8-field token per melody note",
+            factory=_tokenizer("melody_octuple", ("melody",)),
+            version=OCTUPLE_VERSION,
+            representation="event",
+        ),
+        TokenizerSpec(
+            id="trio_octuple",
+            summary="MusicBERT Octuple over melody, bridge and piano; the instrument field keeps tracks apart",
+            factory=_tokenizer("trio_octuple", ("melody", "bridge", "piano")),
+            version=OCTUPLE_VERSION,
+            representation="event",
+        ),
+    ]
+
+
+def _settings(max_notes: int):
+    def settings() -> dict:
+        return {"data": {"max_notes": max_notes}, "diffusion": {"mask_unit": "token"}}
+
+    return settings
+
+
+@hookimpl
+def smdiff_datasets() -> list[DatasetSpec]:
+    """Register POP909 in the two Octuple encodings."""
+    return [
+        DatasetSpec(
+            id="pop909_melody_octuple",
+            summary="POP909 melodies as Octuple notes, 64-bar windows of up to 512 notes",
+            factory=_settings(512),
+            tokenizer="melody_octuple",
+            bars=64,
+            root_dir=POP909_ROOT,
+        ),
+        DatasetSpec(
+            id="pop909_trio_octuple",
+            summary="POP909 melody/bridge/piano as Octuple notes, 32-bar windows of up to 1024 notes",
+            factory=_settings(1024),
+            tokenizer="trio_octuple",
+            bars=32,
+            root_dir=POP909_ROOT,
+        ),
+    ]

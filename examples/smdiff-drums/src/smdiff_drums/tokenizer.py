@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import symusic
@@ -90,7 +91,9 @@ class DrumGridTokenizer(Tokenizer):
         np.bitwise_or.at(grid, steps, np.left_shift(1, bits.astype(np.int64)))
         return grid, counts
 
-    def encode(self, midi: MidiLike, *, bars: int, max_windows: int | None = None) -> Encoding:
+    def encode(
+        self, midi: MidiLike, *, bars: int, max_windows: int | None = None, source: str | Path | None = None
+    ) -> Encoding:
         """Windows of ``bars`` bars starting on every bar that leave no window empty of hits."""
         grid, counts = self.piece_grid(midi)
         length = self.window_length(bars)

@@ -11,6 +11,7 @@ from smdiff.cli.config_cmd import make_config_app
 from smdiff.cli.errors import SmdiffGroup
 from smdiff.cli.list_cmd import make_list_command
 from smdiff.cli.plugins_cmd import make_plugins_command
+from smdiff.cli.prepare_cmd import make_prepare_command
 from smdiff.plugins import PluginHost, get_plugin_host
 from smdiff.progress import set_quiet
 
@@ -45,6 +46,7 @@ def build_app(host: PluginHost | None = None) -> typer.Typer:
     app.command("plugins")(make_plugins_command(host))
     app.command("list")(make_list_command(host))
     app.add_typer(make_config_app(host), name="config")
+    app.command("prepare")(make_prepare_command(host))
     for spec in host.registries.commands:
         app.add_typer(spec.factory(), name=spec.id, help=spec.summary)
     return app

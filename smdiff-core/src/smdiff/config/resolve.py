@@ -151,11 +151,14 @@ def resolve_config(
     overrides: Iterable[str] = (),
     flags: Mapping[str, Any] | None = None,
     registries: Any = None,
+    with_model: bool = True,
 ) -> SmdiffConfig:
     """Resolve every layer into one config.
 
     ``flags`` maps dotted keys to values of explicit CLI flags (``None`` values
     are ignored). ``registries`` defaults to the process-wide plugin registries.
+    ``with_model=False`` skips the model preset layer, for commands that build
+    no model (``prepare``, ``convert``).
     """
     if registries is None:
         from smdiff.plugins import get_registries
@@ -176,7 +179,8 @@ def resolve_config(
             structure(layer, f"flag for {dotted}")
             user = merge(user, layer)
     chosen = structure(user, "the merged configuration")
-    layered = merge(merge(_preset_layer(chosen, registries), _dataset_layer(chosen, registries)), user)
+    preset = _preset_layer(chosen, registries) if with_model else {}
+    layered = merge(merge(preset, _dataset_layer(chosen, registries)), user)
     return structure(layered, "the merged configuration")
 
 

@@ -16,15 +16,15 @@ def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_DIR_ENV) or DEFAULT_CACHE_DIR)
 
 
-def default_cache_path(dataset_id: str, bars: int) -> Path:
+def default_cache_path(dataset_id: str, tokenizer_id: str, bars: int) -> Path:
     """The cache a dataset is prepared into when no ``--cache_path`` is given."""
-    return cache_dir() / f"{dataset_id}_{bars}bars.npy"
+    return cache_dir() / f"{dataset_id}-{tokenizer_id}-{bars}bars.npy"
 
 
 def describe_dataset(spec: DatasetSpec) -> str:
     """One line for ``smdiff list datasets``: tokenizer, bars, length, cache path and whether it exists."""
     from smdiff.config.resolve import expand_root
 
-    path = default_cache_path(spec.id, spec.bars)
+    path = default_cache_path(spec.id, spec.tokenizer, spec.bars)
     state = "ready" if path.exists() else "not prepared"
     return f"tokenizer {spec.tokenizer}, {spec.bars} bars, from {expand_root(spec.root_dir)}; cache {path} ({state})"

@@ -1,0 +1,130 @@
+"""``smdiff prepare``: turn a MIDI folder into a token cache."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from smdiff.cli.options import ConfigFiles, DatasetId, Overrides
+from smdiff.config import resolve_config
+from smdiff.config.schema import SmdiffConfig
+from smdiff.data.catalog import default_cache_path
+from smdiff.data.prepare import PrepareReport, prepare_cache
+from smdiff.plugins import PluginHost
+from smdiff.progress import console, progress_bar, status
+from smdiff.tokenizer import build_tokenizer
+
+
+def cache_path_for(config: SmdiffConfig) -> Path:
+    """Where ``config``'s dataset cache lives: ``data.cache_path`` or the default for its dataset."""
+    data = config.data
+    return (
+        Path(data.cache_path) if data.cache_path else default_cache_path(data.dataset_id, data.tokenizer_id, data.bars)
+    )
+
+
+def prepare_command_for(config: SmdiffConfig) -> str:
+    """The command line that prepares ``config``'s cache (used in error messages)."""
+    data = config.data
+    parts = [
+        "smdiff prepare",
+        f"--dataset_id {data.dataset_id}",
+        f"--tokenizer_id {data.tokenizer_id}",
+        f"--bars {data.bars}",
+    ]
+    if data.root_dir:
+        parts.append(f"--root_dir {data.root_dir}")
+    if data.cache_path:
+        parts.append(f"--cache_path {data.cache_path}")
+    return " ".join(parts)
+
+
+def print_report(report: PrepareReport) -> None:
+    """Summarise a prepare run: counts, splits, skipped files by reason."""
+    cache = report.cache
+    table = Table(title=f"prepared {cache.path}", show_header=False)
+    table.add_row("files found / encoded", f"{report.files_found} / {report.files_encoded}")
+    table.add_row(
+        "windows", f"{len(cache.windows)} × {cache.windows.shape[1]} × {cache.windows.shape[2]} ({cache.windows.dtype})"
+    )
+    for split in ("train", "validation", "test"):
+        table.add_row(f"{split} windows", str(len(cache.split_indices(split))))
+    for key, value in sorted(report.counts.items()):
+        table.add_row(key.replace("_", " "), str(value))
+    for reason, count in report.skipped_by_reason().most_common():
+        table.add_row(f"[yellow]skipped[/yellow]: {reason}", str(count))
+    table.add_row("seconds", f"{report.seconds:.2f}")
+    console.print(table)
+    if report.skipped:
+        status(f"skipped files and reasons are listed under 'skipped' in {cache.path.with_suffix('.json')}")
+
+
+def make_prepare_command(host: PluginHost):
+    """Build the ``prepare`` command bound to ``host``."""
+
+    def prepare(
+        root_dir: Annotated[
+            Path | None, typer.Option("--root_dir", "--root-dir", help="Folder of MIDI files (recursive).")
+        ] = None,
+        tokenizer_id: Annotated[
+            str | None, typer.Option("--tokenizer_id", "--tokenizer-id", help="Tokenizer id.")
+        ] = None,
+        bars: Annotated[int | None, typer.Option("--bars", help="Bars per window.")] = None,
+        cache_path: Annotated[
+            Path | None, typer.Option("--cache_path", "--cache-path", help="Output .npy path.")
+        ] = None,
+        limit: Annotated[int | None, typer.Option("--limit", help="Use only the first N files.")] = None,
+        num_workers: Annotated[
+            int | None, typer.Option("--num_workers", "--num-workers", help="Processes (default: CPU count).")
+        ] = None,
+        max_tensors_per_ns: Annotated[
+            int | None,
+            typer.Option("--max_tensors_per_ns", "--max-tensors-per-ns", help="Windows kept per song (default 5)."),
+        ] = None,
+        strict_tempo: Annotated[
+            bool | None, typer.Option("--strict_tempo/--no-strict_tempo", help="Skip songs with tempo changes.")
+        ] = None,
+        time_signature: Annotated[
+            str | None,
+            typer.Option("--time_signature", "--time-signature", help="Force bars of this signature, e.g. 4/4."),
+        ] = None,
+        dataset_id: DatasetId = None,
+        config: ConfigFiles = None,
+        set_: Overrides = None,
+    ) -> None:
+        """Encode a folder of MIDI files into a memory-mappable token cache with a JSON sidecar."""
+        flags = {
+            "data.root_dir": str(root_dir) if root_dir else None,
+            "data.tokenizer_id": tokenizer_id,
+            "data.bars": bars,
+            "data.cache_path": str(cache_path) if cache_path else None,
+            "data.limit": limit,
+            "data.num_workers": num_workers,
+            "data.max_tensors_per_ns": max_tensors_per_ns,
+            "data.strict_tempo": strict_tempo,
+            "data.time_signature": time_signature,
+            "data.dataset_id": dataset_id,
+        }
+        resolved = resolve_config(
+            files=config or (), overrides=set_ or (), flags=flags, registries=host.registries, with_model=False
+        )
+        data = resolved.data
+        host.registries.tokenizers.get(data.tokenizer_id)  # unknown ids fail before any work
+        path = cache_path_for(resolved)
+        status(f"preparing [bold]{data.dataset_id}[/bold]: {data.tokenizer_id}, {data.bars} bars, from {data.root_dir}")
+        with progress_bar() as bar:
+            task = bar.add_task("encoding MIDI", total=None)
+            report = prepare_cache(
+                data,
+                functools.partial(build_tokenizer, data),
+                path,
+                on_start=lambda total: bar.update(task, total=total),
+                on_file=lambda: bar.advance(task),
+            )
+        print_report(report)
+
+    return prepare

@@ -1,0 +1,165 @@
+"""``smdiff prepare``: a folder of MIDI files → one token cache, in parallel.
+
+Every file is encoded on its own; a corrupt, truncated, empty, non-MIDI or
+note-less file is skipped with its reason and counted, never crashing the run.
+Windows are stored in file order, so the cache does not depend on the number
+of workers.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_all_start_methods, get_context
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+
+from smdiff.config.schema import DataConfig
+from smdiff.data.cache import TokenCache, smallest_dtype, write_cache
+from smdiff.data.splits import assign_splits
+from smdiff.errors import DataError, SmdiffError
+from smdiff.midi import find_midi_files, load_score
+from smdiff.tokenizer import Tokenizer
+
+#: (file index, windows, start bars, counts, skip reason)
+FileResult = tuple[int, np.ndarray | None, np.ndarray | None, dict[str, int], str | None]
+
+
+@attrs.frozen
+class PrepareReport:
+    """What ``prepare`` did: files found and encoded, windows, what was skipped and why, timings."""
+
+    cache: TokenCache
+    files_found: int
+    files_encoded: int
+    skipped: list[dict[str, str]]
+    counts: dict[str, int]
+    seconds: float
+
+    def skipped_by_reason(self) -> Counter[str]:
+        """How many files were skipped for each reason."""
+        return Counter(item["reason"] for item in self.skipped)
+
+
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(make_tokenizer: Callable[[], Tokenizer], config: DataConfig) -> None:
+    _worker["tokenizer"] = make_tokenizer()
+    _worker["config"] = config
+
+
+def _encode_file(job: tuple[int, str]) -> FileResult:
+    index, path = job
+    tokenizer: Tokenizer = _worker["tokenizer"]
+    config: DataConfig = _worker["config"]
+    try:
+        score = load_score(path)
+        if config.strict_tempo and len({round(tempo.qpm, 3) for tempo in score.tempos}) > 1:
+            return index, None, None, {}, "tempo changes (strict_tempo is on)"
+        encoding = tokenizer.encode(score, bars=config.bars, max_windows=config.max_tensors_per_ns, source=path)
+    except SmdiffError as error:
+        return index, None, None, {}, str(error).removeprefix(f"{path}: ")
+    except Exception as error:  # one bad file must never end the run
+        return index, None, None, {}, f"{type(error).__name__}: {error}"
+    if len(encoding.windows) == 0:
+        return index, None, None, dict(encoding.counts), "no notes in the selected tracks"
+    dtype = smallest_dtype(tokenizer.token_spec)
+    return index, encoding.windows.astype(dtype), encoding.start_bars, dict(encoding.counts), None
+
+
+def _run(jobs: list[tuple[int, str]], workers: int, init_args: tuple, on_file: Callable[[], None]) -> list[FileResult]:
+    if workers <= 1:
+        _init_worker(*init_args)
+        results = []
+        for job in jobs:
+            results.append(_encode_file(job))
+            on_file()
+        return results
+    context = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
+    results = []
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=init_args) as pool:
+        for result in pool.map(_encode_file, jobs, chunksize=max(1, min(32, len(jobs) // (workers * 8) or 1))):
+            results.append(result)
+            on_file()
+    return results
+
+
+def prepare_cache(
+    config: DataConfig,
+    make_tokenizer: Callable[[], Tokenizer],
+    cache_path: Path,
+    *,
+    on_start: Callable[[int], None] = lambda total: None,
+    on_file: Callable[[], None] = lambda: None,
+) -> PrepareReport:
+    """Encode every MIDI file under ``config.root_dir`` and write the cache at ``cache_path``.
+
+    ``make_tokenizer`` must be picklable (it is called once in each worker).
+    """
+    started = time.perf_counter()
+    if not config.root_dir:
+        raise DataError("no MIDI folder given: pass --root_dir DIR or a --dataset_id whose folder exists")
+    root = Path(config.root_dir)
+    if not root.is_dir():
+        raise DataError(f"MIDI folder {root} does not exist; pass --root_dir DIR (POP909: set SMDIFF_POP909)")
+    files = find_midi_files(root)
+    if config.limit is not None:
+        files = files[: config.limit]
+    if not files:
+        raise DataError(f"no .mid or .midi files under {root}; check --root_dir")
+    tokenizer = make_tokenizer()
+    on_start(len(files))
+    workers = min(config.num_workers or os.cpu_count() or 1, len(files))
+    results = _run([(i, str(p)) for i, p in enumerate(files)], workers, (make_tokenizer, config), on_file)
+
+    counts: Counter[str] = Counter()
+    skipped, kept = [], []
+    for index, windows, starts, file_counts, reason in sorted(results, key=lambda r: r[0]):
+        counts.update(file_counts)
+        if reason is None:
+            kept.append((index, windows, starts))
+        else:
+            skipped.append({"file": str(files[index].relative_to(root)), "reason": reason})
+    if not kept:
+        first = skipped[0]
+        raise DataError(
+            f"none of the {len(files)} MIDI files under {root} could be encoded "
+            f"(e.g. {first['file']}: {first['reason']}); nothing was written"
+        )
+    encoded_files = [str(files[index].relative_to(root)) for index, _, _ in kept]
+    windows = np.concatenate([w for _, w, _ in kept])
+    window_file = np.concatenate([np.full(len(w), n) for n, (_, w, _) in enumerate(kept)])
+    meta = {
+        "tokenizer": {"id": tokenizer.id, "version": tokenizer.version},
+        "token_spec": tokenizer.token_spec.to_dict(),
+        "token_spec_digest": tokenizer.token_spec.digest(),
+        "dataset_id": config.dataset_id,
+        "bars": config.bars,
+        "window_length": int(windows.shape[1]),
+        "track_names": list(tokenizer.track_names),
+        "root_dir": str(root.resolve()),
+        "settings": {
+            "time_signature": config.time_signature,
+            "track_map": dict(config.track_map),
+            "max_notes": config.max_notes,
+            "max_tensors_per_ns": config.max_tensors_per_ns,
+            "strict_tempo": config.strict_tempo,
+            "split": list(config.split),
+            "split_seed": config.split_seed,
+        },
+        "files": encoded_files,
+        "file_split": assign_splits(len(encoded_files), config.split, config.split_seed),
+        "window_file": window_file.tolist(),
+        "window_start_bar": np.concatenate([s for _, _, s in kept]).tolist(),
+        "skipped": skipped,
+        "counts": {"files_found": len(files), "files_encoded": len(kept), "windows": len(windows), **counts},
+    }
+    cache = write_cache(cache_path, windows, meta)
+    return PrepareReport(cache, len(files), len(kept), skipped, dict(counts), time.perf_counter() - started)
