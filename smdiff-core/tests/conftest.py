@@ -6,12 +6,55 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from smdiff import DatasetSpec, ModelSpec, TokenizerSpec, hookimpl
 from smdiff.cli.app import build_app
+from smdiff.data.piece import Piece
 from smdiff.plugins import build_plugin_host, set_plugin_host
+from smdiff.testing import pop909_root
+from smdiff.tokenizer import Encoding, Tokenizer
+from smdiff.tokens import TokenSpec
+
+
+class OnsetTokenizer(Tokenizer):
+    """A one-channel test tokenizer: per 16th step, 1 where a note of track MELODY starts."""
+
+    id = "toy_tok"
+    version = "1"
+
+    @property
+    def token_spec(self) -> TokenSpec:
+        return TokenSpec(channels=("onset",), vocab_sizes=(2,))
+
+    @property
+    def track_names(self) -> tuple[str, ...]:
+        return ("melody",)
+
+    def window_length(self, bars: int) -> int:
+        return bars * 16
+
+    def encode(self, midi, *, bars, max_windows=None, source=None) -> Encoding:
+        piece = Piece.read(midi, track_map={"melody": "name:MELODY"}, source=source)
+        steps = np.zeros(max(piece.grid.n_bars, bars) * 16, dtype=np.int64)
+        if "melody" in piece.notes:
+            steps[np.rint(piece.grid.bar_position(piece.notes["melody"].time) * 16).astype(int)] = 1
+        starts = [b for b in range(len(steps) // 16 - bars + 1) if steps[b * 16 : (b + bars) * 16].any()]
+        starts = starts[:max_windows] if max_windows else starts
+        windows = np.stack([steps[b * 16 : (b + bars) * 16, None] for b in starts]) if starts else np.zeros((0, 0, 1))
+        return Encoding(windows=windows, start_bars=np.asarray(starts, dtype=np.int64))
+
+    def decode(self, tokens):
+        raise NotImplementedError("the test tokenizer only encodes")
+
+    def region_mask(self, tokens, *, start_bar, end_bar, tracks):
+        raise NotImplementedError("the test tokenizer only encodes")
+
+
+def _onsets(config):
+    return OnsetTokenizer()
 
 
 class ToyPlugin:
@@ -28,7 +71,7 @@ class ToyPlugin:
 
     @hookimpl
     def smdiff_tokenizers(self):
-        return [TokenizerSpec(id="toy_tok", summary="toy", factory=lambda c: None, version="1", representation="grid")]
+        return [TokenizerSpec(id="toy_tok", summary="toy", factory=_onsets, version="1", representation="grid")]
 
     @hookimpl
     def smdiff_datasets(self):
@@ -52,6 +95,15 @@ def host():
     set_plugin_host(fresh)
     yield fresh
     set_plugin_host(None)
+
+
+@pytest.fixture
+def pop909() -> Path:
+    """The real POP909 folder (``SMDIFF_POP909`` or ../shared/data/POP909); tests skip when it is absent."""
+    root = pop909_root(Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "POP909")
+    if root is None:
+        pytest.skip("POP909 not found; set SMDIFF_POP909")
+    return root
 
 
 @pytest.fixture

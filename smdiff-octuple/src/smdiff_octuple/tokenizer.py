@@ -90,7 +90,10 @@ class OctupleTokenizer(Tokenizer):
     def piece_notes(self, midi: MidiLike, source: str | Path | None = None) -> tuple[np.ndarray, Counter[str]]:
         """All notes of the piece as sorted octuples ``[n, 8]`` with absolute bars, and the counts."""
         piece = Piece.read(midi, track_map=self.track_map, time_signature=self.time_signature, source=source)
-        score, grid = piece.score, piece.grid
+        score = piece.score
+        grid = piece.grid.split_long_bars(
+            round(codes.MAX_POSITIONS_PER_BAR / codes.POSITIONS_PER_QUARTER / piece.grid.beat_unit)
+        )
         counts: Counter[str] = Counter()
         parts = [(slot, piece.notes[name]) for slot, name in enumerate(self.slots) if name in piece.notes]
         if not parts:
@@ -118,7 +121,9 @@ class OctupleTokenizer(Tokenizer):
         ]
         bar_signature = np.asarray(signature_of)[beat_index]
         tempo_ticks, tempo_qpm = tempo_map(score)
-        tempo, outside = codes.tempo_codes(tempo_qpm[np.searchsorted(tempo_ticks, time, side="right") - 1])
+        # The tempo at the quantised onset, so notes sharing a position share a tempo (decodable exactly).
+        onset_ticks = np.interp(on / per_quarter, np.arange(len(grid.beat_ticks)), grid.beat_ticks)
+        tempo, outside = codes.tempo_codes(tempo_qpm[np.searchsorted(tempo_ticks, onset_ticks, side="right") - 1])
         counts["notes_tempo_clipped"] += int(outside.sum())
         counts["tempo_changes"] += len(tempo_ticks) - 1
 

@@ -8,6 +8,7 @@ import typer
 
 from smdiff import __version__
 from smdiff.cli.config_cmd import make_config_app
+from smdiff.cli.convert_cmd import make_convert_command
 from smdiff.cli.errors import SmdiffGroup
 from smdiff.cli.list_cmd import make_list_command
 from smdiff.cli.plugins_cmd import make_plugins_command
@@ -47,6 +48,7 @@ def build_app(host: PluginHost | None = None) -> typer.Typer:
     app.command("list")(make_list_command(host))
     app.add_typer(make_config_app(host), name="config")
     app.command("prepare")(make_prepare_command(host))
+    app.command("convert")(make_convert_command(host))
     for spec in host.registries.commands:
         app.add_typer(spec.factory(), name=spec.id, help=spec.summary)
     return app

@@ -74,6 +74,22 @@ class BarGrid:
         beats = self.beat_position(ticks)
         return np.interp(beats, self.downbeats.astype(np.float64), np.arange(len(self.downbeats), dtype=np.float64))
 
+    def split_long_bars(self, max_beats: int) -> BarGrid:
+        """Split every bar of more than ``max_beats`` beats into equal shorter bars (MusicBERT's rule).
+
+        A bar of ``n`` beats is divided by the smallest factors of ``n`` until it fits.
+        """
+        beats = self.beats_per_bar()
+        if (beats <= max_beats).all():
+            return self
+        downbeats = [int(self.downbeats[0])]
+        for start, count in zip(self.downbeats[:-1], beats, strict=True):
+            size = int(count)
+            while size > max_beats:
+                size //= next(f for f in range(2, size + 1) if size % f == 0)
+            downbeats.extend(int(start) + size * k for k in range(1, int(count) // size + 1))
+        return attrs.evolve(self, downbeats=np.asarray(downbeats, dtype=np.int64))
+
     @classmethod
     def for_score(
         cls,

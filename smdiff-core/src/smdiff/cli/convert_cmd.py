@@ -1,0 +1,60 @@
+"""``smdiff convert``: token arrays (``.npy``) → MIDI files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from smdiff.cli.options import ConfigFiles, Overrides
+from smdiff.config import resolve_config
+from smdiff.data.convert import cache_data_config, convert_windows, load_token_windows
+from smdiff.errors import DataError
+from smdiff.plugins import PluginHost
+from smdiff.progress import progress_bar, status, warn
+from smdiff.tokenizer import build_tokenizer
+
+
+def make_convert_command(host: PluginHost):
+    """Build the ``convert`` command bound to ``host``."""
+
+    def convert(
+        input_: Annotated[Path, typer.Option("--input", "-i", help="A .npy of one window or a batch (or a cache).")],
+        output_dir: Annotated[
+            Path, typer.Option("--output_dir", "--output-dir", "-o", help="Folder for MIDI files.")
+        ] = Path("midi_out"),
+        tokenizer_id: Annotated[
+            str | None,
+            typer.Option("--tokenizer_id", "--tokenizer-id", help="Tokenizer (read from a cache's sidecar)."),
+        ] = None,
+        bars: Annotated[int | None, typer.Option("--bars", help="Bars per window (Octuple bar vocabulary).")] = None,
+        limit: Annotated[int | None, typer.Option("--limit", help="Convert only the first N windows.")] = None,
+        config: ConfigFiles = None,
+        set_: Overrides = None,
+    ) -> None:
+        """Decode token windows to standard MIDI files; invalid tokens are reported with their position."""
+        flags = {"data.tokenizer_id": tokenizer_id, "data.bars": bars}
+        resolved = resolve_config(
+            files=config or (), overrides=set_ or (), flags=flags, registries=host.registries, with_model=False
+        )
+        data = resolved.data
+        from_cache = cache_data_config(input_, data)
+        if from_cache is not None and tokenizer_id not in (None, from_cache.tokenizer_id):
+            raise DataError(f"{input_} was made by tokenizer '{from_cache.tokenizer_id}', not '{tokenizer_id}'")
+        if from_cache is None and tokenizer_id is None:
+            raise DataError(f"{input_} has no cache sidecar: say which tokenizer made it with --tokenizer_id")
+        data = from_cache or data
+        tokenizer = build_tokenizer(data)
+        tokens = load_token_windows(input_, tokenizer.token_spec.n_channels)
+        tokens = tokens[:limit] if limit else tokens
+        with progress_bar() as bar:
+            task = bar.add_task("writing MIDI", total=len(tokens))
+            report = convert_windows(tokens, tokenizer, output_dir, input_.stem, on_window=lambda: bar.advance(task))
+        for failure in report.failed:
+            warn(failure)
+        status(f"wrote {len(report.written)} MIDI file(s) to {output_dir} ({len(report.failed)} window(s) invalid)")
+        if not report.written:
+            raise DataError(f"no window of {input_} could be decoded (first: {report.failed[0]})")
+
+    return convert

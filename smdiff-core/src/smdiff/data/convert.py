@@ -1,0 +1,82 @@
+"""Token arrays back to MIDI files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import attrs
+import numpy as np
+
+from smdiff.config.schema import DataConfig
+from smdiff.data.cache import sidecar_path
+from smdiff.errors import DataError, SmdiffError
+from smdiff.midi import save_score
+from smdiff.tokenizer import Tokenizer
+
+
+@attrs.frozen
+class ConvertReport:
+    """Files written, and every window that could not be decoded with the reason (its position included)."""
+
+    written: list[Path]
+    failed: list[str]
+
+
+def load_token_windows(path: Path, n_channels: int | None = None) -> np.ndarray:
+    """Read ``.npy`` tokens as ``[n, length, channels]`` (a single window may be 2-D, or 1-D for one channel)."""
+    try:
+        tokens = np.load(path, mmap_mode="r", allow_pickle=False)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such token file") from None
+    except (OSError, ValueError) as error:
+        raise DataError(f"{path}: not a .npy token array ({error})") from None
+    if tokens.ndim == 1:
+        tokens = tokens[None, :, None]
+    elif tokens.ndim == 2:
+        tokens = tokens[None] if n_channels is None or tokens.shape[1] == n_channels else tokens[..., None]
+    if tokens.ndim != 3 or not np.issubdtype(tokens.dtype, np.integer):
+        raise DataError(
+            f"{path}: expected integer tokens shaped [windows, length, channels], got {tokens.dtype} {tokens.shape}"
+        )
+    return tokens
+
+
+def cache_data_config(path: Path, base: DataConfig) -> DataConfig | None:
+    """The data settings stored in a cache's sidecar, if ``path`` is a prepared cache."""
+    sidecar = sidecar_path(path)
+    if not sidecar.is_file():
+        return None
+    meta = json.loads(sidecar.read_text())
+    settings = meta.get("settings", {})
+    return attrs.evolve(
+        base,
+        tokenizer_id=meta["tokenizer"]["id"],
+        bars=meta["bars"],
+        max_notes=settings.get("max_notes", base.max_notes),
+        time_signature=settings.get("time_signature"),
+        track_map=settings.get("track_map", {}),
+    )
+
+
+def convert_windows(
+    tokens: np.ndarray,
+    tokenizer: Tokenizer,
+    output_dir: Path,
+    stem: str,
+    *,
+    on_window: Callable[[], None] = lambda: None,
+) -> ConvertReport:
+    """Decode every window to ``output_dir/<stem>_<index>.mid``; invalid windows are reported, not fatal."""
+    written, failed = [], []
+    width = max(4, len(str(len(tokens) - 1)))
+    for index in range(len(tokens)):
+        try:
+            score = tokenizer.decode(np.asarray(tokens[index]))
+        except SmdiffError as error:
+            failed.append(f"window {index}: {error}")
+        else:
+            written.append(save_score(score, output_dir / f"{stem}_{index:0{width}d}.mid"))
+        on_window()
+    return ConvertReport(written, failed)

@@ -1,0 +1,56 @@
+"""Helpers for testing smdiff and its plugins on real MIDI: write scores, find POP909.
+
+Plugin authors can use these in their own test suites; nothing here fakes a
+component, it only makes real inputs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import symusic
+
+#: start tick, duration in ticks, pitch, velocity
+Note = tuple[int, int, int, int]
+
+POP909_ENV = "SMDIFF_POP909"
+
+
+def make_score(
+    tracks: dict[str, list[Note]],
+    *,
+    tpq: int = 480,
+    signature: tuple[int, int] = (4, 4),
+    qpm: float = 120.0,
+    programs: dict[str, int] | None = None,
+) -> symusic.Score:
+    """A score with one named track per entry of ``tracks``."""
+    score = symusic.Score(tpq)
+    score.time_signatures.append(symusic.TimeSignature(0, *signature))
+    score.tempos.append(symusic.Tempo(0, qpm))
+    for name, notes in tracks.items():
+        track = symusic.Track(name=name, program=(programs or {}).get(name, 0), is_drum=False)
+        for start, duration, pitch, velocity in notes:
+            track.notes.append(symusic.Note(start, duration, pitch, velocity))
+        score.tracks.append(track)
+    return score
+
+
+def write_midi(path: str | Path, tracks: dict[str, list[Note]], **kwargs: object) -> Path:
+    """Write :func:`make_score` to ``path`` as a standard MIDI file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    make_score(tracks, **kwargs).dump_midi(str(path))  # type: ignore[arg-type]
+    return path
+
+
+def scale(bars: int, tpq: int = 480, *, low: int = 60) -> list[Note]:
+    """One quarter note per beat, rising through an octave, for ``bars`` bars of 4/4."""
+    return [(beat * tpq, tpq, low + beat % 12, 90) for beat in range(bars * 4)]
+
+
+def pop909_root(default: str | Path = "../shared/data/POP909") -> Path | None:
+    """The POP909 folder: ``$SMDIFF_POP909`` or ``default``; ``None`` when it is absent."""
+    root = Path(os.environ.get(POP909_ENV) or default)
+    return root if root.is_dir() else None

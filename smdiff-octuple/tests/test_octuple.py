@@ -1,0 +1,105 @@
+"""Octuple tokenizers: MusicBERT's fields and quantisation, track identity, padding, POP909 round trips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from smdiff.config import DataConfig
+from smdiff.errors import DataError
+from smdiff.plugins import build_plugin_host
+from smdiff.testing import make_score, scale
+from smdiff_octuple import codes
+from smdiff_octuple.tokenizer import BAR, DURATION, INSTRUMENT, PITCH, POSITION, TEMPO, VELOCITY, OctupleTokenizer
+
+TRIO = ("melody", "bridge", "piano")
+
+
+def octuple(slots=TRIO, bars=4, max_notes=64, **config):
+    return OctupleTokenizer.from_config("test", slots, DataConfig(bars=bars, max_notes=max_notes, **config))
+
+
+def test_fields_follow_musicbert_quantisation():
+    score = make_score({"MELODY": [(480 * 5 + 120, 480 * 3, 64, 101)]}, qpm=100.0)
+    [row] = octuple().note_rows(octuple().encode(score, bars=4).windows[0])
+    assert row[BAR] == 1 and row[POSITION] == 16 + 4  # bar 1, beat 2 + a 16th, at 16 positions per quarter
+    assert codes.DURATION_DECODE[row[DURATION]] == 48 and row[PITCH] == 64
+    assert row[VELOCITY] == 101 // 4 and row[TEMPO] == round(np.log2(100 / 16) * 12)
+    assert codes.TIME_SIGNATURES[row[6]] == (4, 4)
+
+
+def test_tracks_with_the_same_program_stay_apart_and_order_is_bar_position_track_pitch():
+    notes = {"PIANO": [(0, 480, 48, 80), (0, 480, 52, 80)], "MELODY": [(0, 480, 72, 80)], "BRIDGE": [(0, 480, 60, 80)]}
+    rows = octuple().note_rows(octuple().encode(make_score(notes), bars=4).windows[0])
+    assert [(r[INSTRUMENT], r[PITCH]) for r in rows] == [(0, 72), (1, 60), (2, 48), (2, 52)]
+    decoded = octuple().decode(octuple().encode(make_score(notes), bars=4).windows[0])
+    assert [t.name for t in decoded.tracks] == ["MELODY", "BRIDGE", "PIANO"]
+    assert [len(t.notes) for t in decoded.tracks] == [1, 1, 2] and {t.program for t in decoded.tracks} == {0}
+
+
+def test_padding_is_its_own_token_and_never_a_note():
+    tokenizer = octuple(max_notes=16)
+    window = tokenizer.encode(make_score({"MELODY": scale(1)}), bars=4).windows[0]
+    assert (window[4:] == tokenizer.token_spec.pad_ids).all()
+    assert tokenizer.token_spec.mask_ids == tuple(p + 1 for p in tokenizer.token_spec.pad_ids)
+    assert len(tokenizer.note_rows(window)) == 4
+
+
+def test_bar_field_is_relative_to_the_window():
+    encoding = octuple(bars=2).encode(make_score({"MELODY": scale(6)}), bars=2)
+    for start, window in zip(encoding.start_bars, encoding.windows, strict=True):
+        rows = octuple(bars=2).note_rows(window)
+        assert rows[:, BAR].min() == 0 and rows[:, BAR].max() == 1, start
+
+
+def test_nothing_is_clipped_silently():
+    long_note = [(0, 480 * 300, 60, 80)]  # 300 quarters: past the longest duration code
+    dense = [(i * 10, 10, 40 + i % 40, 80) for i in range(100)]  # 100 notes in one window of at most 64
+    encoding = octuple(slots=("melody",)).encode(make_score({"MELODY": long_note + dense}, qpm=400.0), bars=4)
+    assert encoding.counts["notes_duration_clipped"] == 1
+    assert encoding.counts["notes_tempo_clipped"] == 101
+    assert encoding.counts["notes_past_max_notes"] >= 101 - 64
+
+
+def test_masked_invalid_and_half_padded_rows_are_reported():
+    tokenizer = octuple()
+    window = tokenizer.encode(make_score({"MELODY": scale(1)}), bars=4).windows[0].astype(np.int64)
+    masked = window.copy()
+    masked[2, PITCH] = tokenizer.token_spec.mask_ids[PITCH]
+    with pytest.raises(DataError, match="the mask token 129 at note 2, field pitch"):
+        tokenizer.decode(masked)
+    half = window.copy()
+    half[1, VELOCITY] = tokenizer.token_spec.pad_ids[VELOCITY]
+    with pytest.raises(DataError, match="padding in a note token 32 at note 1, field velocity"):
+        tokenizer.decode(half)
+
+
+def test_region_mask_selects_note_rows_by_bar_and_track():
+    tokenizer = octuple()
+    notes = {"MELODY": scale(4), "PIANO": [(480 * 4 * b, 480, 48, 80) for b in range(4)]}
+    window = tokenizer.encode(make_score(notes), bars=4).windows[0]
+    mask = tokenizer.region_mask(window, start_bar=1, end_bar=3, tracks=["piano"])
+    rows = tokenizer.note_rows(window)
+    chosen = mask[: len(rows), 0]
+    assert chosen.sum() == 2 and set(rows[chosen, INSTRUMENT]) == {2} and set(rows[chosen, BAR]) == {1, 2}
+    assert mask[len(rows) :].sum() == 0 and (mask.all(axis=1) == mask.any(axis=1)).all()
+
+
+def test_registered_with_datasets():
+    registries = build_plugin_host().registries
+    assert registries.tokenizers.get("trio_octuple").representation == "event"
+    assert registries.datasets.get("pop909_trio_octuple").factory()["diffusion"]["mask_unit"] == "token"
+
+
+def round_trip(tokenizer, path):
+    encoding = tokenizer.encode(path, bars=tokenizer.bars, max_windows=5)
+    for window in encoding.windows:
+        again = tokenizer.encode(tokenizer.decode(window), bars=tokenizer.bars)
+        np.testing.assert_array_equal(again.windows[list(again.start_bars).index(0)], window)
+    return len(encoding.windows)
+
+
+@pytest.mark.parametrize(("slots", "bars", "max_notes"), [(("melody",), 64, 512), (TRIO, 32, 1024)])
+def test_encode_decode_encode_is_identity_on_every_pop909_window(pop909, slots, bars, max_notes):
+    tokenizer = octuple(slots=slots, bars=bars, max_notes=max_notes)
+    assert sum(round_trip(tokenizer, song) for song in sorted(pop909.glob("*/*.mid"))) > 3000
