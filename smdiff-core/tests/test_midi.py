@@ -48,7 +48,7 @@ def test_unreadable_files_name_the_file(tmp_path, content, message):
 def test_truncated_file_is_a_data_error(song, tmp_path):
     cut = tmp_path / "cut.mid"
     cut.write_bytes(song.read_bytes()[:40])
-    with pytest.raises(DataError, match="cut.mid"):
+    with pytest.raises(DataError, match=r"cut\.mid"):
         load_score(cut)
 
 
