@@ -48,7 +48,11 @@ from smdiff.specs import (
 ENTRY_POINT_GROUP = "smdiff"
 
 #: The kernel's own plugins, registered through the same hooks as everyone else's.
-DEFAULT_PLUGINS: tuple[str, ...] = ("smdiff.builtins.storage",)
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "smdiff.builtins.maskers",
+    "smdiff.builtins.kernels",
+    "smdiff.builtins.storage",
+)
 
 
 @attrs.frozen

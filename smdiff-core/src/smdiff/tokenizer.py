@@ -75,6 +75,14 @@ class Tokenizer(abc.ABC):
     def decode(self, tokens: np.ndarray) -> symusic.Score:
         """Turn one window ``[length, channels]`` back into a score with named tracks."""
 
+    def transpose(self, windows: np.ndarray, semitones: np.ndarray) -> np.ndarray:
+        """Shift every pitch of window ``i`` by ``semitones[i]`` (same shift for all its tracks).
+
+        A window whose shifted pitches would leave the vocabulary is returned
+        unshifted. The default (for representations without pitch) changes nothing.
+        """
+        return windows
+
     @abc.abstractmethod
     def region_mask(
         self, tokens: np.ndarray, *, start_bar: int | None, end_bar: int | None, tracks: Sequence[str]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smdiff import DatasetSpec, TokenizerSpec, hookimpl
+from smdiff import DatasetSpec, ModelSpec, TokenizerSpec, hookimpl
 
 POP909_ROOT = "$SMDIFF_POP909|../shared/data/POP909"
 OCTUPLE_VERSION = "1"
@@ -65,4 +65,31 @@ def smdiff_datasets() -> list[DatasetSpec]:
             bars=32,
             root_dir=POP909_ROOT,
         ),
+    ]
+
+
+PRESETS = {
+    "tiny": {"width": 32, "depth": 1, "heads": 2, "ffn_mult": 2, "dropout": 0.0},
+    "small": {"width": 128, "depth": 4, "heads": 4, "ffn_mult": 4, "dropout": 0.1},
+    "paper": {"width": 512, "depth": 24, "heads": 8, "ffn_mult": 4, "dropout": 0.2},
+}
+
+
+def _model(token_spec, config, max_length):
+    from smdiff_octuple.model import OctupleDenoiser
+
+    return OctupleDenoiser(token_spec, config, max_length)
+
+
+@hookimpl
+def smdiff_models() -> list[ModelSpec]:
+    """Register ``octuple_ddpm``."""
+    return [
+        ModelSpec(
+            id="octuple_ddpm",
+            summary="compound Octuple field embedding, bidirectional transformer over notes, per-field heads",
+            factory=_model,
+            representations=("event",),
+            presets=PRESETS,
+        )
     ]

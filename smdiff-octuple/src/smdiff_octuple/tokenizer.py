@@ -209,6 +209,16 @@ class OctupleTokenizer(Tokenizer):
             score.tracks.append(track)
         return score
 
+    def transpose(self, windows: np.ndarray, semitones: np.ndarray) -> np.ndarray:
+        """Shift the pitch field of every note row; windows that would leave 0..127 stay as they are."""
+        windows = windows.copy()
+        pitch = windows[..., PITCH].astype(np.int64)
+        is_note = pitch != self.pad_ids[PITCH]
+        shifted = np.where(is_note, pitch + semitones.reshape(-1, 1), pitch)
+        fits = ~(is_note & ((shifted < 0) | (shifted > 127))).any(axis=1)
+        windows[..., PITCH] = np.where(fits[:, None], shifted, pitch)
+        return windows
+
     def region_mask(
         self, tokens: np.ndarray, *, start_bar: int | None, end_bar: int | None, tracks: Sequence[str]
     ) -> np.ndarray:

@@ -177,6 +177,16 @@ class GridTokenizer(Tokenizer):
             score.tracks.append(track)
         return score
 
+    def transpose(self, windows: np.ndarray, semitones: np.ndarray) -> np.ndarray:
+        """Shift the pitch tokens (2..89) of each window; windows that would leave 21..108 stay as they are."""
+        is_pitch = windows >= FIRST_PITCH_TOKEN
+        shift = semitones.reshape(-1, *([1] * (windows.ndim - 1)))
+        shifted = np.where(is_pitch, windows + shift, windows)
+        fits = ~(
+            (is_pitch & ((shifted < FIRST_PITCH_TOKEN) | (shifted >= VOCAB))).reshape(len(windows), -1).any(axis=1)
+        )
+        return np.where(fits.reshape(shift.shape), shifted, windows)
+
     def region_mask(
         self, tokens: np.ndarray, *, start_bar: int | None, end_bar: int | None, tracks: Sequence[str]
     ) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smdiff import DatasetSpec, TokenizerSpec, hookimpl, no_settings
+from smdiff import DatasetSpec, ModelSpec, TokenizerSpec, hookimpl, no_settings
 
 POP909_ROOT = "$SMDIFF_POP909|../shared/data/POP909"
 GRID_VERSION = "1"
@@ -57,5 +57,48 @@ def smdiff_datasets() -> list[DatasetSpec]:
             tokenizer="trio",
             bars=64,
             root_dir=POP909_ROOT,
+        ),
+    ]
+
+
+#: Size presets: ``tiny`` for tests, ``small`` trains on a CPU in minutes, ``paper`` is SCHmUBERT's.
+PRESETS = {
+    "tiny": {"width": 32, "depth": 1, "heads": 2, "ffn_mult": 2, "dropout": 0.0},
+    "small": {"width": 128, "depth": 4, "heads": 4, "ffn_mult": 4, "dropout": 0.1},
+    "paper": {"width": 512, "depth": 24, "heads": 8, "ffn_mult": 4, "dropout": 0.2},
+}
+
+
+def _conv(token_spec, config, max_length):
+    from smdiff_onehot.models import ConVormer
+
+    return ConVormer(token_spec, config, max_length)
+
+
+def _transformer(token_spec, config, max_length):
+    from smdiff_onehot.models import GridTransformer
+
+    return GridTransformer(token_spec, config, max_length)
+
+
+@hookimpl
+def smdiff_models() -> list[ModelSpec]:
+    """Register ``schmu_conv`` and ``schmu_tx`` (seed ids ``schmu_conv_vae``, ``schmu_tx_vae``)."""
+    return [
+        ModelSpec(
+            id="schmu_conv",
+            summary="SCHmUBERT ConVormer: per-beat conv down, transformer over beats, transposed conv up",
+            factory=_conv,
+            representations=("grid",),
+            presets=PRESETS,
+            aliases=("schmu_conv_vae",),
+        ),
+        ModelSpec(
+            id="schmu_tx",
+            summary="bidirectional transformer over every grid step",
+            factory=_transformer,
+            representations=("grid",),
+            presets=PRESETS,
+            aliases=("schmu_tx_vae",),
         ),
     ]

@@ -1,0 +1,101 @@
+"""``smdiff train``: train a denoiser on a prepared dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from smdiff.cli.options import ConfigFiles, DatasetId, ModelId, Overrides
+from smdiff.config import resolve_config, to_toml
+from smdiff.plugins import PluginHost
+from smdiff.progress import console, status
+from smdiff.training.loop import TrainReport
+
+
+def print_report(report: TrainReport) -> None:
+    """The final report of a run: steps, time, validation, where things are."""
+    table = Table(title=f"training run {report.run_dir}", show_header=False)
+    table.add_row("steps", str(report.steps))
+    table.add_row("time", f"{report.seconds:.1f} s")
+    if report.initial_val is not None:
+        table.add_row("validation bits/token at start", f"{report.initial_val:.4f}")
+    if report.last_val is not None:
+        table.add_row("validation bits/token now", f"{report.last_val:.4f}")
+    table.add_row("best validation bits/token", f"{report.best_val:.4f}")
+    table.add_row("skipped non-finite steps", str(report.nonfinite_steps))
+    table.add_row("last checkpoint", str(report.last_checkpoint))
+    table.add_row("TensorBoard", f"tensorboard --logdir {report.run_dir / 'tensorboard'}")
+    table.add_row("samples", str(report.run_dir / "samples"))
+    if report.stopped_by:
+        table.add_row("stopped by", f"{report.stopped_by} (resume with --resume)")
+    console.print(table)
+
+
+def make_train_command(host: PluginHost):
+    """Build the ``train`` command bound to ``host``."""
+
+    def train(
+        model: ModelId = None,
+        dataset_id: DatasetId = None,
+        bars: Annotated[int | None, typer.Option("--bars", help="Bars per window.")] = None,
+        batch_size: Annotated[
+            int | None, typer.Option("--batch_size", "--batch-size", help="Windows per step and process.")
+        ] = None,
+        lr: Annotated[float | None, typer.Option("--lr", help="Peak learning rate.")] = None,
+        steps: Annotated[int | None, typer.Option("--steps", help="Optimizer steps.")] = None,
+        log_dir: Annotated[Path | None, typer.Option("--log_dir", "--log-dir", help="Run directory.")] = None,
+        ema: Annotated[bool | None, typer.Option("--ema/--no-ema", help="Keep an EMA of the weights.")] = None,
+        ema_rate: Annotated[float | None, typer.Option("--ema_rate", "--ema-rate", help="EMA decay.")] = None,
+        resume: Annotated[
+            str | None,
+            typer.Option(
+                "--resume", is_flag=False, flag_value="latest", help="Continue the run (or from a checkpoint PATH)."
+            ),
+        ] = None,
+        init_from: Annotated[
+            Path | None, typer.Option("--init_from", "--init-from", help="Start from a checkpoint's weights.")
+        ] = None,
+        allow_partial: Annotated[
+            bool, typer.Option("--allow_partial", "--allow-partial", help="With --init_from: load what matches.")
+        ] = False,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", "--dry_run", help="Print the resolved config; touch nothing.")
+        ] = False,
+        validate_config: Annotated[
+            bool, typer.Option("--validate-config", "--validate_config", help="Check the config and exit.")
+        ] = False,
+        config: ConfigFiles = None,
+        set_: Overrides = None,
+    ) -> None:
+        """Train a denoiser; progress, TensorBoard logs, samples and checkpoints go to the run directory."""
+        flags = {
+            "model.id": model, "data.dataset_id": dataset_id, "data.bars": bars, "train.batch_size": batch_size,
+            "train.lr": lr, "train.steps": steps, "train.log_dir": str(log_dir) if log_dir else None, "train.ema": ema,
+            "train.ema_rate": ema_rate,
+        }  # fmt: skip
+        resolved = resolve_config(files=config or (), overrides=set_ or (), flags=flags, registries=host.registries)
+        if dry_run:
+            typer.echo(to_toml(resolved), nl=False)
+            return
+        from smdiff.training.run import run_training
+        from smdiff.training.setup import build_components
+
+        if validate_config:
+            build_components(resolved, host.registries)
+            status("config ok: the cache, model, masker and kernel all build")
+            return
+        report = run_training(
+            resolved,
+            host.registries,
+            resume=resume,
+            init_from=str(init_from) if init_from else None,
+            allow_partial=allow_partial,
+        )
+        print_report(report)
+        if report.exit_code:
+            raise typer.Exit(report.exit_code)
+
+    return train

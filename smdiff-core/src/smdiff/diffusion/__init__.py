@@ -1,0 +1,1 @@
+"""Absorbing-state discrete diffusion on the ``[B, L, C]`` token contract."""

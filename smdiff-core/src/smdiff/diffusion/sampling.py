@@ -1,0 +1,149 @@
+"""The reverse process: unmask absorbed elements until none is left.
+
+``initial`` holds the real tokens to keep and mask ids where music is to be
+generated; elements that start unmasked are never written, so conditioning
+(infilling, accompaniment, continuation) keeps them bit for bit.
+
+Two schedules decide which masked elements are committed at each step:
+
+``ancestral``
+    SCHmUBERT's reverse process: with ``k`` steps left, each masked element is
+    unmasked with probability ``1/k`` (``steps`` = sequence length is the
+    paper's setting).
+``confidence``
+    MaskGIT: draw every masked element, then commit the most confident draws
+    so that the masked share follows a cosine schedule over ``steps`` steps.
+
+A row whose tokens did not change since the network last saw it reuses its
+cached logits, so steps that commit nothing cost no network call.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Literal
+
+import torch
+
+from smdiff.kernels import KernelBackend
+from smdiff.tokens import TokenSpec
+
+Method = Literal["ancestral", "confidence"]
+
+
+def filter_logits(logits: torch.Tensor, token_spec: TokenSpec, top_k: int | None, top_p: float | None) -> torch.Tensor:
+    """Keep, per channel, the ``top_k`` largest logits and/or the smallest set with probability ≥ ``top_p``."""
+    if not top_k and top_p is None:
+        return logits
+    out = logits.clone()
+    for offset, size in zip(token_spec.offsets, token_spec.vocab_sizes, strict=True):
+        segment = out[..., offset : offset + size]
+        if top_k and top_k < size:
+            kth = segment.topk(top_k, dim=-1).values[..., -1:]
+            segment.masked_fill_(segment < kth, float("-inf"))
+        if top_p is not None and top_p < 1.0:
+            ordered, order = segment.sort(dim=-1, descending=True)
+            cumulative = ordered.softmax(-1).cumsum(-1)
+            drop = cumulative - ordered.softmax(-1) >= top_p  # keep the first token that crosses top_p
+            segment.scatter_(-1, order, ordered.masked_fill(drop, float("-inf")))
+    return out
+
+
+class CachedDenoiser:
+    """Calls the model only for rows whose tokens changed since their logits were computed."""
+
+    def __init__(self, model: Callable[[torch.Tensor], torch.Tensor]) -> None:
+        self.model = model
+        self.logits: torch.Tensor | None = None
+        self.seen: torch.Tensor | None = None
+        self.calls = 0
+        self.rows_computed = 0
+
+    @torch.no_grad()
+    def __call__(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Logits for ``tokens``, recomputing only changed rows."""
+        if self.logits is None:
+            stale = torch.ones(tokens.shape[0], dtype=torch.bool, device=tokens.device)
+        else:
+            stale = (tokens != self.seen).flatten(1).any(dim=1)
+        if stale.any():
+            rows = stale.nonzero().squeeze(1)
+            fresh = self.model(tokens[rows]).float()
+            if self.logits is None:
+                self.logits = fresh
+            else:
+                self.logits[rows] = fresh
+            self.seen = tokens.clone()
+            self.calls += 1
+            self.rows_computed += len(rows)
+        return self.logits
+
+
+def _cosine_masked_share(step: int, steps: int) -> float:
+    return math.cos(math.pi / 2 * (step + 1) / steps)
+
+
+@torch.no_grad()
+def sample(
+    model: Callable[[torch.Tensor], torch.Tensor],
+    kernel: KernelBackend,
+    token_spec: TokenSpec,
+    initial: torch.Tensor,
+    *,
+    method: Method = "ancestral",
+    steps: int | None = None,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator,
+    on_step: Callable[[int, int], None] = lambda step, total: None,
+) -> tuple[torch.Tensor, CachedDenoiser]:
+    """Fill every mask id of ``initial``; returns the tokens and the denoiser (with its call counts)."""
+    mask_ids = torch.tensor(token_spec.mask_ids, device=initial.device)
+    tokens = initial.clone()
+    masked = tokens == mask_ids
+    total = initial.shape[1] if steps is None else steps
+    if total < 1:
+        raise ValueError(f"sample steps must be at least 1, got {total}")
+    denoiser = CachedDenoiser(model)
+    start_count = masked.flatten(1).sum(1)
+    for step in range(total):
+        if not masked.any():
+            on_step(total, total)
+            break
+        if method == "ancestral":
+            left = total - step
+            choose = masked & (torch.rand(masked.shape, generator=generator, device=masked.device) < 1.0 / left)
+            if not choose.any():
+                on_step(step + 1, total)
+                continue
+        logits = filter_logits(denoiser(tokens), token_spec, top_k, top_p)
+        if method == "ancestral":
+            tokens = kernel.sample_step(logits, tokens, choose, token_spec, temperature, generator)
+            masked = masked & ~choose
+        else:
+            proposal = kernel.sample_step(logits, tokens, masked, token_spec, temperature, generator)
+            confidence = _confidence(logits, proposal, token_spec).masked_fill(~masked, float("-inf"))
+            keep_masked = (start_count.double() * _cosine_masked_share(step, total)).floor().long()
+            commit_count = masked.flatten(1).sum(1) - keep_masked
+            order = confidence.flatten(1).argsort(dim=1, descending=True)
+            ranks = torch.empty_like(order).scatter_(
+                1, order, torch.arange(order.shape[1], device=order.device).expand_as(order)
+            )
+            choose = masked & (ranks.view_as(masked) < commit_count.view(-1, 1, 1))
+            tokens = torch.where(choose, proposal, tokens)
+            masked = masked & ~choose
+        on_step(step + 1, total)
+    return tokens, denoiser
+
+
+def _confidence(logits: torch.Tensor, proposal: torch.Tensor, token_spec: TokenSpec) -> torch.Tensor:
+    """Log-probability of each proposed element under its channel's distribution."""
+    scores = torch.empty(proposal.shape, dtype=torch.float32, device=proposal.device)
+    for channel, (offset, size) in enumerate(zip(token_spec.offsets, token_spec.vocab_sizes, strict=True)):
+        log_probs = logits[..., offset : offset + size].float().log_softmax(-1)
+        scores[..., channel] = log_probs.gather(-1, proposal[..., channel : channel + 1].clamp_max(size - 1)).squeeze(
+            -1
+        )
+    return scores

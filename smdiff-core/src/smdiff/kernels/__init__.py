@@ -1,0 +1,57 @@
+"""The hot operations of training and sampling, behind the kernel hook.
+
+Every backend offers the same operations with the same results (within
+floating-point tolerance); ``torch`` is the reference, ``triton`` the fused GPU
+path. :func:`select_kernel` picks one from ``kernels.backend``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import torch
+
+from smdiff.errors import ConfigError
+from smdiff.tokens import TokenSpec
+
+
+class KernelBackend(Protocol):
+    """Operations every kernel backend implements."""
+
+    name: str
+
+    def masked_cross_entropy(
+        self,
+        logits: torch.Tensor,
+        targets: torch.Tensor,
+        mask: torch.Tensor,
+        weights: torch.Tensor,
+        token_spec: TokenSpec,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean over rows of ``weights[b] · CE_b`` (differentiable) and the per-row masked CE sums (nats, detached)."""
+
+    def sample_step(
+        self,
+        logits: torch.Tensor,
+        tokens: torch.Tensor,
+        unmask: torch.Tensor,
+        token_spec: TokenSpec,
+        temperature: float,
+        generator: torch.Generator,
+    ) -> torch.Tensor:
+        """Draw every element (Gumbel-max in float64) and write the draws where ``unmask`` is true."""
+
+
+def select_kernel(choice: str, registries: Any, device: torch.device) -> KernelBackend:
+    """The backend ``choice`` names, or for ``auto`` the available one with the highest priority."""
+    if choice == "auto":
+        usable = [
+            spec for spec in registries.kernels if spec.is_available() and (spec.id == "torch" or device.type == "cuda")
+        ]
+        if not usable:
+            raise ConfigError("no kernel backend is available; install smdiff-core (it provides 'torch')")
+        return max(usable, key=lambda spec: spec.priority).factory()
+    spec = registries.kernels.get(choice)
+    if not spec.is_available():
+        raise ConfigError(f"kernels.backend={choice} is not available here; use kernels.backend=torch or auto")
+    return spec.factory()

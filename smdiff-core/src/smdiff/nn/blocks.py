@@ -1,0 +1,112 @@
+"""Transformer blocks with fused attention, and the per-channel embeddings and heads of the token contract.
+
+Attention runs through ``torch.nn.functional.scaled_dot_product_attention``,
+which applies attention dropout inside the fused kernel instead of
+materialising and dropping a ``[B, heads, L, L]`` probability matrix.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from smdiff.tokens import TokenSpec
+
+
+class SelfAttention(nn.Module):
+    """Bidirectional multi-head self-attention: one fused QKV projection and SDPA."""
+
+    def __init__(self, width: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        if width % heads:
+            raise ValueError(f"model width {width} is not divisible by {heads} heads")
+        self.heads = heads
+        self.dropout = dropout
+        self.qkv = nn.Linear(width, 3 * width)
+        self.proj = nn.Linear(width, width)
+        self.resid_drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``[B, L, D]`` → ``[B, L, D]``."""
+        batch, length, width = x.shape
+        q, k, v = self.qkv(x).view(batch, length, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
+        return self.resid_drop(self.proj(y.transpose(1, 2).reshape(batch, length, width)))
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: attention and a GELU MLP, each with a residual."""
+
+    def __init__(self, width: int, heads: int, ffn_mult: int, dropout: float) -> None:
+        super().__init__()
+        self.ln1 = nn.LayerNorm(width)
+        self.ln2 = nn.LayerNorm(width)
+        self.attn = SelfAttention(width, heads, dropout)
+        self.mlp = nn.Sequential(
+            nn.Linear(width, ffn_mult * width), nn.GELU(), nn.Linear(ffn_mult * width, width), nn.Dropout(dropout)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``[B, L, D]`` → ``[B, L, D]``."""
+        x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+
+class TransformerStack(nn.Module):
+    """``depth`` blocks with a learned absolute position embedding and a final LayerNorm."""
+
+    def __init__(self, width: int, depth: int, heads: int, ffn_mult: int, dropout: float, max_length: int) -> None:
+        super().__init__()
+        self.pos_emb = nn.Parameter(torch.zeros(1, max_length, width))
+        self.drop = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList(Block(width, heads, ffn_mult, dropout) for _ in range(depth))
+        self.ln_f = nn.LayerNorm(width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``[B, L, D]`` → ``[B, L, D]``; ``L`` may not exceed ``max_length``."""
+        if x.shape[1] > self.pos_emb.shape[1]:
+            raise ValueError(f"sequence of {x.shape[1]} exceeds the model's maximum length {self.pos_emb.shape[1]}")
+        x = self.drop(x + self.pos_emb[:, : x.shape[1]])
+        for block in self.blocks:
+            x = block(x)
+        return self.ln_f(x)
+
+
+class ChannelEmbedding(nn.Module):
+    """One embedding table per channel (real tokens plus the mask id)."""
+
+    def __init__(self, token_spec: TokenSpec, width: int) -> None:
+        super().__init__()
+        self.tables = nn.ModuleList(nn.Embedding(size + 1, width) for size in token_spec.vocab_sizes)
+
+    def forward(self, tokens: torch.Tensor) -> list[torch.Tensor]:
+        """``[B, L, C]`` → ``C`` tensors ``[B, L, width]``."""
+        return [table(tokens[..., channel]) for channel, table in enumerate(self.tables)]
+
+
+class ChannelHeads(nn.Module):
+    """One linear head per channel; logits concatenated to ``[B, L, sum(vocab)]`` (no mask logit)."""
+
+    def __init__(self, token_spec: TokenSpec, width: int, shared_input: bool = True) -> None:
+        super().__init__()
+        self.shared_input = shared_input
+        self.heads = nn.ModuleList(nn.Linear(width, size, bias=False) for size in token_spec.vocab_sizes)
+
+    def forward(self, features: torch.Tensor | list[torch.Tensor]) -> torch.Tensor:
+        """One ``[B, L, width]`` for all channels (or one per channel) → ``[B, L, sum(vocab)]``."""
+        if self.shared_input:
+            return torch.cat([head(features) for head in self.heads], dim=-1)
+        return torch.cat([head(x) for head, x in zip(self.heads, features, strict=True)], dim=-1)
+
+
+def init_weights(module: nn.Module) -> None:
+    """GPT-style initialisation: normal(0, 0.02) weights, zero biases, unit LayerNorms."""
+    for sub in module.modules():
+        if isinstance(sub, (nn.Linear, nn.Embedding, nn.Conv1d, nn.ConvTranspose1d)):
+            nn.init.normal_(sub.weight, std=0.02)
+            if getattr(sub, "bias", None) is not None:
+                nn.init.zeros_(sub.bias)
+        elif isinstance(sub, nn.LayerNorm):
+            nn.init.ones_(sub.weight)
+            nn.init.zeros_(sub.bias)

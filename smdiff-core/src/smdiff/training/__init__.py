@@ -1,0 +1,1 @@
+"""A plain PyTorch training loop, one file per concern."""

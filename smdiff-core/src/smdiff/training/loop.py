@@ -1,0 +1,241 @@
+"""The training loop: steps, validation, samples, checkpoints, and clean stops."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+import torch
+from rich.progress import TextColumn
+
+from smdiff.errors import SmdiffError
+from smdiff.progress import progress_bar, status, warn
+from smdiff.training import checkpoint as ckpt
+from smdiff.training.data import ResumableBatches, augment, fetch_batch, split_or_fail, to_device
+from smdiff.training.distributed import DistInfo, any_rank, barrier
+from smdiff.training.logging import MetricsLogger
+from smdiff.training.samples import write_training_samples
+from smdiff.training.setup import Components
+from smdiff.training.signals import StopRequests
+from smdiff.training.state import TrainState, build_payload, restore_payload
+from smdiff.training.step import diffusion_loss, validate
+
+VALIDATION_SEED = 1234
+PROGRESS_COLUMNS = (
+    TextColumn("loss {task.fields[loss]:.4f}"),
+    TextColumn("{task.fields[bits]:.3f} bits/token"),
+    TextColumn("{task.fields[rate]:.2f} steps/s"),
+)
+
+
+class TrainingDiverged(SmdiffError):
+    """Too many non-finite steps in a row; the last good checkpoint is kept."""
+
+    exit_code = 1
+
+
+@attrs.frozen
+class TrainReport:
+    """How a run ended."""
+
+    run_dir: Path
+    steps: int
+    seconds: float
+    initial_val: float | None
+    best_val: float
+    last_val: float | None
+    nonfinite_steps: int
+    stopped_by: str | None
+    exit_code: int
+    last_checkpoint: Path | None
+
+
+class Trainer:
+    """Runs one training run in ``run_dir`` from :class:`Components`."""
+
+    def __init__(self, c: Components, run_dir: Path, dist: DistInfo) -> None:
+        self.c, self.run_dir, self.dist = c, run_dir, dist
+        train = c.config.train
+        self.generators = {"noise": torch.Generator(c.device).manual_seed(train.seed)}
+        self.augment_rng = np.random.default_rng(train.seed)
+        torch.manual_seed(train.seed + dist.rank)
+        self.state = TrainState()
+        self.train_indices = split_or_fail(c.cache, "train", train.batch_size * dist.world)
+        self.val_indices = split_or_fail(c.cache, "validation", 1)
+        self.rows = slice(dist.rank * train.batch_size, (dist.rank + 1) * train.batch_size)
+        self.last_checkpoint: Path | None = None
+        self.after_checkpoint: Callable[[Path], None] = lambda path: None
+        self.last_val: float | None = None
+        self.nonfinite_in_row = 0
+
+    def restore(self, payload: dict[str, Any], path: Path) -> None:
+        """Continue from a checkpoint payload."""
+        self.state = restore_payload(self.c, payload, self.generators, self.augment_rng)
+        self.last_checkpoint = path
+
+    def _global_batch(self, batches: Any) -> torch.Tensor:
+        windows = augment(
+            fetch_batch(self.c.cache.windows, next(batches)),
+            self.c.tokenizer,
+            self.c.config.data.transpose,
+            self.augment_rng,
+        )
+        return to_device(windows, self.c.device)
+
+    def _optimizer_step(self, batches: Any) -> tuple[float, float, float]:
+        """Accumulate gradients over micro-batches, clip, and step unless anything is non-finite."""
+        c, train = self.c, self.c.config.train
+        loss_total, bits_total = 0.0, 0.0
+        for _ in range(train.accumulate):
+            loss, bits = diffusion_loss(
+                c, c.model, self._global_batch(batches), self.generators["noise"], self.rows, c.config.diffusion.loss
+            )
+            c.scaler.scale(loss / train.accumulate).backward()
+            loss_total += float(loss.detach()) / train.accumulate
+            bits_total += float(bits.mean()) / train.accumulate
+        c.scaler.unscale_(c.optimizer)
+        norm = float(
+            torch.nn.utils.clip_grad_norm_(c.model.parameters(), train.grad_clip if train.grad_clip > 0 else math.inf)
+        )
+        if math.isfinite(loss_total) and math.isfinite(norm):
+            c.scaler.step(c.optimizer)
+            c.scaler.update()
+            c.scheduler.step()
+            if c.ema is not None:
+                c.ema.update(c.model.module if hasattr(c.model, "module") else c.model)
+            self.nonfinite_in_row = 0
+        else:
+            c.scaler.update()
+            self.nonfinite_in_row += 1
+            self.state.nonfinite_total += 1
+        c.optimizer.zero_grad(set_to_none=True)
+        return loss_total, bits_total, norm
+
+    def _eval_model(self) -> torch.nn.Module:
+        model = self.c.model.module if hasattr(self.c.model, "module") else self.c.model
+        return self.c.ema.model if self.c.ema is not None else model
+
+    def _validate(self, logger: MetricsLogger | None) -> float:
+        value = validate(self.c, self._eval_model(), self.val_indices, self.c.config.train.val_batches, VALIDATION_SEED)
+        if logger is not None:
+            logger.log(self.state.step, "val", {"bits_per_token": value})
+        return value
+
+    def _checkpoint(self, name: str | None = None) -> Path | None:
+        """Rank 0 writes a checkpoint (periodic unless ``name`` is given); every rank waits for it."""
+        path = None
+        if self.dist.is_main:
+            payload = build_payload(self.c, self.state, self.generators, self.augment_rng)
+            path = self.run_dir / "checkpoints" / name if name else ckpt.step_checkpoint(self.run_dir, self.state.step)
+            ckpt.save_checkpoint(path, payload)
+            if name is None:
+                self.last_checkpoint = path
+                ckpt.rotate(self.run_dir, self.c.config.train.keep_last)
+            self.after_checkpoint(path)
+        barrier(self.dist)
+        return path
+
+    def _write_samples(self) -> None:
+        if self.dist.is_main and self.c.config.train.train_samples > 0:
+            folder = self.run_dir / "samples" / f"step_{self.state.step:08d}"
+            write_training_samples(
+                self.c, self._eval_model(), folder, self.c.config.train.train_samples, self.state.step
+            )
+
+    def _periodic_work(self, logger: MetricsLogger | None, values: dict[str, float]) -> None:
+        """Logging, validation (and best checkpoint), samples and checkpoints due after this step."""
+        train, step = self.c.config.train, self.state.step
+        if logger is not None and step % train.log_every == 0:
+            logger.log(step, "train", {**values, "lr": self.c.scheduler.get_last_lr()[0]})
+        if step % train.validate_every == 0 or step == train.steps:
+            self.last_val = self._validate(logger)
+            if self.last_val < self.state.best_val:
+                self.state.best_val = self.last_val
+                self._checkpoint("best.pt")
+        if step % train.sample_every == 0:
+            self._write_samples()
+        if step % train.checkpoint_every == 0 or step == train.steps:
+            self._checkpoint()
+
+    def _check_divergence(self) -> None:
+        if self.nonfinite_in_row >= self.c.config.train.max_nonfinite:
+            raise TrainingDiverged(
+                f"{self.nonfinite_in_row} non-finite steps in a row (lower train.lr or set train.grad_clip); "
+                f"the last good checkpoint is {self.last_checkpoint}"
+            )
+
+    def run(self) -> TrainReport:
+        """Train until ``train.steps``, a stop signal, or divergence."""
+        train = self.c.config.train
+        started, resumed = time.perf_counter(), self.state.step > 0
+        logger = MetricsLogger(self.run_dir, self.state.step if resumed else None) if self.dist.is_main else None
+        initial_val = None if resumed else self._validate(logger)
+        order = ResumableBatches(
+            self.train_indices,
+            train.batch_size * self.dist.world,
+            train.seed,
+            epoch=self.state.epoch,
+            position=self.state.position,
+        )
+        batches = iter(order)
+        self.c.model.train()
+        try:
+            with StopRequests() as stops, progress_bar(*PROGRESS_COLUMNS) as bar:
+                task = bar.add_task(
+                    "training", total=train.steps, completed=self.state.step, loss=0.0, bits=0.0, rate=0.0
+                )
+                tick = time.perf_counter()
+                while self.state.step < train.steps:
+                    loss, bits, norm = self._optimizer_step(batches)
+                    self.state.step += 1
+                    self.state.epoch, self.state.position = order.epoch, order.position
+                    self._check_divergence()
+                    rate, tick = 1.0 / max(time.perf_counter() - tick, 1e-9), time.perf_counter()
+                    bar.update(task, advance=1, loss=loss, bits=bits, rate=rate)
+                    values = {"loss": loss, "bits_per_token": bits, "grad_norm": norm, "steps_per_s": rate}
+                    if any_rank(stops.requested is not None, self.dist):
+                        reason = stops.requested.name if stops.requested is not None else "a signal to another rank"
+                        self._checkpoint()
+                        status(f"stopped by {reason} after step {self.state.step}; checkpoint {self.last_checkpoint}")
+                        return self._report(started, initial_val, reason, stops.exit_code or 128 + 15)
+                    self._periodic_work(logger, values)
+            self._write_samples()
+            return self._report(started, initial_val, None, 0)
+        except (TrainingDiverged, KeyboardInterrupt):
+            raise
+        except Exception:
+            self._emergency_checkpoint()
+            raise
+        finally:
+            if logger is not None:
+                logger.close()
+
+    def _emergency_checkpoint(self) -> None:
+        """After a crash, save beside (never over) the last good checkpoint, unless the weights are broken."""
+        model = self.c.model.module if hasattr(self.c.model, "module") else self.c.model
+        if not self.dist.is_main or not all(torch.isfinite(p).all() for p in model.parameters()):
+            return
+        try:
+            path = self._checkpoint(f"emergency_step_{self.state.step:08d}.pt")
+            warn(f"training failed at step {self.state.step}; emergency checkpoint written to {path}")
+        except Exception as error:  # the original error matters more
+            warn(f"could not write an emergency checkpoint: {error}")
+
+    def _report(self, started: float, initial: float | None, stopped: str | None, code: int) -> TrainReport:
+        return TrainReport(
+            run_dir=self.run_dir,
+            steps=self.state.step,
+            seconds=time.perf_counter() - started,
+            initial_val=initial,
+            best_val=self.state.best_val,
+            last_val=self.last_val,
+            nonfinite_steps=self.state.nonfinite_total,
+            stopped_by=stopped,
+            exit_code=code,
+            last_checkpoint=self.last_checkpoint,
+        )

@@ -1,0 +1,176 @@
+"""Build everything a training run needs from a resolved config, failing early with clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+import torch
+from torch import nn
+
+from smdiff.config.schema import SmdiffConfig
+from smdiff.data.cache import TokenCache
+from smdiff.data.catalog import default_cache_path
+from smdiff.diffusion.maskers import Masker
+from smdiff.errors import ConfigError, DataError
+from smdiff.kernels import KernelBackend, select_kernel
+from smdiff.tokenizer import Tokenizer
+from smdiff.tokens import TokenSpec
+from smdiff.training.ema import EMA
+from smdiff.training.schedule import lr_factor
+
+MODEL_SHAPE_KEYS = ("width", "depth", "heads", "ffn_mult")
+
+
+def cache_path(config: SmdiffConfig) -> Path:
+    """The dataset cache ``config`` trains on."""
+    data = config.data
+    return (
+        Path(data.cache_path) if data.cache_path else default_cache_path(data.dataset_id, data.tokenizer_id, data.bars)
+    )
+
+
+def prepare_hint(config: SmdiffConfig) -> str:
+    """The ``smdiff prepare`` command that builds ``config``'s cache."""
+    data = config.data
+    hint = f"smdiff prepare --dataset_id {data.dataset_id} --tokenizer_id {data.tokenizer_id} --bars {data.bars}"
+    if data.root_dir:
+        hint += f" --root_dir {data.root_dir}"
+    if data.cache_path:
+        hint += f" --cache_path {data.cache_path}"
+    return hint
+
+
+def resolve_device(choice: str) -> torch.device:
+    """``auto`` → CUDA when present, else CPU; anything else is passed to ``torch.device``."""
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(choice)
+    except RuntimeError:
+        raise ConfigError(f"train.device={choice!r} is not a torch device; use auto, cpu or cuda") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("train.device=cuda but no CUDA GPU is visible; use train.device=cpu")
+    return device
+
+
+def check_settings(config: SmdiffConfig, device: torch.device) -> None:
+    """Refuse settings that cannot work, before any file is touched."""
+    train = config.train
+    problems = [
+        (train.steps < 1, f"train.steps must be at least 1, got {train.steps}"),
+        (train.batch_size < 1, f"train.batch_size must be at least 1, got {train.batch_size}"),
+        (train.accumulate < 1, f"train.accumulate must be at least 1, got {train.accumulate}"),
+        (train.warmup_steps >= train.steps and train.warmup_steps > 0,
+         f"train.warmup_steps ({train.warmup_steps}) is not shorter than train.steps ({train.steps})"),
+        (not 0.0 <= train.ema_rate < 1.0, f"train.ema_rate must be in [0, 1), got {train.ema_rate}"),
+        (train.amp == "fp16" and device.type != "cuda", "train.amp=fp16 needs a CUDA GPU; use bf16 or none on CPU"),
+        (train.lr <= 0, f"train.lr must be positive, got {train.lr}"),
+        (min(train.validate_every, train.checkpoint_every, train.log_every, train.keep_last) < 1,
+         "train.validate_every, checkpoint_every, log_every and keep_last must be at least 1"),
+    ]  # fmt: skip
+    for failed, message in problems:
+        if failed:
+            raise ConfigError(message)
+
+
+@attrs.define
+class Components:
+    """Everything the loop uses; built once per run."""
+
+    config: SmdiffConfig
+    device: torch.device
+    tokenizer: Tokenizer
+    tokenizer_version: str
+    cache: TokenCache
+    token_spec: TokenSpec
+    model: nn.Module
+    ema: EMA | None
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    scaler: torch.amp.GradScaler
+    masker: Masker
+    kernel: KernelBackend
+    amp_dtype: torch.dtype | None
+
+    @property
+    def window_length(self) -> int:
+        """``L`` of the cache's windows."""
+        return int(self.cache.windows.shape[1])
+
+    def identity(self) -> dict[str, Any]:
+        """What a checkpoint of this run must match to be resumed or sampled from."""
+        return {
+            "tokenizer": f"{self.tokenizer.id}@{self.tokenizer_version}",
+            "token_spec_digest": self.token_spec.digest(),
+            "model_id": self.config.model.id,
+            "model_shape": {key: getattr(self.config.model, key) for key in MODEL_SHAPE_KEYS},
+        }
+
+
+def open_cache(config: SmdiffConfig, registries: Any) -> tuple[Tokenizer, str, TokenCache]:
+    """The tokenizer and its prepared cache; a missing or foreign cache says how to rebuild it."""
+    spec = registries.tokenizers.get(config.data.tokenizer_id)
+    tokenizer = spec.factory(config.data)
+    cache = TokenCache.load(
+        cache_path(config), tokenizer_id=tokenizer.id, tokenizer_version=spec.version, rebuild_hint=prepare_hint(config)
+    )
+    if cache.token_spec != tokenizer.token_spec:
+        raise DataError(
+            f"cache {cache.path} holds another TokenSpec than {tokenizer.id} makes now; {prepare_hint(config)}"
+        )
+    return tokenizer, spec.version, cache
+
+
+def build_model(
+    config: SmdiffConfig, registries: Any, token_spec: TokenSpec, representation: str, length: int
+) -> nn.Module:
+    """The denoiser for ``token_spec``; a model made for another representation is refused."""
+    spec = registries.models.get(config.model.id)
+    if representation not in spec.representations:
+        raise ConfigError(
+            f"model '{spec.id}' takes {'/'.join(spec.representations)} tokens but tokenizer "
+            f"'{config.data.tokenizer_id}' makes {representation} tokens; pick a model from `smdiff list models`"
+        )
+    return spec.factory(token_spec, config.model, length)
+
+
+def resolve_mask_unit(config: SmdiffConfig, representation: str) -> SmdiffConfig:
+    """``diffusion.mask_unit=auto`` → ``token`` for event tokenizers (Octuple), ``element`` for grids."""
+    if config.diffusion.mask_unit != "auto":
+        return config
+    unit = "token" if representation == "event" else "element"
+    return attrs.evolve(config, diffusion=attrs.evolve(config.diffusion, mask_unit=unit))
+
+
+def build_components(config: SmdiffConfig, registries: Any) -> Components:
+    """Cache, model, EMA, optimizer, schedule, AMP scaler, masker and kernel for ``config``."""
+    device = resolve_device(config.train.device)
+    check_settings(config, device)
+    tokenizer, version, cache = open_cache(config, registries)
+    representation = registries.tokenizers.get(config.data.tokenizer_id).representation
+    config = resolve_mask_unit(config, representation)
+    token_spec = tokenizer.token_spec
+    model = build_model(config, registries, token_spec, representation, int(cache.windows.shape[1])).to(device)
+    optimizer_class = torch.optim.AdamW if config.train.optimizer == "adamw" else torch.optim.Adam
+    optimizer = optimizer_class(model.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay)
+    factor = lr_factor(config.train.warmup_steps, config.train.steps, config.train.schedule)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    amp = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}[config.train.amp]
+    return Components(
+        config=config,
+        device=device,
+        tokenizer=tokenizer,
+        tokenizer_version=version,
+        cache=cache,
+        token_spec=token_spec,
+        model=model,
+        ema=EMA(model, config.train.ema_rate) if config.train.ema else None,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        scaler=torch.amp.GradScaler(device.type, enabled=amp is torch.float16),
+        masker=registries.maskers.get(config.diffusion.masker).factory(token_spec, config.diffusion),
+        kernel=select_kernel(config.kernels.backend, registries, device),
+        amp_dtype=amp,
+    )

@@ -1,0 +1,93 @@
+"""What a checkpoint holds, and putting it back."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import math
+import uuid
+from typing import Any
+
+import attrs
+import numpy as np
+import torch
+
+from smdiff.config.resolve import to_dict
+from smdiff.training.checkpoint import config_digest
+from smdiff.training.rng import capture_rng, restore_rng
+from smdiff.training.setup import Components
+
+PACKAGES = (
+    "smdiff-core",
+    "smdiff-onehot",
+    "smdiff-octuple",
+    "smdiff-metrics",
+    "smdiff-slurm",
+    "torch",
+    "numpy",
+    "symusic",
+)
+
+
+@attrs.define
+class TrainState:
+    """Progress of a run that a checkpoint must carry."""
+
+    step: int = 0
+    epoch: int = 0
+    position: int = 0
+    best_val: float = math.inf
+    nonfinite_total: int = 0
+    run_id: str = attrs.field(factory=lambda: uuid.uuid4().hex[:12])
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of smdiff's packages and its main dependencies."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def build_payload(
+    c: Components, state: TrainState, generators: dict[str, torch.Generator], augment: np.random.Generator
+) -> dict[str, Any]:
+    """Everything needed to continue exactly where the run is now."""
+    config = to_dict(c.config)
+    model = c.model.module if hasattr(c.model, "module") else c.model
+    return {
+        "model": model.state_dict(),
+        "ema": c.ema.state_dict() if c.ema is not None else None,
+        "optimizer": c.optimizer.state_dict(),
+        "scheduler": c.scheduler.state_dict(),
+        "scaler": c.scaler.state_dict(),
+        "state": attrs.asdict(state),
+        "rng": capture_rng(generators, augment),
+        "config": config,
+        "config_hash": config_digest(config),
+        "identity": c.identity(),
+        "token_spec": c.token_spec.to_dict(),
+        "ids": {
+            "tokenizer": c.config.data.tokenizer_id,
+            "model": c.config.model.id,
+            "dataset": c.config.data.dataset_id,
+        },
+        "versions": package_versions(),
+    }
+
+
+def restore_payload(
+    c: Components, payload: dict[str, Any], generators: dict[str, torch.Generator], augment: np.random.Generator
+) -> TrainState:
+    """Load weights, optimizer, schedule, scaler and every RNG from ``payload``."""
+    model = c.model.module if hasattr(c.model, "module") else c.model
+    model.load_state_dict(payload["model"])
+    if c.ema is not None and payload.get("ema") is not None:
+        c.ema.load_state_dict(payload["ema"])
+    c.optimizer.load_state_dict(payload["optimizer"])
+    c.scheduler.load_state_dict(payload["scheduler"])
+    c.scaler.load_state_dict(payload["scaler"])
+    restore_rng(payload["rng"], generators, augment)
+    return TrainState(**payload["state"])

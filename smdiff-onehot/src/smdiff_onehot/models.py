@@ -1,0 +1,77 @@
+"""Grid denoisers: SCHmUBERT's ConVormer (``schmu_conv``) and a plain bidirectional transformer (``schmu_tx``).
+
+Both map ``[B, L, C]`` tokens (mask id = vocab size) to logits
+``[B, L, sum(vocab)]``. The ConVormer embeds each track's 16th-note steps with
+their position inside the beat, folds every beat (4 steps) into one vector with
+a strided convolution, runs the transformer over beats (a quarter of the
+length), and unfolds back to steps with a transposed convolution per track.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from smdiff.config.schema import ModelConfig
+from smdiff.errors import ConfigError
+from smdiff.nn import ChannelEmbedding, ChannelHeads, TransformerStack
+from smdiff.nn.blocks import init_weights
+from smdiff.tokens import TokenSpec
+
+STEPS_PER_BEAT = 4
+
+
+class ConVormer(nn.Module):
+    """Conv down by a beat → transformer over beats → transposed conv up, per track."""
+
+    def __init__(self, token_spec: TokenSpec, config: ModelConfig, max_length: int) -> None:
+        super().__init__()
+        width, fold = config.width, STEPS_PER_BEAT
+        if max_length % fold or width % fold:
+            raise ConfigError(
+                f"schmu_conv needs a length and model.width divisible by {fold}; got {max_length} and {width}"
+            )
+        self.token_spec = token_spec
+        self.embed = ChannelEmbedding(token_spec, width // fold)
+        self.beat_pos = nn.Parameter(torch.zeros(fold, width // fold))
+        self.down = nn.ModuleList(
+            nn.Sequential(nn.Conv1d(width // fold, width, fold, stride=fold), nn.ReLU()) for _ in token_spec.channels
+        )
+        self.merge = nn.Sequential(nn.Linear(width * token_spec.n_channels, width), nn.ReLU())
+        self.transformer = TransformerStack(
+            width, config.depth, config.heads, config.ffn_mult, config.dropout, max_length // fold
+        )
+        self.up = nn.ModuleList(
+            nn.Sequential(nn.ConvTranspose1d(width, width // fold, fold, stride=fold), nn.ReLU())
+            for _ in token_spec.channels
+        )
+        self.heads = ChannelHeads(token_spec, width // fold, shared_input=False)
+        init_weights(self)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """``[B, L, C]`` → ``[B, L, sum(vocab)]``."""
+        length = tokens.shape[1]
+        beat_pos = self.beat_pos.repeat(length // STEPS_PER_BEAT, 1)
+        tracks = [
+            down((emb + beat_pos).transpose(1, 2)).transpose(1, 2)
+            for emb, down in zip(self.embed(tokens), self.down, strict=True)
+        ]
+        x = self.transformer(self.merge(torch.cat(tracks, dim=-1))).transpose(1, 2)
+        return self.heads([up(x).transpose(1, 2) for up in self.up])
+
+
+class GridTransformer(nn.Module):
+    """Summed per-track embeddings → bidirectional transformer over every step → per-track heads."""
+
+    def __init__(self, token_spec: TokenSpec, config: ModelConfig, max_length: int) -> None:
+        super().__init__()
+        self.embed = ChannelEmbedding(token_spec, config.width)
+        self.transformer = TransformerStack(
+            config.width, config.depth, config.heads, config.ffn_mult, config.dropout, max_length
+        )
+        self.heads = ChannelHeads(token_spec, config.width)
+        init_weights(self)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """``[B, L, C]`` → ``[B, L, sum(vocab)]``."""
+        return self.heads(self.transformer(torch.stack(self.embed(tokens)).sum(0)))
