@@ -50,6 +50,7 @@ ENTRY_POINT_GROUP = "smdiff"
 #: The kernel's own plugins, registered through the same hooks as everyone else's.
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "smdiff.builtins.maskers",
+    "smdiff.builtins.tasks",
     "smdiff.builtins.kernels",
     "smdiff.builtins.storage",
 )

@@ -49,12 +49,12 @@ def bars_enabled() -> bool:
 def status(message: str) -> None:
     """Print one status line (rich markup allowed) unless quiet."""
     if not _quiet:
-        console.print(message)
+        console.print(message, soft_wrap=True)
 
 
 def warn(message: str) -> None:
     """Print a warning to stderr; warnings are never silenced."""
-    error_console.print(f"[yellow]warning:[/yellow] {message}")
+    error_console.print(f"[yellow]warning:[/yellow] {message}", soft_wrap=True)
 
 
 class _SilentProgress:

@@ -75,6 +75,15 @@ class Tokenizer(abc.ABC):
     def decode(self, tokens: np.ndarray) -> symusic.Score:
         """Turn one window ``[length, channels]`` back into a score with named tracks."""
 
+    def repair(self, tokens: np.ndarray) -> tuple[np.ndarray, int]:
+        """Make a *sampled* window decodable, returning it and how many units were dropped to do so.
+
+        A model may produce combinations that mean nothing (for Octuple: a note
+        with some fields set to padding). Training data never needs this; the
+        default finds nothing to repair.
+        """
+        return tokens, 0
+
     def transpose(self, windows: np.ndarray, semitones: np.ndarray) -> np.ndarray:
         """Shift every pitch of window ``i`` by ``semitones[i]`` (same shift for all its tracks).
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smdiff import DatasetSpec, ModelSpec, TokenizerSpec, hookimpl
+from smdiff import DatasetSpec, MaskerSpec, ModelSpec, TokenizerSpec, hookimpl
 
 POP909_ROOT = "$SMDIFF_POP909|../shared/data/POP909"
 OCTUPLE_VERSION = "1"
@@ -92,4 +92,31 @@ def smdiff_models() -> list[ModelSpec]:
             representations=("event",),
             presets=PRESETS,
         )
+    ]
+
+
+def _masker(name: str):
+    def make(token_spec, config):
+        from smdiff_octuple import maskers
+
+        return getattr(maskers, name)(token_spec)
+
+    return make
+
+
+@hookimpl
+def smdiff_maskers() -> list[MaskerSpec]:
+    """Register the bar-structured maskers for Octuple tokens."""
+    return [
+        MaskerSpec(
+            id="bar_all", summary="mask whole bars (every field of their notes) at rate t", factory=_masker("BarMasker")
+        ),
+        MaskerSpec(
+            id="bar_attribute",
+            summary="mask pitch/duration/velocity/tempo per (bar, attribute) unit, other fields per note",
+            factory=_masker("BarAttributeMasker"),
+        ),
+        MaskerSpec(
+            id="mixed", summary="per row: random notes, whole bars or bar attributes", factory=_masker("MixedMasker")
+        ),
     ]

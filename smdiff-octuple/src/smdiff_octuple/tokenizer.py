@@ -209,6 +209,16 @@ class OctupleTokenizer(Tokenizer):
             score.tracks.append(track)
         return score
 
+    def repair(self, tokens: np.ndarray) -> tuple[np.ndarray, int]:
+        """Turn half-padded sampled notes into padding and sort notes bar → position → track → pitch."""
+        tokens = np.asarray(tokens, dtype=np.int64).copy()
+        pads = np.asarray(self.pad_ids)
+        is_pad = tokens == pads
+        broken = is_pad.any(axis=1) & ~is_pad.all(axis=1)
+        tokens[broken] = pads
+        order = np.lexsort((tokens[:, PITCH], tokens[:, INSTRUMENT], tokens[:, POSITION], tokens[:, BAR]))
+        return tokens[order], int(broken.sum())
+
     def transpose(self, windows: np.ndarray, semitones: np.ndarray) -> np.ndarray:
         """Shift the pitch field of every note row; windows that would leave 0..127 stay as they are."""
         windows = windows.copy()

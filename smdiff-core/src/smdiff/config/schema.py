@@ -84,6 +84,7 @@ class TrainConfig:
     log_every: int = 10
     log_dir: str | None = None
     max_nonfinite: int = 10
+    max_seconds: float | None = None
     device: str = "auto"
     init_from: str | None = None
     allow_partial: bool = False

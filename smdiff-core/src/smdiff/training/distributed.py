@@ -71,3 +71,12 @@ def shutdown(info: DistInfo) -> None:
     """Leave the process group."""
     if info.world > 1 and dist.is_initialized():
         dist.destroy_process_group()
+
+
+def mean_across(value: float, info: DistInfo) -> float:
+    """The mean of ``value`` over all ranks (what a single process with the global batch would log)."""
+    if info.world == 1:
+        return value
+    tensor = torch.tensor([value], dtype=torch.float64)
+    dist.all_reduce(tensor)
+    return float(tensor.item()) / info.world

@@ -17,7 +17,7 @@ from smdiff.errors import SmdiffError
 from smdiff.progress import progress_bar, status, warn
 from smdiff.training import checkpoint as ckpt
 from smdiff.training.data import ResumableBatches, augment, fetch_batch, split_or_fail, to_device
-from smdiff.training.distributed import DistInfo, any_rank, barrier
+from smdiff.training.distributed import DistInfo, any_rank, barrier, mean_across
 from smdiff.training.logging import MetricsLogger
 from smdiff.training.samples import write_training_samples
 from smdiff.training.setup import Components
@@ -114,7 +114,7 @@ class Trainer:
             self.nonfinite_in_row += 1
             self.state.nonfinite_total += 1
         c.optimizer.zero_grad(set_to_none=True)
-        return loss_total, bits_total, norm
+        return mean_across(loss_total, self.dist), mean_across(bits_total, self.dist), norm
 
     def _eval_model(self) -> torch.nn.Module:
         model = self.c.model.module if hasattr(self.c.model, "module") else self.c.model
@@ -125,6 +125,12 @@ class Trainer:
         if logger is not None:
             logger.log(self.state.step, "val", {"bits_per_token": value})
         return value
+
+    def _validate_keeping_best(self, logger: MetricsLogger | None) -> None:
+        self.last_val = self._validate(logger)
+        if self.last_val < self.state.best_val:
+            self.state.best_val = self.last_val
+            self._checkpoint("best.pt")
 
     def _checkpoint(self, name: str | None = None) -> Path | None:
         """Rank 0 writes a checkpoint (periodic unless ``name`` is given); every rank waits for it."""
@@ -147,20 +153,23 @@ class Trainer:
                 self.c, self._eval_model(), folder, self.c.config.train.train_samples, self.state.step
             )
 
-    def _periodic_work(self, logger: MetricsLogger | None, values: dict[str, float]) -> None:
-        """Logging, validation (and best checkpoint), samples and checkpoints due after this step."""
+    def _log_step(self, logger: MetricsLogger | None, values: dict[str, float]) -> None:
+        if logger is not None and self.state.step % self.c.config.train.log_every == 0:
+            logger.log(self.state.step, "train", {**values, "lr": self.c.scheduler.get_last_lr()[0]})
+
+    def _periodic_work(self, logger: MetricsLogger | None) -> None:
+        """Validation (and best checkpoint), samples and checkpoints due after this step."""
         train, step = self.c.config.train, self.state.step
-        if logger is not None and step % train.log_every == 0:
-            logger.log(step, "train", {**values, "lr": self.c.scheduler.get_last_lr()[0]})
         if step % train.validate_every == 0 or step == train.steps:
-            self.last_val = self._validate(logger)
-            if self.last_val < self.state.best_val:
-                self.state.best_val = self.last_val
-                self._checkpoint("best.pt")
+            self._validate_keeping_best(logger)
         if step % train.sample_every == 0:
             self._write_samples()
         if step % train.checkpoint_every == 0 or step == train.steps:
             self._checkpoint()
+
+    def _out_of_time(self, started: float) -> bool:
+        limit = self.c.config.train.max_seconds
+        return any_rank(limit is not None and time.perf_counter() - started > limit, self.dist)
 
     def _check_divergence(self) -> None:
         if self.nonfinite_in_row >= self.c.config.train.max_nonfinite:
@@ -190,20 +199,26 @@ class Trainer:
                     "training", total=train.steps, completed=self.state.step, loss=0.0, bits=0.0, rate=0.0
                 )
                 tick = time.perf_counter()
-                while self.state.step < train.steps:
+                while self.state.step < train.steps and not self._out_of_time(started):
                     loss, bits, norm = self._optimizer_step(batches)
                     self.state.step += 1
                     self.state.epoch, self.state.position = order.epoch, order.position
                     self._check_divergence()
                     rate, tick = 1.0 / max(time.perf_counter() - tick, 1e-9), time.perf_counter()
                     bar.update(task, advance=1, loss=loss, bits=bits, rate=rate)
-                    values = {"loss": loss, "bits_per_token": bits, "grad_norm": norm, "steps_per_s": rate}
+                    self._log_step(
+                        logger, {"loss": loss, "bits_per_token": bits, "grad_norm": norm, "steps_per_s": rate}
+                    )
                     if any_rank(stops.requested is not None, self.dist):
                         reason = stops.requested.name if stops.requested is not None else "a signal to another rank"
                         self._checkpoint()
                         status(f"stopped by {reason} after step {self.state.step}; checkpoint {self.last_checkpoint}")
                         return self._report(started, initial_val, reason, stops.exit_code or 128 + 15)
-                    self._periodic_work(logger, values)
+                    self._periodic_work(logger)
+            if self.state.step < train.steps:  # the time budget ran out: finish like a completed run
+                self._validate_keeping_best(logger)
+                self._checkpoint()
+                status(f"train.max_seconds reached after step {self.state.step}")
             self._write_samples()
             return self._report(started, initial_val, None, 0)
         except (TrainingDiverged, KeyboardInterrupt):

@@ -41,8 +41,8 @@ def _init_weights_from(trainer: Trainer, path: Path, allow_partial: bool) -> Non
     mismatched = sorted((set(own) | set(payload["model"])) - set(weights))
     if mismatched and not allow_partial:
         raise DataError(
-            f"--init_from {path}: {len(mismatched)} tensor(s) do not match this model (e.g. {', '.join(mismatched[:3])}); "
-            "pass --allow_partial to load only the matching ones"
+            f"--init_from {path}: {len(mismatched)} tensor(s) do not match this model "
+            f"(e.g. {', '.join(mismatched[:3])}); pass --allow_partial to load only the matching ones"
         )
     model.load_state_dict(weights, strict=False)
     if trainer.c.ema is not None:

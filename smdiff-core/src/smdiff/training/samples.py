@@ -31,5 +31,6 @@ def write_training_samples(c: Components, model: nn.Module, folder: Path, count:
     written = []
     for index, window in enumerate(tokens.cpu().numpy()):
         np.save(folder / f"sample_{index}.npy", window)
-        written.append(save_score(c.tokenizer.decode(window), folder / f"sample_{index}.mid"))
+        repaired, _ = c.tokenizer.repair(window)
+        written.append(save_score(c.tokenizer.decode(repaired), folder / f"sample_{index}.mid"))
     return written

@@ -152,6 +152,7 @@ def build_components(config: SmdiffConfig, registries: Any) -> Components:
     representation = registries.tokenizers.get(config.data.tokenizer_id).representation
     config = resolve_mask_unit(config, representation)
     token_spec = tokenizer.token_spec
+    torch.manual_seed(config.train.seed)  # the same seed gives the same initial weights
     model = build_model(config, registries, token_spec, representation, int(cache.windows.shape[1])).to(device)
     optimizer_class = torch.optim.AdamW if config.train.optimizer == "adamw" else torch.optim.Adam
     optimizer = optimizer_class(model.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay)

@@ -1,0 +1,218 @@
+"""Load a trained run and generate: unconditional pieces or infillings, written as MIDI, tokens and pictures."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+import torch
+
+from smdiff.config.converter import converter
+from smdiff.config.resolve import to_dict
+from smdiff.config.schema import SampleConfig, SmdiffConfig
+from smdiff.data.bars import BarGrid
+from smdiff.diffusion.sampling import sample
+from smdiff.errors import DataError
+from smdiff.kernels import KernelBackend, select_kernel
+from smdiff.midi import find_midi_files, save_score
+from smdiff.pianoroll import save_piano_roll
+from smdiff.tokenizer import Tokenizer
+from smdiff.training import checkpoint as ckpt
+from smdiff.training.setup import resolve_device
+
+
+@attrs.frozen
+class LoadedRun:
+    """A trained model ready to sample, with the config it was trained with."""
+
+    config: SmdiffConfig
+    tokenizer: Tokenizer
+    model: torch.nn.Module
+    kernel: KernelBackend
+    device: torch.device
+    checkpoint: Path
+    step: int
+    window_length: int
+
+
+def find_checkpoint(run_dir: Path, load_step: int | None) -> Path:
+    """``None`` → newest valid periodic checkpoint; ``0`` → ``best.pt``; ``N`` → step N."""
+    if not run_dir.is_dir():
+        raise DataError(f"run directory {run_dir} does not exist; pass the --load_dir of a training run")
+    if load_step == 0:
+        path = ckpt.checkpoint_dir(run_dir) / "best.pt"
+    elif load_step is not None:
+        path = ckpt.step_checkpoint(run_dir, load_step)
+    else:
+        found = ckpt.latest_valid_checkpoint(run_dir)
+        if found is None:
+            raise DataError(f"{run_dir} holds no checkpoint yet; train it first or check --load_dir")
+        return found[0]
+    if not path.exists():
+        raise DataError(f"{path} does not exist; `ls {ckpt.checkpoint_dir(run_dir)}` shows the steps saved")
+    return path
+
+
+def load_run(
+    run_dir: Path,
+    *,
+    load_step: int | None,
+    ema: bool,
+    registries: Any,
+    device: str = "auto",
+    dataset_id: str | None = None,
+) -> LoadedRun:
+    """Rebuild the model of a run from its checkpoint (EMA weights by default)."""
+    path = find_checkpoint(run_dir, load_step)
+    payload = ckpt.load_checkpoint(path)
+    config = converter.structure(payload["config"], SmdiffConfig)
+    if dataset_id is not None and dataset_id != config.data.dataset_id:
+        wanted = registries.datasets.get(dataset_id).tokenizer if dataset_id not in config.datasets else None
+        if wanted != config.data.tokenizer_id:
+            raise DataError(
+                f"{path} was trained with tokenizer '{config.data.tokenizer_id}' but dataset '{dataset_id}' uses "
+                f"'{wanted}'; sample with the run's own dataset ({config.data.dataset_id})"
+            )
+    tokenizer = registries.tokenizers.get(config.data.tokenizer_id).factory(config.data)
+    if tokenizer.token_spec.digest() != payload["identity"]["token_spec_digest"]:
+        raise DataError(f"{path} was trained on another TokenSpec than tokenizer '{tokenizer.id}' makes now")
+    target = resolve_device(device)
+    length = tokenizer.window_length(config.data.bars)
+    model = registries.models.get(config.model.id).factory(tokenizer.token_spec, config.model, length)
+    weights = payload["ema"] if ema and payload.get("ema") is not None else payload["model"]
+    model.load_state_dict(weights)
+    model.to(target).eval()
+    kernel = select_kernel(config.kernels.backend, registries, target)
+    return LoadedRun(config, tokenizer, model, kernel, target, path, payload["state"]["step"], length)
+
+
+def conditioning_window(run: LoadedRun, midi: Path) -> np.ndarray:
+    """The first window (starting at bar 0) of ``midi`` in the run's encoding."""
+    encoding = run.tokenizer.encode(midi, bars=run.config.data.bars)
+    if len(encoding.windows) == 0:
+        raise DataError(f"{midi}: no notes in the tracks {', '.join(run.tokenizer.track_names)}")
+    first = int(np.argmin(encoding.start_bars))
+    if encoding.start_bars[first] != 0:
+        raise DataError(f"{midi}: its first {encoding.start_bars[first]} bars are empty; trim the file first")
+    return encoding.windows[first].astype(np.int64)
+
+
+def input_files(config: SampleConfig) -> list[Path | None]:
+    """The conditioning MIDI files, or ``[None]`` for tasks without input."""
+    if config.input_midi:
+        return [Path(config.input_midi)]
+    if config.input_midi_dir:
+        files = find_midi_files(config.input_midi_dir)
+        if not files:
+            raise DataError(f"no .mid or .midi files under {config.input_midi_dir}")
+        return list(files)
+    return [None]
+
+
+def shaded_quarters(
+    score: Any, region: np.ndarray, tokenizer: Tokenizer, config: SampleConfig
+) -> list[tuple[float, float]]:
+    """The generated bar range in quarter notes, for the piano roll (whole piece when tracks are masked)."""
+    if config.task != "infill" or (config.mask_start_bar is None and config.mask_end_bar is None):
+        return []
+    grid = BarGrid.for_score(score)
+    starts = grid.bar_start_ticks / score.ticks_per_quarter
+    first = starts[min(config.mask_start_bar or 0, len(starts) - 1)]
+    last = starts[min(config.mask_end_bar, len(starts) - 1)] if config.mask_end_bar is not None else starts[-1]
+    return [(float(first), float(last))]
+
+
+def generate(
+    run: LoadedRun,
+    config: SampleConfig,
+    task: Any,
+    out_dir: Path,
+    *,
+    on_sample: Callable[[int, int], None] = lambda done, total: None,
+    on_step: Callable[[int, int], None] = lambda step, total: None,
+) -> dict[str, Any]:
+    """Run ``task`` for every input and write each sample's ``.mid``, ``.npy`` and ``.png``; returns the index."""
+    jobs = _jobs(run, config, task)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    records, started = [], time.perf_counter()
+    for first in range(0, len(jobs), config.batch_size):
+        batch = jobs[first : first + config.batch_size]
+        seed = config.seed + first
+        initial = torch.from_numpy(np.stack([job["initial"] for job in batch])).to(run.device)
+        began = time.perf_counter()
+        tokens, denoiser = sample(
+            run.model, run.kernel, run.tokenizer.token_spec, initial, method=config.sampler, steps=config.sample_steps,
+            temperature=config.temperature, top_k=config.top_k, top_p=config.top_p,
+            generator=torch.Generator(run.device).manual_seed(seed), on_step=on_step,
+        )  # fmt: skip
+        seconds = time.perf_counter() - began
+        for offset, (job, window) in enumerate(zip(batch, tokens.cpu().numpy(), strict=True)):
+            records.append(_write_sample(run, config, job, window, out_dir, first + offset, seed, seconds / len(batch)))
+            records[-1]["network_calls_in_batch"] = denoiser.calls
+            on_sample(len(records), len(jobs))
+    index = _index(run, config, records, time.perf_counter() - started)
+    (out_dir / "index.json").write_text(json.dumps(index, indent=1))
+    return index
+
+
+def _jobs(run: LoadedRun, config: SampleConfig, task: Any) -> list[dict[str, Any]]:
+    jobs = []
+    for source in input_files(config) if task.needs_input else [None]:
+        window = conditioning_window(run, source) if source is not None else None
+        if hasattr(task, "check_bars"):
+            task.check_bars(run.config.data.bars)
+        initial, region = task.initial(run.tokenizer, run.window_length, window)
+        repeats = config.samples_per_midi if source is not None else config.n_samples
+        jobs += [{"source": source, "initial": initial, "region": region, "original": window} for _ in range(repeats)]
+    return jobs
+
+
+def _write_sample(
+    run: LoadedRun,
+    config: SampleConfig,
+    job: dict,
+    window: np.ndarray,
+    out_dir: Path,
+    index: int,
+    seed: int,
+    seconds: float,
+) -> dict[str, Any]:
+    stem = out_dir / f"sample_{index:04d}"
+    np.save(stem.with_suffix(".npy"), window)
+    repaired, dropped = run.tokenizer.repair(window)
+    score = run.tokenizer.decode(repaired)
+    save_score(score, stem.with_suffix(".mid"))
+    shaded = shaded_quarters(score, job["region"], run.tokenizer, config)
+    save_piano_roll(score, stem.with_suffix(".png"), shaded=shaded, title=f"{config.task} sample {index}")
+    kept = job["original"] is None or bool((window[~job["region"]] == job["original"][~job["region"]]).all())
+    return {
+        "index": index,
+        "midi": stem.with_suffix(".mid").name,
+        "tokens": stem.with_suffix(".npy").name,
+        "piano_roll": stem.with_suffix(".png").name,
+        "source": str(job["source"]) if job["source"] is not None else None,
+        "seed": seed,
+        "seconds": seconds,
+        "generated_elements": int(job["region"].sum()),
+        "units_dropped_by_repair": dropped,
+        "outside_region_unchanged": kept,
+    }
+
+
+def _index(run: LoadedRun, config: SampleConfig, records: Sequence[dict], seconds: float) -> dict[str, Any]:
+    return {
+        "checkpoint": str(run.checkpoint),
+        "step": run.step,
+        "model": run.config.model.id,
+        "tokenizer": run.tokenizer.id,
+        "dataset": run.config.data.dataset_id,
+        "sample": to_dict(attrs.evolve(run.config, sample=config))["sample"],
+        "seconds": seconds,
+        "samples_per_second": len(records) / seconds if seconds else None,
+        "samples": list(records),
+    }

@@ -1,0 +1,46 @@
+"""Piano-roll pictures of scores, with generated regions shaded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import symusic
+
+TRACK_COLOURS = ("#d1495b", "#00798c", "#edae49", "#66a182", "#2e4057", "#8d96a3")
+
+
+def save_piano_roll(
+    score: symusic.Score, path: str | Path, *, shaded: Sequence[tuple[float, float]] = (), title: str = ""
+) -> Path:
+    """Draw every track's notes (time in quarter notes) to a PNG; ``shaded`` spans (quarters) are highlighted."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tpq = score.ticks_per_quarter
+    figure, axes = plt.subplots(figsize=(12, 4), dpi=100)
+    for start, end in shaded:
+        axes.axvspan(start, end, color="#bbbbbb", alpha=0.4, lw=0)
+    for index, track in enumerate(score.tracks):
+        notes = track.notes.numpy()
+        if len(notes["time"]) == 0:
+            continue
+        bars = [(t / tpq, max(d / tpq, 0.05)) for t, d in zip(notes["time"], notes["duration"], strict=True)]
+        colour = TRACK_COLOURS[index % len(TRACK_COLOURS)]
+        for (start, width), pitch in zip(bars, notes["pitch"], strict=True):
+            axes.broken_barh([(start, width)], (pitch - 0.4, 0.8), color=colour)
+        axes.plot([], [], color=colour, lw=6, label=track.name or f"track {index}")
+    axes.set_xlabel("quarter notes")
+    axes.set_ylabel("MIDI pitch")
+    if title:
+        axes.set_title(title)
+    if score.tracks:
+        axes.legend(loc="upper right", fontsize="small")
+    figure.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+    return path

@@ -1,0 +1,164 @@
+"""Training that survives: real subprocesses, real signals, real checkpoints on disk."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from smdiff.testing import write_midi
+from smdiff.training.checkpoint import load_checkpoint
+
+STEPS = 40
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    root = tmp_path_factory.mktemp("songs")
+    for song in range(16):
+        notes = [(beat * 240, 240, 60 + (beat * (song % 5 + 1)) % 12, 90) for beat in range(64)]
+        write_midi(root / f"s{song:02d}.mid", {"MELODY": notes})
+    path = tmp_path_factory.mktemp("cache") / "melody.npy"
+    subprocess.run(
+        [sys.executable, "-m", "smdiff.cli", "prepare", "--tokenizer_id", "melody", "--bars", "4", "--root_dir", str(root),
+         "--cache_path", str(path), "--set", "data.split=[0.75, 0.25, 0.0]"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return path
+
+
+def command(cache: Path, run_dir: Path, *extra: str, steps: int = STEPS) -> list[str]:
+    return [
+        sys.executable, "-m", "smdiff.cli", "train", "--model", "schmu_conv", "--bars", "4", "--batch_size", "4",
+        "--steps", str(steps), "--log_dir", str(run_dir), "--set", f"data.cache_path={cache}",
+        "--set", "model.preset=tiny", "--set", "model.dropout=0.1", "--set", "train.warmup_steps=2",
+        "--set", "train.log_every=1", "--set", "train.validate_every=100", "--set", "train.val_batches=1",
+        "--set", "train.sample_every=1000", "--set", "train.checkpoint_every=1000", "--set", "train.train_samples=0",
+        *extra,
+    ]  # fmt: skip
+
+
+def train_losses(run_dir: Path) -> dict[int, float]:
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    losses = [(r["step"], r["loss"]) for r in records if r["kind"] == "train"]
+    steps = [step for step, _ in losses]
+    assert len(steps) == len(set(steps)), "a step was logged twice"
+    return dict(losses)
+
+
+def final_weights(run_dir: Path, step: int = STEPS) -> dict[str, torch.Tensor]:
+    return load_checkpoint(run_dir / "checkpoints" / f"step_{step:08d}.pt")["model"]
+
+
+def interrupt(args: list[str], run_dir: Path, at_step: int, sig: signal.Signals) -> subprocess.CompletedProcess:
+    """Start training, wait until ``at_step`` is logged, send ``sig``, and wait for the exit."""
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        path = run_dir / "metrics.jsonl"
+        if path.exists() and any(f'"step": {at_step},' in line for line in path.read_text().splitlines()):
+            break
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    process.send_signal(sig)
+    stdout, stderr = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(cache, tmp_path_factory):
+    run = tmp_path_factory.mktemp("straight") / "run"
+    subprocess.run(command(cache, run), check=True, capture_output=True)
+    return run
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGUSR1, 138), (signal.SIGINT, 130)])
+def test_interrupted_and_resumed_equals_uninterrupted(cache, uninterrupted, tmp_path, sig, code):
+    run = tmp_path / "run"
+    stopped = interrupt(command(cache, run), run, 5, sig)
+    assert stopped.returncode == code, stopped.stderr
+    assert f"stopped by {sig.name}" in stopped.stdout
+    interrupted_at = max(train_losses(run))
+    assert 5 <= interrupted_at < STEPS
+    resumed = subprocess.run(command(cache, run, "--resume"), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming {run} at step {interrupted_at}" in resumed.stdout
+    assert train_losses(run) == train_losses(uninterrupted)  # identical per-step losses, no duplicates
+    expected = final_weights(uninterrupted)
+    assert all(torch.equal(value, expected[key]) for key, value in final_weights(run).items())
+
+
+def test_resume_falls_back_past_a_corrupt_checkpoint(cache, tmp_path):
+    run = tmp_path / "run"
+    subprocess.run(command(cache, run, "--set", "train.checkpoint_every=4", steps=8), check=True, capture_output=True)
+    newest = run / "checkpoints" / "step_00000008.pt"
+    newest.write_bytes(newest.read_bytes()[:1000])  # truncated, as after a crash mid-copy
+    resumed = subprocess.run(command(cache, run, "--resume", steps=10), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "step_00000008.pt is unreadable" in resumed.stderr and "at step 4 " in resumed.stdout
+
+
+def test_resume_from_an_explicit_bad_path_fails_loudly(cache, tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    result = subprocess.run(command(cache, tmp_path / "run", "--resume", str(bad)), capture_output=True, text=True)
+    assert result.returncode == 2 and f"checkpoint {bad} is unreadable" in result.stderr
+
+
+def test_resume_with_another_model_size_is_refused_with_a_diff(cache, uninterrupted, tmp_path):
+    args = command(cache, uninterrupted, "--resume", "--set", "model.width=64", steps=STEPS + 2)
+    result = subprocess.run(args, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "does not fit this run: model size: checkpoint has {'width': 32" in result.stderr
+
+
+def test_non_finite_steps_are_skipped_then_training_stops_with_the_checkpoint_intact(cache, tmp_path):
+    run = tmp_path / "run"
+    args = command(cache, run, "--lr", "1e30", "--set", "train.grad_clip=0", "--set", "train.max_nonfinite=3",
+                   "--set", "train.warmup_steps=0", "--set", "train.checkpoint_every=1", "--no-ema")  # fmt: skip
+    result = subprocess.run(args, capture_output=True, text=True)
+    assert result.returncode == 1 and "3 non-finite steps in a row" in result.stderr
+    good = sorted((run / "checkpoints").glob("step_*.pt"))
+    assert good and all(torch.isfinite(t).all() for t in load_checkpoint(good[-1])["model"].values())
+
+
+def test_a_crash_mid_run_leaves_an_emergency_checkpoint_beside_the_good_one(cache, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "samples").write_text("a file where the samples folder should go")
+    args = command(cache, run, "--set", "train.sample_every=6", "--set", "train.train_samples=1",
+                   "--set", "train.checkpoint_every=3")  # fmt: skip
+    result = subprocess.run(args, capture_output=True, text=True)
+    assert result.returncode == 1
+    names = sorted(p.name for p in (run / "checkpoints").iterdir())
+    assert names == ["emergency_step_00000006.pt", "step_00000003.pt"]  # the good one is kept, not overwritten
+    assert "emergency checkpoint written" in result.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="torchrun needs process spawning")
+def test_two_process_ddp_matches_one_process_with_the_same_global_batch(cache, tmp_path):
+    single, double = tmp_path / "single", tmp_path / "ddp"
+    base = command(cache, single, "--set", "model.dropout=0.0", steps=6)
+    base[base.index("--batch_size") + 1] = "4"
+    subprocess.run(base, check=True, capture_output=True)
+    ddp = command(cache, double, "--set", "model.dropout=0.0", steps=6)
+    ddp[ddp.index("--batch_size") + 1] = "2"
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+                "-m", "smdiff.cli", *ddp[3:]]  # fmt: skip
+    stopped = interrupt(torchrun, double, 3, signal.SIGTERM)
+    assert stopped.returncode != 0 and (double / "checkpoints").exists()
+    resumed = [*torchrun, "--resume"]
+    done = subprocess.run(resumed, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    one, two = train_losses(single), train_losses(double)
+    assert one.keys() == two.keys() and all(abs(one[s] - two[s]) < 1e-4 for s in one)
+    expected = final_weights(single, 6)
+    assert all(torch.allclose(v, expected[k], atol=1e-5) for k, v in final_weights(double, 6).items())

@@ -1,0 +1,142 @@
+"""`smdiff train` end to end: a real cache, real torch training, real TensorBoard files, real errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from typer.testing import CliRunner
+
+from smdiff.cli.app import build_app
+from smdiff.plugins import build_plugin_host
+from smdiff.testing import write_midi
+
+TINY = ["--set", "model.preset=tiny", "--set", "train.warmup_steps=0", "--set", "train.val_batches=1"]
+
+
+@pytest.fixture(scope="module")
+def cli():
+    app = build_app(build_plugin_host())
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """Twenty short songs: rising and falling lines in C major and G major."""
+    root = tmp_path_factory.mktemp("songs")
+    for song in range(20):
+        low = 60 + (song % 2) * 7
+        notes = [(beat * 480, 480, low + (beat * (1 if song % 3 else -1)) % 8, 90) for beat in range(32)]
+        write_midi(root / f"song{song:02d}.mid", {"MELODY": notes})
+    return root
+
+
+@pytest.fixture(scope="module")
+def cache(cli, corpus, tmp_path_factory):
+    path = tmp_path_factory.mktemp("cache") / "melody.npy"
+    result = cli("prepare", "--tokenizer_id", "melody", "--bars", "4", "--root_dir", str(corpus), "--cache_path", str(path),
+                 "--set", "data.split=[0.6, 0.2, 0.2]")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def train(cli, cache, run_dir, *extra):
+    return cli(
+        "train", "--model", "schmu_conv", "--bars", "4", "--batch_size", "4", "--log_dir", str(run_dir),
+        "--set", f"data.cache_path={cache}", *TINY, *extra,
+    )  # fmt: skip
+
+
+def test_a_run_writes_config_logs_samples_and_checkpoints(cli, cache, tmp_path):
+    run = tmp_path / "run"
+    result = train(cli, cache, run, "--steps", "12", "--set", "train.validate_every=6", "--set", "train.sample_every=12",
+                   "--set", "train.checkpoint_every=6", "--set", "train.log_every=1")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "best validation bits/token" in result.stdout
+    assert (run / "config.toml").read_text().count("[model]") == 1
+    lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in lines if r["kind"] == "train"] == list(range(1, 13))
+    assert [r["step"] for r in lines if r["kind"] == "val"] == [0, 6, 12]
+    events = EventAccumulator(str(run / "tensorboard"))
+    events.Reload()
+    assert {"train/loss", "train/bits_per_token", "val/bits_per_token"} <= set(events.Tags()["scalars"])
+    assert [e.step for e in events.Scalars("train/loss")] == list(range(1, 13))
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        "best.pt",
+        "step_00000006.pt",
+        "step_00000012.pt",
+    ]
+    assert len(list((run / "samples" / "step_00000012").glob("*.mid"))) == 2
+
+
+def test_loss_falls_on_learnable_data(cli, cache, tmp_path):
+    run = tmp_path / "learn"
+    result = train(cli, cache, run, "--steps", "60", "--lr", "3e-3", "--no-ema", "--set", "train.log_every=1",
+                   "--set", "train.validate_every=60", "--set", "diffusion.loss=elbo")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    vals = [
+        json.loads(line)["bits_per_token"]
+        for line in (run / "metrics.jsonl").read_text().splitlines()
+        if '"val"' in line
+    ]
+    assert vals[-1] < 0.7 * vals[0]
+
+
+def test_existing_run_is_not_clobbered(cli, cache, tmp_path):
+    run = tmp_path / "run"
+    assert train(cli, cache, run, "--steps", "2").exit_code == 0
+    again = train(cli, cache, run, "--steps", "2")
+    assert again.exit_code == 2 and "already holds a run; continue it with --resume" in again.stderr
+
+
+def test_dry_run_prints_config_and_touches_nothing(cli, cache, tmp_path):
+    result = train(cli, cache, tmp_path / "dry", "--dry-run")
+    assert result.exit_code == 0 and 'id = "schmu_conv"' in result.stdout and not (tmp_path / "dry").exists()
+
+
+def test_validate_config_builds_everything_without_a_run(cli, cache, tmp_path):
+    result = train(cli, cache, tmp_path / "check", "--validate-config")
+    assert result.exit_code == 0 and "config ok" in result.stdout and not (tmp_path / "check").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--model", "schmu_cnv"], "unknown model 'schmu_cnv'; did you mean 'schmu_conv'?"),
+        (["--set", "train.accumulate=0"], "train.accumulate must be at least 1"),
+        (
+            ["--set", "train.warmup_steps=50", "--steps", "10"],
+            "train.warmup_steps (50) is not shorter than train.steps (10)",
+        ),
+        (["--set", "train.amp=fp16"], "train.amp=fp16 needs a CUDA GPU"),
+        (
+            ["--model", "octuple_ddpm"],
+            "model 'octuple_ddpm' takes event tokens but tokenizer 'melody' makes grid tokens",
+        ),
+    ],
+)
+def test_bad_settings_exit_2_with_one_line(cli, cache, tmp_path, extra, message):
+    result = train(cli, cache, tmp_path / "bad", *extra)
+    assert result.exit_code == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2
+
+
+def test_missing_cache_says_which_prepare_command_makes_it(cli, tmp_path):
+    result = cli("train", "--dataset_id", "pop909_melody", "--set", f"data.cache_path={tmp_path / 'none.npy'}", *TINY)
+    assert result.exit_code == 2
+    assert "no prepared cache at" in result.stderr and "smdiff prepare --dataset_id pop909_melody" in result.stderr
+
+
+def test_seed_alias_and_module_form(cache, tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "smdiff.cli.train", "--model", "schmu_tx_vae", "--bars", "4", "--batch_size", "4",
+         "--steps", "2", "--log_dir", str(tmp_path / "seed"), "--set", f"data.cache_path={cache}", *TINY],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert 'id = "schmu_tx_vae"' in (tmp_path / "seed" / "config.toml").read_text()
