@@ -11,7 +11,6 @@ from typer.core import TyperGroup
 from smdiff.errors import SmdiffError
 from smdiff.progress import error_console
 
-
 #: options whose value may be left out, and the value they then take
 OPTIONAL_VALUES = {"--resume": "latest"}
 
