@@ -52,7 +52,7 @@ def make_train_command(host: PluginHost):
         resume: Annotated[
             str | None,
             typer.Option(
-                "--resume", is_flag=False, flag_value="latest", help="Continue the run (or from a checkpoint PATH)."
+                "--resume", help="Continue the newest valid checkpoint of the run; --resume PATH: exactly that file."
             ),
         ] = None,
         init_from: Annotated[
