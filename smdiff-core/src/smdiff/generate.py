@@ -133,11 +133,12 @@ def generate(
     task: Any,
     out_dir: Path,
     *,
+    originals: Sequence[np.ndarray] | None = None,
     on_sample: Callable[[int, int], None] = lambda done, total: None,
     on_step: Callable[[int, int], None] = lambda step, total: None,
 ) -> dict[str, Any]:
     """Run ``task`` for every input and write each sample's ``.mid``, ``.npy`` and ``.png``; returns the index."""
-    jobs = _jobs(run, config, task)
+    jobs = _jobs(run, config, task, originals)
     out_dir.mkdir(parents=True, exist_ok=True)
     records, started = [], time.perf_counter()
     for first in range(0, len(jobs), config.batch_size):
@@ -160,7 +161,17 @@ def generate(
     return index
 
 
-def _jobs(run: LoadedRun, config: SampleConfig, task: Any) -> list[dict[str, Any]]:
+def _jobs(
+    run: LoadedRun, config: SampleConfig, task: Any, originals: Sequence[np.ndarray] | None
+) -> list[dict[str, Any]]:
+    """One job per sample: the initial tokens, the region to generate and the original (conditioning) window."""
+    if originals is not None and task.needs_input:
+        task.check_bars(run.config.data.bars)
+        starts = [task.initial(run.tokenizer, run.window_length, window) for window in originals]
+        return [
+            {"source": None, "initial": i, "region": r, "original": w}
+            for (i, r), w in zip(starts, originals, strict=True)
+        ]
     jobs = []
     for source in input_files(config) if task.needs_input else [None]:
         window = conditioning_window(run, source) if source is not None else None
@@ -184,6 +195,9 @@ def _write_sample(
 ) -> dict[str, Any]:
     stem = out_dir / f"sample_{index:04d}"
     np.save(stem.with_suffix(".npy"), window)
+    if job["original"] is not None:  # what evaluation compares an infilling with
+        np.save(out_dir / f"{stem.name}.original.npy", job["original"])
+        np.save(out_dir / f"{stem.name}.region.npy", job["region"])
     repaired, dropped = run.tokenizer.repair(window)
     score = run.tokenizer.decode(repaired)
     save_score(score, stem.with_suffix(".mid"))
@@ -212,6 +226,7 @@ def _index(run: LoadedRun, config: SampleConfig, records: Sequence[dict], second
         "tokenizer": run.tokenizer.id,
         "dataset": run.config.data.dataset_id,
         "sample": to_dict(attrs.evolve(run.config, sample=config))["sample"],
+        "data": to_dict(run.config)["data"],
         "seconds": seconds,
         "samples_per_second": len(records) / seconds if seconds else None,
         "samples": list(records),

@@ -44,3 +44,38 @@ def save_piano_roll(
     figure.savefig(path)
     plt.close(figure)
     return path
+
+
+def save_piano_roll_grid(
+    scores: Sequence[symusic.Score], path: str | Path, *, columns: int = 2, title: str = ""
+) -> Path:
+    """Up to eight scores as small piano rolls in one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scores = list(scores)[:8]
+    rows = max(1, -(-len(scores) // columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(6 * columns, 2.2 * rows), dpi=90, squeeze=False)
+    for index, axis in enumerate(axes.flat):
+        if index >= len(scores):
+            axis.axis("off")
+            continue
+        score = scores[index]
+        for number, track in enumerate(score.tracks):
+            notes = track.notes.numpy()
+            starts = notes["time"] / score.ticks_per_quarter
+            widths = notes["duration"] / score.ticks_per_quarter
+            colour = TRACK_COLOURS[number % len(TRACK_COLOURS)]
+            axis.hlines(notes["pitch"], starts, starts + widths, colors=colour, linewidth=2)
+        axis.set_title(f"sample {index}", fontsize="small")
+        axis.tick_params(labelsize="x-small")
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+    return path

@@ -1,1 +1,106 @@
 """Entry-point module of smdiff-metrics: cheap to import, it only describes what the package registers."""
+
+from __future__ import annotations
+
+from smdiff import MetricSpec, hookimpl
+
+PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+
+def _overlap(attribute: str, which: str):
+    def make():
+        from smdiff_metrics.unconditional import OverlapMetric
+
+        return OverlapMetric(attribute, which)
+
+    return make
+
+
+def _kl(name: str):
+    def make():
+        from smdiff_metrics import histograms
+        from smdiff_metrics.unconditional import HistogramKL
+
+        labels = {
+            "pitch_class": PITCH_CLASSES,
+            "duration": [f"<{edge:g}" for edge in histograms.DURATION_BINS[1:]],
+            "velocity": [str(4 * i) for i in range(32)],
+            "notes_per_bar": [f"<{edge:g}" for edge in histograms.DENSITY_BINS[1:]],
+        }[name]
+        function = {
+            "pitch_class": histograms.pitch_class_histogram,
+            "duration": histograms.duration_histogram,
+            "velocity": histograms.velocity_histogram,
+            "notes_per_bar": histograms.density_histogram,
+        }[name]
+        return HistogramKL(name, function, labels)
+
+    return make
+
+
+def _statistic(name: str):
+    def make():
+        from smdiff_metrics import unconditional
+
+        return unconditional.Statistic(getattr(unconditional, name))
+
+    return make
+
+
+def _infill(name: str, *args: str):
+    def make():
+        from smdiff_metrics import infill
+
+        return getattr(infill, name)(*args)
+
+    return make
+
+
+def _valid():
+    from smdiff_metrics.unconditional import ValidShare
+
+    return ValidShare()
+
+
+@hookimpl
+def smdiff_metrics() -> list[MetricSpec]:
+    """Register the unconditional and infilling metrics."""
+    uncond = [
+        MetricSpec(id=f"oa_{a}_{w}", summary=f"overlapping-area {w} of {a} (4-bar frames, hop 2)", factory=_overlap(a, w),
+                   task="uncond", direction="higher")
+        for a in ("pitch", "duration") for w in ("consistency", "variance")
+    ]  # fmt: skip
+    uncond += [
+        MetricSpec(id=f"kl_{name}", summary=f"KL(data ‖ samples) of the {name.replace('_', '-')} histogram (nats)",
+                   factory=_kl(name), task="uncond", direction="lower")
+        for name in ("pitch_class", "duration", "velocity", "notes_per_bar")
+    ]  # fmt: skip
+    statistics = {
+        "self_similarity": "mean cosine similarity of bar pitch-class profiles within a piece",
+        "pitch_range": "mean pitch span of a piece (semitones)",
+        "polyphony": "mean notes starting together",
+        "diversity": "1 − mean cosine similarity between pieces' pitch-class/duration profiles",
+    }
+    uncond += [
+        MetricSpec(id=name, summary=summary, factory=_statistic(name), task="uncond", direction="reference")
+        for name, summary in statistics.items()
+    ]
+    uncond.append(MetricSpec(id="valid_samples", summary="share of samples with notes and nothing repaired", factory=_valid,
+                             task="uncond", direction="higher"))  # fmt: skip
+    infill = [
+        MetricSpec(id="infill_pitch_accuracy", summary="original gap notes matched in track, onset and pitch",
+                   factory=_infill("NoteAccuracy", "pitch"), task="infill", direction="higher"),
+        MetricSpec(id="infill_duration_accuracy", summary="original gap notes matched in track, onset and duration",
+                   factory=_infill("NoteAccuracy", "duration"), task="infill", direction="higher"),
+        MetricSpec(id="infill_token_accuracy", summary="generated elements equal to the original's",
+                   factory=_infill("TokenAccuracy"), task="infill", direction="higher"),
+        MetricSpec(id="infill_boundary_pitch", summary="mean |pitch jump at the gap edges − the original's| (semitones)",
+                   factory=_infill("BoundarySmoothness", "pitch"), task="infill", direction="lower"),
+        MetricSpec(id="infill_boundary_rhythm", summary="mean |notes-per-bar jump at the gap edges − the original's|",
+                   factory=_infill("BoundarySmoothness", "density"), task="infill", direction="lower"),
+        MetricSpec(id="infill_kl_pitch_class", summary="KL(original gap ‖ generated gap) of pitch classes (nats)",
+                   factory=_infill("GapPitchClassKL"), task="infill", direction="lower"),
+        MetricSpec(id="infill_density_error", summary="relative error of the note count in the gap",
+                   factory=_infill("DensityError"), task="infill", direction="lower"),
+    ]  # fmt: skip
+    return uncond + infill

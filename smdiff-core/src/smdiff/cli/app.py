@@ -10,6 +10,7 @@ from smdiff import __version__
 from smdiff.cli.config_cmd import make_config_app
 from smdiff.cli.convert_cmd import make_convert_command
 from smdiff.cli.errors import SmdiffGroup
+from smdiff.cli.evaluate_cmd import make_evaluate_command
 from smdiff.cli.list_cmd import make_list_command
 from smdiff.cli.plugins_cmd import make_plugins_command
 from smdiff.cli.prepare_cmd import make_prepare_command
@@ -53,6 +54,7 @@ def build_app(host: PluginHost | None = None) -> typer.Typer:
     app.command("convert")(make_convert_command(host))
     app.command("train")(make_train_command(host))
     app.command("sample")(make_sample_command(host))
+    app.command("evaluate")(make_evaluate_command(host))
     for spec in host.registries.commands:
         app.add_typer(spec.factory(), name=spec.id, help=spec.summary)
     return app
