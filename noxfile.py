@@ -14,7 +14,7 @@ PACKAGES = ["smdiff-core", "smdiff-onehot", "smdiff-octuple", "smdiff-metrics", 
 TORCH = "torch==2.13.0"
 EXAMPLE_PLUGIN = "examples/smdiff-drums"
 
-nox.options.sessions = ["lint", "tests", "plugin_example"]
+nox.options.sessions = ["lint", "tests", "integration", "plugin_example"]
 nox.options.error_on_external_run = True
 
 
@@ -32,18 +32,29 @@ def tests(session: nox.Session, package: str) -> None:
     session.run("pytest", f"{package}/tests", "-m", "not slow", *session.posargs)
 
 
+@nox.session(python="3.11")
+def integration(session: nox.Session) -> None:
+    """The main job end to end at a tiny budget, and the flows that need several packages together."""
+    install(session, *PACKAGES)
+    session.run("pytest", "tests/integration", "-m", "not slow", *session.posargs)
+
+
 @nox.session(python="3.11", name="all")
 def all_packages(session: nox.Session) -> None:
     """Every package in one venv, every test but the slow ones (fast local iteration)."""
     install(session, *PACKAGES)
-    session.run("pytest", *[f"{package}/tests" for package in PACKAGES], "-m", "not slow", *session.posargs)
+    session.run(
+        "pytest", *[f"{package}/tests" for package in PACKAGES], "tests/integration", "-m", "not slow", *session.posargs
+    )
 
 
 @nox.session(python="3.11")
 def slow(session: nox.Session) -> None:
     """The slow end-to-end and training tests, all packages in one venv."""
     install(session, *PACKAGES)
-    session.run("pytest", *[f"{package}/tests" for package in PACKAGES], "-m", "slow", *session.posargs)
+    session.run(
+        "pytest", *[f"{package}/tests" for package in PACKAGES], "tests/integration", "-m", "slow", *session.posargs
+    )
 
 
 @nox.session(python="3.11")
@@ -70,7 +81,6 @@ def plugin_example(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def demo(session: nox.Session) -> None:
-    """The main job: install every package and show what is installed."""
+    """The main job: prepare → train → sample → evaluate on the bundled POP909 subset (SMDIFF_DEMO_MINUTES)."""
     install(session, *PACKAGES)
-    session.run("smdiff", "plugins")
-    session.run("smdiff", "list", "datasets")
+    session.run("python", "examples/main_job.py", *session.posargs)

@@ -43,7 +43,8 @@ def gaussian_overlap(mu1: np.ndarray, sd1: np.ndarray, mu2: np.ndarray, sd2: np.
     safe_a = np.where(equal, 1.0, a)
     root = np.sqrt(np.maximum(b**2 - 4 * safe_a * c, 0.0))
     low, high = np.sort(np.stack([(-b - root) / (2 * safe_a), (-b + root) / (2 * safe_a)]), axis=0)
-    unequal = _cdf(low, mu2, sd2) + (_cdf(high, mu1, sd1) - _cdf(low, mu1, sd1)) + (1 - _cdf(high, mu2, sd2))
+    # The narrow density is the larger one between the roots, so the smaller one there is the wide density.
+    unequal = _cdf(low, mu1, sd1) + (_cdf(high, mu2, sd2) - _cdf(low, mu2, sd2)) + (1 - _cdf(high, mu1, sd1))
     equal_area = 2 * _cdf(-np.abs(mu1 - mu2) / 2, 0.0, sd1)
     return np.clip(np.where(equal, equal_area, unequal), 0.0, 1.0)
 
