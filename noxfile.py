@@ -52,9 +52,8 @@ def all_packages(session: nox.Session) -> None:
 def slow(session: nox.Session) -> None:
     """The slow end-to-end and training tests, all packages in one venv."""
     install(session, *PACKAGES)
-    session.run(
-        "pytest", *[f"{package}/tests" for package in PACKAGES], "tests/integration", "-m", "slow", *session.posargs
-    )
+    tests = [f"{package}/tests" for package in PACKAGES]
+    session.run("pytest", *tests, "tests/integration", "-m", "slow", *session.posargs, success_codes=[0, 5])
 
 
 @nox.session(python="3.11")
