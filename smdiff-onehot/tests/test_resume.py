@@ -7,13 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
 
-from smdiff.testing import write_midi
+from smdiff.testing import run_and_signal, write_midi
 from smdiff.training.checkpoint import load_checkpoint
 
 STEPS = 40
@@ -59,18 +58,7 @@ def final_weights(run_dir: Path, step: int = STEPS) -> dict[str, torch.Tensor]:
 
 def interrupt(args: list[str], run_dir: Path, at_step: int, sig: signal.Signals) -> subprocess.CompletedProcess:
     """Start training, wait until ``at_step`` is logged, send ``sig``, and wait for the exit."""
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        path = run_dir / "metrics.jsonl"
-        if path.exists() and any(f'"step": {at_step},' in line for line in path.read_text().splitlines()):
-            break
-        if process.poll() is not None:
-            break
-        time.sleep(0.05)
-    process.send_signal(sig)
-    stdout, stderr = process.communicate(timeout=120)
-    return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
+    return run_and_signal(args, run_dir / "metrics.jsonl", f'"step": {at_step},', sig)
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,9 @@ class StorageBackend(Protocol):
     def sync(self, reason: str) -> None:
         """Make what is in ``run_dir`` durable (``reason`` is e.g. ``"checkpoint"`` or ``"end"``)."""
 
+    def finish(self, stopped_by: str | None) -> None:
+        """The run ended: normally (``None``) or stopped by the named signal (e.g. ``"SIGUSR1"``)."""
+
 
 class LocalStorage:
     """The run directory is the permanent home: nothing to restore or sync."""
@@ -39,3 +42,6 @@ class LocalStorage:
 
     def sync(self, reason: str) -> None:
         """Files written to ``run_dir`` are already where they belong."""
+
+    def finish(self, stopped_by: str | None) -> None:
+        """Nothing to do at the end."""

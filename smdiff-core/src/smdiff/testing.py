@@ -7,6 +7,8 @@ component, it only makes real inputs.
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 from pathlib import Path
 
 import symusic
@@ -54,3 +56,23 @@ def pop909_root(default: str | Path = "../shared/data/POP909") -> Path | None:
     """The POP909 folder: ``$SMDIFF_POP909`` or ``default``; ``None`` when it is absent."""
     root = Path(os.environ.get(POP909_ENV) or default)
     return root if root.is_dir() else None
+
+
+def run_and_signal(
+    args: list[str], watch: Path, needle: str, sig: int, *, env: dict[str, str] | None = None, timeout: float = 180.0
+) -> subprocess.CompletedProcess:
+    """Start ``args``, wait until ``watch`` contains ``needle``, send ``sig``, and wait for the process to exit.
+
+    This drives real signal tests: a real training process, a real signal, the
+    exit code and output it really produced.
+    """
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if watch.exists() and needle in watch.read_text():
+            break
+        time.sleep(0.05)
+    if process.poll() is None:
+        process.send_signal(sig)
+    stdout, stderr = process.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)

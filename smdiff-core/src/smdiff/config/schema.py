@@ -134,6 +134,7 @@ class StorageConfig:
     scratch_dir: str | None = None
     keep: int = 2
     requeue: bool = False
+    sync_retries: int = 3
 
 
 @attrs.frozen(kw_only=True)

@@ -37,12 +37,18 @@ def _env_int(*names: str, default: int) -> int:
 
 
 def init_distributed(device_type: str) -> DistInfo:
-    """Join the process group the launcher described (a single process needs nothing)."""
-    world = _env_int("WORLD_SIZE", "SLURM_NTASKS", default=1)
+    """Join the process group the launcher described (a single process needs nothing).
+
+    torchrun sets ``WORLD_SIZE``/``RANK``/``LOCAL_RANK``; inside an ``srun`` step
+    (``SLURM_STEP_ID`` set) the ``SLURM_NTASKS``/``SLURM_PROCID``/``SLURM_LOCALID``
+    of the step are used instead.
+    """
+    in_srun = "SLURM_STEP_ID" in os.environ and "WORLD_SIZE" not in os.environ
+    world = _env_int("SLURM_NTASKS" if in_srun else "WORLD_SIZE", default=1)
     if world <= 1:
         return DistInfo()
-    rank = _env_int("RANK", "SLURM_PROCID", default=0)
-    local_rank = _env_int("LOCAL_RANK", "SLURM_LOCALID", default=0)
+    rank = _env_int("SLURM_PROCID" if in_srun else "RANK", default=0)
+    local_rank = _env_int("SLURM_LOCALID" if in_srun else "LOCAL_RANK", default=0)
     if not dist.is_initialized():
         os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
         os.environ.setdefault("MASTER_PORT", "29500")

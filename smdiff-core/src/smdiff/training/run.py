@@ -66,6 +66,8 @@ def run_training(
         run_dir = Path(storage.run_dir)
         restored = storage.restore() if dist.is_main else False
         barrier(dist)
+        if restored and resume is None:
+            resume = "latest"  # a run brought back from home continues; it never starts over
         existing = claim_run_dir(run_dir, resuming=resume is not None or restored) if dist.is_main else True
         barrier(dist)
         trainer = Trainer(c, run_dir, dist)
@@ -85,6 +87,7 @@ def run_training(
         report = trainer.run()
         if dist.is_main:
             storage.sync("end")
+            storage.finish(report.stopped_by)
         return report
     finally:
         shutdown(dist)

@@ -1,0 +1,71 @@
+"""A real training process on fake SLURM: SIGUSR1 → checkpoint → sync home → requeue → resume exactly on a new node."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from smdiff.testing import run_and_signal, scale, write_midi
+from smdiff.training.checkpoint import load_checkpoint
+
+STEPS = 30
+
+
+def train_command(cache: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "smdiff.cli", "train", "--model", "schmu_conv", "--bars", "4", "--batch_size", "4",
+        "--steps", str(STEPS), "--log_dir", "runs/requeued", "--set", f"data.cache_path={cache}",
+        "--set", "model.preset=tiny", "--set", "model.dropout=0.1", "--set", "train.log_every=1",
+        "--set", "train.validate_every=1000", "--set", "train.val_batches=1", "--set", "train.train_samples=0",
+        "--set", "train.checkpoint_every=1000", "--set", "train.warmup_steps=0", *extra,
+    ]  # fmt: skip
+
+
+def losses(metrics: Path) -> dict[int, float]:
+    return {r["step"]: r["loss"] for r in map(json.loads, metrics.read_text().splitlines()) if r["kind"] == "train"}
+
+
+def test_preempted_job_requeues_and_resumes_exactly_from_home(tmp_path):
+    songs = tmp_path / "songs"
+    for index in range(12):
+        write_midi(songs / f"{index}.mid", {"MELODY": scale(16, low=58 + index)})
+    cache = tmp_path / "cache.npy"
+    subprocess.run([sys.executable, "-m", "smdiff.cli", "prepare", "--tokenizer_id", "melody", "--bars", "4", "--root_dir",
+                    str(songs), "--cache_path", str(cache), "--set", "data.split=[0.8, 0.2, 0.0]"], check=True, cwd=tmp_path)  # fmt: skip
+    straight = tmp_path / "straight"
+    straight.mkdir()
+    subprocess.run(train_command(cache), check=True, cwd=straight, capture_output=True)
+
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    scontrol = fake_bin / "scontrol"
+    scontrol.write_text(f'#!/usr/bin/env bash\necho "scontrol $*" >> "{tmp_path / "calls.log"}"\n')
+    scontrol.chmod(scontrol.stat().st_mode | stat.S_IEXEC)
+    home = tmp_path / "home"
+    env = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}", "SLURM_JOB_ID": "31337",
+           "SLURM_TMPDIR": str(tmp_path / "node-a")}  # fmt: skip
+    job = train_command(cache, "--resume", "--set", "storage.backend=home_sync", "--set", f"storage.home_dir={home}",
+                        "--set", "storage.requeue=true")  # fmt: skip
+    first = run_and_signal(
+        job, tmp_path / "node-a" / "requeued" / "metrics.jsonl", '"step": 5,', signal.SIGUSR1, env=env
+    )
+    assert first.returncode == 138, first.stderr
+    assert (tmp_path / "calls.log").read_text().strip() == "scontrol requeue 31337"
+    assert list((home / "requeued" / "checkpoints").glob("step_*.pt"))  # synced home before exiting
+
+    second = subprocess.run(job, env={**env, "SLURM_TMPDIR": str(tmp_path / "node-b")}, capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    assert "restored run requeued from" in second.stdout
+    assert losses(home / "requeued" / "metrics.jsonl") == losses(straight / "runs" / "requeued" / "metrics.jsonl")
+    expected = load_checkpoint(straight / "runs" / "requeued" / "checkpoints" / f"step_{STEPS:08d}.pt")["model"]
+    resumed = load_checkpoint(home / "requeued" / "checkpoints" / f"step_{STEPS:08d}.pt")["model"]
+    assert all(torch.equal(value, expected[key]) for key, value in resumed.items())
+    jobs = [json.loads(line) for line in (home / "requeued" / "slurm_jobs.jsonl").read_text().splitlines()]
+    assert [job["restored_from_home"] for job in jobs] == [False, True] and jobs[0]["SLURM_JOB_ID"] == "31337"
