@@ -66,7 +66,10 @@ class ToyPlugin:
         return [
             ModelSpec(
                 id="toy_model", summary="toy", factory=lambda *a: None, representations=("grid",), presets=presets
-            )
+            ),
+            ModelSpec(
+                id="toy_event", summary="toy", factory=lambda *a: None, representations=("event",), presets=presets
+            ),
         ]
 
     @hookimpl

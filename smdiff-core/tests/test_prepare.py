@@ -125,10 +125,11 @@ def test_module_form_with_seed_flags(corpus, tmp_path):
     import subprocess
     import sys
 
-    out = tmp_path / "seed.npy"
+    config = tmp_path / "mine.toml"
+    config.write_text(f'[data]\ndataset_id = "mine"\n[datasets.mine]\ntokenizer = "nope"\nroot_dir = "{corpus}"\n')
     result = subprocess.run(
-        [sys.executable, "-m", "smdiff.cli.prepare_data", "--root_dir", str(corpus), "--tokenizer_id", "nope",
-         "--cache_path", str(out)],
+        [sys.executable, "-m", "smdiff.cli.prepare_data", "--config", str(config), "--tokenizer_id", "nope",
+         "--cache_path", str(tmp_path / "seed.npy")],
         capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 2 and "unknown tokenizer 'nope'" in result.stderr
