@@ -17,7 +17,7 @@ def test_version(cli):
 def test_plugins_json_lists_distribution_hooks_and_ids(cli):
     rows = {row["name"]: row for row in json.loads(cli("plugins", "--json").stdout)}
     assert rows["toy"]["distribution"] == "toy-dist" and rows["toy"]["version"] == "9.9"
-    assert rows["toy"]["registered"]["models"] == ["toy_model"]
+    assert rows["toy"]["registered"]["models"] == ["toy_event", "toy_model"]
     assert "smdiff.builtins.storage" not in rows
 
 
