@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -130,9 +132,6 @@ def test_missing_cache_says_which_prepare_command_makes_it(cli, tmp_path):
 
 
 def test_seed_alias_and_module_form(cache, tmp_path):
-    import subprocess
-    import sys
-
     result = subprocess.run(
         [sys.executable, "-m", "smdiff.cli.train", "--model", "schmu_tx_vae", "--bars", "4", "--batch_size", "4",
          "--steps", "2", "--log_dir", str(tmp_path / "seed"), "--set", f"data.cache_path={cache}", *TINY],
@@ -140,3 +139,26 @@ def test_seed_alias_and_module_form(cache, tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert 'id = "schmu_tx_vae"' in (tmp_path / "seed" / "config.toml").read_text()
+
+
+def test_training_and_sampling_run_through_the_triton_kernels(cache, tmp_path):
+    import os
+
+    pytest.importorskip("triton")
+    env = {**os.environ, "TRITON_INTERPRET": "1"}
+    run = tmp_path / "triton"
+    trained = subprocess.run(
+        [sys.executable, "-m", "smdiff.cli", "train", "--model", "schmu_conv", "--bars", "4", "--batch_size", "2", "--steps", "3",
+         "--log_dir", str(run), "--set", f"data.cache_path={cache}", "--set", "kernels.backend=triton", *TINY,
+         "--set", "train.train_samples=0"],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    assert 'backend = "triton"' in (run / "config.toml").read_text()
+    sampled = subprocess.run(
+        [sys.executable, "-m", "smdiff.cli", "sample", "--load_dir", str(run), "--n_samples", "1", "--sampler", "ancestral",
+         "--sample_steps", "4", "--out_dir", str(tmp_path / "out")],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert sampled.returncode == 0, sampled.stderr
+    assert (tmp_path / "out" / "sample_0000.mid").exists()

@@ -30,6 +30,11 @@ class KernelBackend(Protocol):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean over rows of ``weights[b] · CE_b`` (differentiable) and the per-row masked CE sums (nats, detached)."""
 
+    def corrupt(
+        self, tokens: torch.Tensor, rates: torch.Tensor, unit: str, token_spec: TokenSpec, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The absorbing forward process at per-row ``rates``: noisy tokens and the boolean mask."""
+
     def sample_step(
         self,
         logits: torch.Tensor,

@@ -10,6 +10,7 @@ from torch import nn
 
 from smdiff.diffusion.forward import apply_mask, sample_rates
 from smdiff.diffusion.losses import elbo_bits, loss_weights
+from smdiff.diffusion.maskers import RandomMasker
 from smdiff.training.data import fetch_batch, to_device
 from smdiff.training.setup import Components
 
@@ -30,9 +31,13 @@ def diffusion_loss(
     run sees exactly the noise of a single-process run with the same global batch.
     """
     rates = sample_rates(batch.shape[0], c.config.diffusion.time_sampling, generator).to(c.device)
-    mask = c.masker(batch, rates, generator)[rows]
+    if isinstance(c.masker, RandomMasker):  # the kernel's fused corruption implements the random masker
+        noisy, mask = c.kernel.corrupt(batch, rates, c.masker.unit, c.token_spec, generator)
+        noisy, mask = noisy[rows], mask[rows]
+    else:
+        mask = c.masker(batch, rates, generator)[rows]
+        noisy = apply_mask(batch[rows], mask, c.token_spec)
     clean, rates = batch[rows], rates[rows]
-    noisy = apply_mask(clean, mask, c.token_spec)
     with autocast(c):
         logits = model(noisy)
     elements = clean.shape[1] * clean.shape[2]

@@ -1,0 +1,192 @@
+"""Fused Triton kernels for the hot diffusion operations; identical results to :mod:`torch_ref` within tolerance.
+
+* masked multi-channel cross-entropy with per-row weights: loss and gradient
+  with respect to the logits in one pass over each channel segment, never
+  storing a softmax;
+* forward corruption: per-row rate, in-kernel random numbers, masked tokens;
+* the sampling step: temperature, Gumbel-max with float64 noise, keep what is
+  already unmasked, and a per-row "changed" flag for the sampler's cache.
+
+On a CPU the kernels run under ``TRITON_INTERPRET=1`` (how their tests run).
+Random numbers come from Triton's Philox generator, seeded from the caller's
+``torch.Generator``, so runs stay reproducible and resumable; tests can pass
+explicit noise to compare bit for bit with the reference.
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+
+from smdiff.tokens import TokenSpec
+
+
+def _block(size: int) -> int:
+    return triton.next_power_of_2(max(size, 16))
+
+
+def _segments(token_spec: TokenSpec, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, int]:
+    offsets = torch.tensor(token_spec.offsets, dtype=torch.int32, device=device)
+    sizes = torch.tensor(token_spec.vocab_sizes, dtype=torch.int32, device=device)
+    return offsets, sizes, _block(max(token_spec.vocab_sizes))
+
+
+@triton.jit
+def _masked_ce_kernel(
+    logits, targets, mask, weights, losses, grads, offsets, sizes,
+    rows_per_sample, n_channels, total_vocab, scale, BLOCK: tl.constexpr,
+):  # fmt: skip
+    element = tl.program_id(0)  # one (position, channel) pair
+    row = element // n_channels
+    channel = element % n_channels
+    offset = tl.load(offsets + channel)
+    size = tl.load(sizes + channel)
+    columns = tl.arange(0, BLOCK)
+    inside = columns < size
+    base = row.to(tl.int64) * total_vocab + offset
+    x = tl.load(logits + base + columns, mask=inside, other=-float("inf")).to(tl.float32)
+    active = tl.load(mask + element).to(tl.float32)
+    weight = tl.load(weights + row // rows_per_sample) * active * scale
+    peak = tl.max(x, axis=0)
+    shifted = tl.exp(x - peak)
+    total = tl.sum(shifted, axis=0)
+    target = tl.load(targets + element)
+    picked = tl.sum(tl.where(columns == target, x, 0.0), axis=0)
+    loss = (peak + tl.log(total) - picked) * active
+    tl.store(losses + element, loss)
+    gradient = (shifted / total - tl.where(columns == target, 1.0, 0.0)) * weight
+    tl.store(grads + base + columns, gradient.to(grads.dtype.element_ty), mask=inside)
+
+
+class _MaskedCE(torch.autograd.Function):
+    """Weighted masked cross-entropy whose backward reuses the gradient computed in the forward pass."""
+
+    @staticmethod
+    def forward(ctx, logits, targets, mask, weights, token_spec):
+        batch, length, total = logits.shape
+        channels = token_spec.n_channels
+        flat = logits.contiguous()
+        losses = torch.empty(batch * length * channels, dtype=torch.float32, device=logits.device)
+        grads = torch.empty_like(flat)
+        offsets, sizes, block = _segments(token_spec, logits.device)
+        _masked_ce_kernel[(batch * length * channels,)](
+            flat, targets.contiguous().view(-1), mask.contiguous().view(-1).to(torch.int8), weights.float().contiguous(),
+            losses, grads, offsets, sizes, length, channels, total, 1.0 / batch, BLOCK=block,
+        )  # fmt: skip
+        ctx.save_for_backward(grads)
+        ce_sum = losses.view(batch, length * channels).sum(1)
+        return (ce_sum * weights).mean(), ce_sum
+
+    @staticmethod
+    def backward(ctx, grad_loss, grad_ce):
+        (grads,) = ctx.saved_tensors
+        return grads * grad_loss.to(grads.dtype), None, None, None, None
+
+
+@triton.jit
+def _corrupt_kernel(tokens, rates, uniforms, mask_ids, noisy, masked, seed, length, n_channels,
+                    PER_TOKEN: tl.constexpr, HAS_UNIFORMS: tl.constexpr, BLOCK: tl.constexpr):  # fmt: skip
+    row = tl.program_id(0)
+    block = tl.program_id(1)
+    elements = block * BLOCK + tl.arange(0, BLOCK)
+    inside = elements < length * n_channels
+    index = row.to(tl.int64) * length * n_channels + elements
+    unit = elements // n_channels if PER_TOKEN else elements
+    if HAS_UNIFORMS:
+        draw = tl.load(
+            uniforms + row.to(tl.int64) * length * n_channels + (unit * n_channels if PER_TOKEN else unit),
+            mask=inside,
+            other=1.0,
+        )
+    else:
+        draw = tl.rand(seed, row.to(tl.int64) * length * n_channels + unit)
+    hit = draw < tl.load(rates + row)
+    token = tl.load(tokens + index, mask=inside, other=0)
+    absorbed = tl.load(mask_ids + elements % n_channels, mask=inside, other=0)
+    tl.store(noisy + index, tl.where(hit, absorbed, token), mask=inside)
+    tl.store(masked + index, hit.to(tl.int8), mask=inside)
+
+
+@triton.jit
+def _sample_kernel(logits, tokens, unmask, noise, out, changed, offsets, sizes, seed, n_channels, total_vocab, length,
+                   inverse_temperature, HAS_NOISE: tl.constexpr, BLOCK: tl.constexpr):  # fmt: skip
+    element = tl.program_id(0)
+    row = element // n_channels
+    channel = element % n_channels
+    token = tl.load(tokens + element)
+    if tl.load(unmask + element) != 0:
+        offset = tl.load(offsets + channel)
+        size = tl.load(sizes + channel)
+        columns = tl.arange(0, BLOCK)
+        inside = columns < size
+        scores = tl.load(logits + row.to(tl.int64) * total_vocab + offset + columns, mask=inside, other=0.0).to(
+            tl.float64
+        )
+        if HAS_NOISE:
+            uniform = tl.load(noise + row.to(tl.int64) * total_vocab + offset + columns, mask=inside, other=0.5)
+        else:
+            # float64 uniforms from two 32-bit Philox draws (53 random bits), as the reference's float64 noise.
+            high, low, _, _ = tl.randint4x(seed, element.to(tl.int64) * BLOCK + columns)
+            bits = (high.to(tl.uint32) >> 5).to(tl.float64) * 67108864.0 + (low.to(tl.uint32) >> 6).to(tl.float64)
+            uniform = (bits + 0.5) / 9007199254740992.0
+        gumbel = -tl.log(-tl.log(tl.maximum(uniform, 1e-300)))
+        value = tl.where(inside, scores * inverse_temperature + gumbel, -float("inf"))
+        choice = tl.argmax(value, axis=0).to(token.dtype)
+        tl.store(out + element, choice)
+        tl.atomic_max(changed + row // length, (choice != token).to(tl.int32))
+    else:
+        tl.store(out + element, token)
+
+
+class TritonKernels:
+    """The fused kernels behind the same interface as :class:`~smdiff.kernels.torch_ref.TorchKernels`."""
+
+    name = "triton"
+
+    def masked_cross_entropy(
+        self,
+        logits: torch.Tensor,
+        targets: torch.Tensor,
+        mask: torch.Tensor,
+        weights: torch.Tensor,
+        token_spec: TokenSpec,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Loss and per-row masked CE sums, gradient computed in the same pass."""
+        loss, ce_sum = _MaskedCE.apply(logits, targets, mask, weights, token_spec)
+        return loss, ce_sum.detach()
+
+    def corrupt(
+        self, tokens: torch.Tensor, rates: torch.Tensor, unit: str, token_spec: TokenSpec, generator: torch.Generator,
+        uniforms: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+        """Absorb each element (or token) with its row's rate: the noisy tokens and the mask."""
+        batch, length, channels = tokens.shape
+        noisy = torch.empty_like(tokens)
+        masked = torch.empty(tokens.shape, dtype=torch.int8, device=tokens.device)
+        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator, device=generator.device).item())
+        mask_ids = torch.tensor(token_spec.mask_ids, dtype=tokens.dtype, device=tokens.device)
+        block = 1024
+        grid = (batch, triton.cdiv(length * channels, block))
+        _corrupt_kernel[grid](
+            tokens.contiguous(), rates.float().contiguous(), uniforms if uniforms is not None else rates, mask_ids, noisy,
+            masked, seed, length, channels, PER_TOKEN=unit == "token", HAS_UNIFORMS=uniforms is not None, BLOCK=block,
+        )  # fmt: skip
+        return noisy, masked.bool()
+
+    def sample_step(
+        self, logits: torch.Tensor, tokens: torch.Tensor, unmask: torch.Tensor, token_spec: TokenSpec, temperature: float,
+        generator: torch.Generator, noise: torch.Tensor | None = None,
+    ) -> torch.Tensor:  # fmt: skip
+        """Gumbel-max draws where ``unmask``; ``self.changed`` holds which rows changed."""
+        batch, length, channels = tokens.shape
+        out = torch.empty_like(tokens)
+        self.changed = torch.zeros(batch, dtype=torch.int32, device=tokens.device)
+        offsets, sizes, block = _segments(token_spec, tokens.device)
+        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator, device=generator.device).item())
+        _sample_kernel[(batch * length * channels,)](
+            logits.contiguous(), tokens.contiguous(), unmask.contiguous().to(torch.int8),
+            noise if noise is not None else logits, out, self.changed, offsets, sizes, seed, channels,
+            logits.shape[-1], length, 1.0 / max(temperature, 1e-6), HAS_NOISE=noise is not None, BLOCK=block,
+        )  # fmt: skip
+        return out
