@@ -66,7 +66,7 @@ def test_octuple_model_trains_through_the_cli(tmp_path):
     app = build_app(build_plugin_host())
     cache = tmp_path / "oct.npy"
     common = ["--set", "data.max_notes=32", "--set", "data.track_map.piano=name:PIANO"]
-    prepared = cli.invoke(app, ["prepare", "--tokenizer_id", "trio_octuple", "--bars", "2", "--root_dir", str(tmp_path / "songs"),
+    prepared = cli.invoke(app, ["prepare", "--dataset_id", "pop909_trio_octuple", "--tokenizer_id", "trio_octuple", "--bars", "2", "--root_dir", str(tmp_path / "songs"),
                                 "--cache_path", str(cache), "--set", "data.split=[0.6, 0.2, 0.2]", *common])  # fmt: skip
     assert prepared.exit_code == 0, prepared.output
     run = tmp_path / "run"

@@ -113,10 +113,6 @@ def test_validate_config_builds_everything_without_a_run(cli, cache, tmp_path):
             "train.warmup_steps (50) is not shorter than train.steps (10)",
         ),
         (["--set", "train.amp=fp16"], "train.amp=fp16 needs a CUDA GPU"),
-        (
-            ["--model", "octuple_ddpm"],
-            "model 'octuple_ddpm' takes event tokens but tokenizer 'melody' makes grid tokens",
-        ),
     ],
 )
 def test_bad_settings_exit_2_with_one_line(cli, cache, tmp_path, extra, message):

@@ -48,3 +48,18 @@ def test_infill_evaluation_scores_the_test_split(tmp_path):
     original, region = np.load(saved / "sample_0000.original.npy"), np.load(saved / "sample_0000.region.npy")
     generated = np.load(saved / "sample_0000.npy")
     assert (generated[~region] == original[~region]).all() and region[8 * 16 : 16 * 16].all()
+
+
+def test_a_grid_dataset_refuses_the_octuple_model(tmp_path):
+    songs = tmp_path / "songs"
+    from smdiff.testing import scale, write_midi
+
+    for index in range(6):
+        write_midi(songs / f"{index}.mid", {"MELODY": scale(8)})
+    cache = tmp_path / "c.npy"
+    subprocess.run([sys.executable, "-m", "smdiff.cli", "prepare", "--tokenizer_id", "melody", "--bars", "4", "--root_dir", str(songs),
+                    "--cache_path", str(cache)], check=True, capture_output=True)  # fmt: skip
+    result = subprocess.run([sys.executable, "-m", "smdiff.cli", "train", "--model", "octuple_ddpm", "--bars", "4", "--set",
+                             f"data.cache_path={cache}", "--log_dir", str(tmp_path / "run")], capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 2
+    assert "model 'octuple_ddpm' takes event tokens but tokenizer 'melody' makes grid tokens" in result.stderr

@@ -19,7 +19,7 @@ import tomli_w
 
 from smdiff.config.converter import converter
 from smdiff.config.errors import describe_structure_error
-from smdiff.config.schema import SmdiffConfig
+from smdiff.config.schema import DataConfig, SmdiffConfig
 from smdiff.errors import ConfigError, did_you_mean
 
 Layer = dict[str, Any]
@@ -136,6 +136,8 @@ def _preset_layer(user: SmdiffConfig, registries: Any) -> Layer:
 def _dataset_layer(user: SmdiffConfig, registries: Any) -> Layer:
     dataset_id = user.data.dataset_id
     declared = user.datasets.get(dataset_id)
+    if declared is None and dataset_id == DataConfig().dataset_id and dataset_id not in registries.datasets:
+        return {}  # the default dataset's plugin is not installed and none was asked for: flags say it all
     if declared is not None:
         tokenizer, bars, root, extra = declared.tokenizer, declared.bars, declared.root_dir, {}
     else:
