@@ -1,0 +1,53 @@
+"""How fast 1,000 64-bar samples are scored with every unconditional metric.
+
+    python benchmarks/metrics_speed.py [--cache data/cache/pop909_melody-melody-64bars.npy] [--n 1000]
+
+Uses real windows of a prepared cache as the "samples" (cycled up to --n) and
+the cache's test split as the reference, and times decoding, note extraction
+and all registered unconditional metrics, as `smdiff evaluate` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from smdiff.config import DataConfig
+from smdiff.data.cache import TokenCache
+from smdiff.evaluation import Evaluation, score
+from smdiff.plugins import get_registries
+from smdiff.scoring import notes_of, reference_tables
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache", type=Path, default=Path("data/cache/pop909_melody-melody-64bars.npy"))
+    parser.add_argument("--tokenizer_id", default="melody")
+    parser.add_argument("--n", type=int, default=1000)
+    args = parser.parse_args()
+    registries = get_registries()
+    spec = registries.tokenizers.get(args.tokenizer_id)
+    data = DataConfig(tokenizer_id=args.tokenizer_id, bars=64)
+    tokenizer = spec.factory(data)
+    cache = TokenCache.load(
+        args.cache, tokenizer_id=tokenizer.id, tokenizer_version=spec.version, rebuild_hint="smdiff prepare"
+    )
+    reference = reference_tables(data, tokenizer, spec.version, args.cache, "test")
+    windows = [np.asarray(cache.windows[i % len(cache.windows)]) for i in range(args.n)]
+    started = time.perf_counter()
+    decoded = [notes_of(tokenizer, window, data.bars) for window in windows]
+    evaluation = Evaluation("uncond", [t for t, _ in decoded], reference, [ok for _, ok in decoded])
+    results = score(evaluation, registries)
+    seconds = time.perf_counter() - started
+    print(
+        f"{args.n} samples of 64 bars ({args.tokenizer_id}), {len(results)} metrics, {len(reference)} reference pieces: {seconds:.2f} s"
+    )
+    for name, row in sorted(results.items()):
+        print(f"  {name:<24} {row['value']:.4f}")
+
+
+if __name__ == "__main__":
+    main()
