@@ -1,0 +1,75 @@
+"""Fused Triton kernels against eager PyTorch and torch.compile on a GPU, at realistic shapes.
+
+    python benchmarks/kernels_gpu.py            # needs a CUDA GPU and `pip install smdiff-core[triton]`
+
+Shapes: batch 64, length 1024, the grid-trio vocabulary (3 × 90) and the Octuple
+vocabulary (8 fields). Reports milliseconds and peak memory for the masked
+cross-entropy forward+backward and for the sampling step, then end-to-end
+training steps/s of `schmu_conv` (small preset) with each kernel backend.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from smdiff.kernels.torch_ref import TorchKernels
+from smdiff.tokens import TokenSpec
+
+SPECS = {
+    "grid trio": TokenSpec(("m", "b", "p"), (90, 90, 90)),
+    "octuple": TokenSpec(tuple("abcdefgh"), (33, 129, 4, 129, 129, 33, 255, 50)),
+}
+
+
+def timed(function, repeats: int = 20) -> tuple[float, float]:
+    function()
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    started = time.perf_counter()
+    for _ in range(repeats):
+        function()
+    torch.cuda.synchronize()
+    return (time.perf_counter() - started) / repeats * 1e3, torch.cuda.max_memory_allocated() / 2**20
+
+
+def bench_spec(name: str, spec: TokenSpec, kernels: dict) -> None:
+    generator = torch.Generator("cuda").manual_seed(0)
+    logits = torch.randn(64, 1024, spec.total_vocab, device="cuda", dtype=torch.bfloat16, requires_grad=True)
+    targets = torch.stack([torch.randint(0, v, (64, 1024), device="cuda") for v in spec.vocab_sizes], -1)
+    mask = torch.rand(64, 1024, spec.n_channels, device="cuda") < 0.5
+    weights = torch.rand(64, device="cuda")
+    for label, function in kernels["ce"].items():
+
+        def run(function=function) -> None:
+            loss, _ = function(logits, targets, mask, weights, spec)
+            loss.backward()
+            logits.grad = None
+
+        ms, peak = timed(run)
+        print(f"{name:<10} masked CE fwd+bwd  {label:<8} {ms:8.2f} ms  peak {peak:8.1f} MiB")
+    probabilities = logits.detach().float()
+    for label, kernel in kernels["sample"].items():
+        ms, peak = timed(lambda kernel=kernel: kernel.sample_step(probabilities, targets, mask, spec, 1.0, generator))
+        print(f"{name:<10} sampling step      {label:<8} {ms:8.2f} ms  peak {peak:8.1f} MiB")
+
+
+def main() -> None:
+    if not torch.cuda.is_available():
+        raise SystemExit("no CUDA GPU: this benchmark measures the GPU kernels (CPU parity is in the test suite)")
+    from smdiff.kernels.triton_kernels import TritonKernels
+
+    print(f"GPU: {torch.cuda.get_device_name()}, torch {torch.__version__}")
+    reference, fused = TorchKernels(), TritonKernels()
+    kernels = {
+        "ce": {"eager": reference.masked_cross_entropy, "compile": torch.compile(reference.masked_cross_entropy),
+               "triton": fused.masked_cross_entropy},
+        "sample": {"eager": reference, "triton": fused},
+    }  # fmt: skip
+    for name, spec in SPECS.items():
+        bench_spec(name, spec, kernels)
+
+
+if __name__ == "__main__":
+    main()
