@@ -1,11 +1,14 @@
-"""Fixtures: the real POP909 folder, skipped when absent."""
+"""Fixtures: the real POP909 folder (skipped when absent) and the real CLI."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from smdiff.cli.app import build_app
+from smdiff.plugins import build_plugin_host
 from smdiff.testing import pop909_root
 
 
@@ -16,3 +19,11 @@ def pop909() -> Path:
     if root is None:
         pytest.skip("POP909 not found; set SMDIFF_POP909")
     return root
+
+
+@pytest.fixture(scope="module")
+def cli():
+    """Invoke the real ``smdiff`` app (installed plugins); returns the CliRunner result."""
+    app = build_app(build_plugin_host())
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, list(args), catch_exceptions=False)

@@ -7,17 +7,6 @@ import json
 import mido
 import numpy as np
 import pytest
-from typer.testing import CliRunner
-
-from smdiff.cli.app import build_app
-from smdiff.plugins import build_plugin_host
-
-
-@pytest.fixture(scope="module")
-def cli():
-    app = build_app(build_plugin_host())
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, list(args), catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")

@@ -8,18 +8,8 @@ import sys
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from smdiff.cli.app import build_app
-from smdiff.plugins import build_plugin_host
 from smdiff.testing import scale, write_midi
-
-
-@pytest.fixture(scope="module")
-def cli():
-    app = build_app(build_plugin_host())
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, list(args), catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")

@@ -8,20 +8,10 @@ import sys
 
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-from typer.testing import CliRunner
 
-from smdiff.cli.app import build_app
-from smdiff.plugins import build_plugin_host
 from smdiff.testing import write_midi
 
 TINY = ["--set", "model.preset=tiny", "--set", "train.warmup_steps=0", "--set", "train.val_batches=1"]
-
-
-@pytest.fixture(scope="module")
-def cli():
-    app = build_app(build_plugin_host())
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, list(args), catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")

@@ -38,6 +38,12 @@ def save_piano_roll(
         axes.set_title(title)
     if score.tracks:
         axes.legend(loc="upper right", fontsize="small")
+    return _save(figure, path)
+
+
+def _save(figure: object, path: str | Path) -> Path:
+    import matplotlib.pyplot as plt
+
     figure.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,9 +79,4 @@ def save_piano_roll_grid(
         axis.tick_params(labelsize="x-small")
     if title:
         figure.suptitle(title)
-    figure.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
-    plt.close(figure)
-    return path
+    return _save(figure, path)

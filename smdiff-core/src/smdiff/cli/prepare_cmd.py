@@ -11,36 +11,11 @@ from rich.table import Table
 
 from smdiff.cli.options import ConfigFiles, DatasetId, Overrides
 from smdiff.config import resolve_config
-from smdiff.config.schema import SmdiffConfig
-from smdiff.data.catalog import default_cache_path
+from smdiff.data.catalog import config_cache_path
 from smdiff.data.prepare import PrepareReport, prepare_cache
 from smdiff.plugins import PluginHost
 from smdiff.progress import console, progress_bar, status
 from smdiff.tokenizer import build_tokenizer
-
-
-def cache_path_for(config: SmdiffConfig) -> Path:
-    """Where ``config``'s dataset cache lives: ``data.cache_path`` or the default for its dataset."""
-    data = config.data
-    return (
-        Path(data.cache_path) if data.cache_path else default_cache_path(data.dataset_id, data.tokenizer_id, data.bars)
-    )
-
-
-def prepare_command_for(config: SmdiffConfig) -> str:
-    """The command line that prepares ``config``'s cache (used in error messages)."""
-    data = config.data
-    parts = [
-        "smdiff prepare",
-        f"--dataset_id {data.dataset_id}",
-        f"--tokenizer_id {data.tokenizer_id}",
-        f"--bars {data.bars}",
-    ]
-    if data.root_dir:
-        parts.append(f"--root_dir {data.root_dir}")
-    if data.cache_path:
-        parts.append(f"--cache_path {data.cache_path}")
-    return " ".join(parts)
 
 
 def print_report(report: PrepareReport) -> None:
@@ -114,7 +89,7 @@ def make_prepare_command(host: PluginHost):
         )
         data = resolved.data
         host.registries.tokenizers.get(data.tokenizer_id)  # unknown ids fail before any work
-        path = cache_path_for(resolved)
+        path = config_cache_path(resolved)
         status(f"preparing [bold]{data.dataset_id}[/bold]: {data.tokenizer_id}, {data.bars} bars, from {data.root_dir}")
         with progress_bar() as bar:
             task = bar.add_task("encoding MIDI", total=None)

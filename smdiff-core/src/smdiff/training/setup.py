@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -11,7 +10,8 @@ from torch import nn
 
 from smdiff.config.schema import SmdiffConfig
 from smdiff.data.cache import TokenCache
-from smdiff.data.catalog import default_cache_path
+from smdiff.data.catalog import config_cache_path as cache_path
+from smdiff.data.catalog import prepare_hint
 from smdiff.diffusion.maskers import Masker
 from smdiff.errors import ConfigError, DataError
 from smdiff.kernels import KernelBackend, select_kernel
@@ -21,25 +21,6 @@ from smdiff.training.ema import EMA
 from smdiff.training.schedule import lr_factor
 
 MODEL_SHAPE_KEYS = ("width", "depth", "heads", "ffn_mult")
-
-
-def cache_path(config: SmdiffConfig) -> Path:
-    """The dataset cache ``config`` trains on."""
-    data = config.data
-    return (
-        Path(data.cache_path) if data.cache_path else default_cache_path(data.dataset_id, data.tokenizer_id, data.bars)
-    )
-
-
-def prepare_hint(config: SmdiffConfig) -> str:
-    """The ``smdiff prepare`` command that builds ``config``'s cache."""
-    data = config.data
-    hint = f"smdiff prepare --dataset_id {data.dataset_id} --tokenizer_id {data.tokenizer_id} --bars {data.bars}"
-    if data.root_dir:
-        hint += f" --root_dir {data.root_dir}"
-    if data.cache_path:
-        hint += f" --cache_path {data.cache_path}"
-    return hint
 
 
 def resolve_device(choice: str) -> torch.device:
