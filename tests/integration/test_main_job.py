@@ -63,3 +63,19 @@ def test_a_grid_dataset_refuses_the_octuple_model(tmp_path):
                              f"data.cache_path={cache}", "--log_dir", str(tmp_path / "run")], capture_output=True, text=True)  # fmt: skip
     assert result.returncode == 2
     assert "model 'octuple_ddpm' takes event tokens but tokenizer 'melody' makes grid tokens" in result.stderr
+
+
+def test_evaluate_scores_an_existing_sample_folder(tmp_path):
+    run = tmp_path / "run"
+    subprocess.run([sys.executable, str(ROOT / "examples" / "main_job.py"), "--minutes", "0.1", "--preset", "tiny", "--run_dir",
+                    str(run), "--cache_path", str(tmp_path / "cache.npy"), "--samples", "3", "--eval_samples", "2",
+                    "--sample_steps", "2"], check=True, capture_output=True, cwd=ROOT)  # fmt: skip
+    (run / "metrics").rename(tmp_path / "first-metrics")
+    result = subprocess.run([sys.executable, "-m", "smdiff.cli", "evaluate", "--sample_dir", str(run / "generated" / "uncond"),
+                             "--metrics", "kl_pitch_class,valid_samples"], capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads((run / "metrics" / "metrics_uncond.json").read_text())
+    assert set(report["metrics"]) == {"kl_pitch_class", "valid_samples"} and report["samples"] == 3
+    unknown = subprocess.run([sys.executable, "-m", "smdiff.cli", "evaluate", "--sample_dir", str(run / "generated" / "uncond"),
+                              "--metrics", "kl_pitchclass"], capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+    assert unknown.returncode == 2 and "did you mean 'kl_pitch_class'" in unknown.stderr

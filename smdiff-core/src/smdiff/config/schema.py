@@ -31,7 +31,6 @@ class DataConfig:
     split: tuple[float, float, float] = (0.8, 0.1, 0.1)
     split_seed: int = 0
     transpose: int = 3
-    loader_workers: int = 0
 
 
 @attrs.frozen(kw_only=True)

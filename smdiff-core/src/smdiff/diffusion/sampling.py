@@ -61,10 +61,16 @@ class CachedDenoiser:
         self.rows_computed = 0
 
     @torch.no_grad()
-    def __call__(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Logits for ``tokens``, recomputing only changed rows."""
+    def __call__(self, tokens: torch.Tensor, changed: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits for ``tokens``, recomputing only changed rows.
+
+        ``changed`` (one flag per row, from a kernel's sampling step) saves
+        comparing the tokens with those the network last saw.
+        """
         if self.logits is None:
             stale = torch.ones(tokens.shape[0], dtype=torch.bool, device=tokens.device)
+        elif changed is not None:
+            stale = changed.bool()
         else:
             stale = (tokens != self.seen).flatten(1).any(dim=1)
         if stale.any():
@@ -108,6 +114,7 @@ def sample(
         raise ValueError(f"sample steps must be at least 1, got {total}")
     denoiser = CachedDenoiser(model)
     start_count = masked.flatten(1).sum(1)
+    changed: torch.Tensor | None = None
     for step in range(total):
         if not masked.any():
             on_step(total, total)
@@ -118,9 +125,10 @@ def sample(
             if not choose.any():
                 on_step(step + 1, total)
                 continue
-        logits = filter_logits(denoiser(tokens), token_spec, top_k, top_p)
+        logits = filter_logits(denoiser(tokens, changed), token_spec, top_k, top_p)
         if method == "ancestral":
             tokens = kernel.sample_step(logits, tokens, choose, token_spec, temperature, generator)
+            changed = getattr(kernel, "changed", None)
             masked = masked & ~choose
         else:
             proposal = kernel.sample_step(logits, tokens, masked, token_spec, temperature, generator)
@@ -132,7 +140,8 @@ def sample(
                 1, order, torch.arange(order.shape[1], device=order.device).expand_as(order)
             )
             choose = masked & (ranks.view_as(masked) < commit_count.view(-1, 1, 1))
-            tokens = torch.where(choose, proposal, tokens)
+            previous, tokens = tokens, torch.where(choose, proposal, tokens)
+            changed = (tokens != previous).flatten(1).any(dim=1)
             masked = masked & ~choose
         on_step(step + 1, total)
     return tokens, denoiser

@@ -135,6 +135,9 @@ def build_components(config: SmdiffConfig, registries: Any) -> Components:
     token_spec = tokenizer.token_spec
     torch.manual_seed(config.train.seed)  # the same seed gives the same initial weights
     model = build_model(config, registries, token_spec, representation, int(cache.windows.shape[1])).to(device)
+    ema = EMA(model, config.train.ema_rate) if config.train.ema else None
+    if config.model.compile:
+        model.compile()  # in place: state-dict keys and the EMA copy stay those of the plain module
     optimizer_class = torch.optim.AdamW if config.train.optimizer == "adamw" else torch.optim.Adam
     optimizer = optimizer_class(model.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay)
     factor = lr_factor(config.train.warmup_steps, config.train.steps, config.train.schedule)
@@ -148,7 +151,7 @@ def build_components(config: SmdiffConfig, registries: Any) -> Components:
         cache=cache,
         token_spec=token_spec,
         model=model,
-        ema=EMA(model, config.train.ema_rate) if config.train.ema else None,
+        ema=ema,
         optimizer=optimizer,
         scheduler=scheduler,
         scaler=torch.amp.GradScaler(device.type, enabled=amp is torch.float16),
