@@ -4,8 +4,9 @@
 
 MidiTok is configured to encode whole songs (programs, tempos, time signatures,
 velocities; bar embedding large enough not to clip). smdiff encodes what
-``smdiff prepare`` encodes (up to 5 windows per song) and decodes every window
-it produced, which is more music than MidiTok's one decode per song.
+``smdiff prepare`` encodes (up to 5 windows per song); for decoding, each song
+is encoded whole into one window and decoded once, like MidiTok's decode of a
+whole song (the decode of all 5 prepare windows per song is reported too).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from smdiff.data.prepare import prepare_cache
 from smdiff.plugins import get_registries
 from smdiff.tokenizer import build_tokenizer
 
+WHOLE_SONG_BARS = 512
+WHOLE_SONG_NOTES = 8192
 TOKENIZERS = {
     "melody": DataConfig(tokenizer_id="melody", bars=64),
     "trio": DataConfig(tokenizer_id="trio", bars=64),
@@ -70,11 +73,20 @@ def parse_rates(files: list[Path]) -> dict[str, float]:
 
 
 def smdiff_rates(files: list[Path], config: DataConfig) -> dict[str, float]:
+    """Encode as `smdiff prepare` does (5 windows per song); decode each song whole, once, as MidiTok does."""
     tokenizer = build_tokenizer(config)
     encode, encodings = rate(lambda f: tokenizer.encode(f, bars=config.bars, max_windows=5), files)
-    decode, _ = rate(lambda e: [tokenizer.decode(w) for w in e.windows], encodings)
+    whole = build_tokenizer(attrs.evolve(config, bars=WHOLE_SONG_BARS, max_notes=WHOLE_SONG_NOTES))
+    songs = [whole.encode(f, bars=WHOLE_SONG_BARS, max_windows=1).windows[0] for f in files]
+    decode, _ = rate(whole.decode, songs)
+    windows_decode, _ = rate(lambda e: [tokenizer.decode(w) for w in e.windows], encodings)
     windows = sum(len(e.windows) for e in encodings)
-    return {"encode_files_per_s": encode, "decode_files_per_s": decode, "windows": windows}
+    return {
+        "encode_files_per_s": encode,
+        "decode_files_per_s": decode,
+        "window_decode_files_per_s": windows_decode,
+        "windows": windows,
+    }
 
 
 def prepare_seconds(root: Path, config: DataConfig, workers: int) -> float:

@@ -134,3 +134,11 @@ def test_shown_config_fed_back_resolves_to_the_same(registries, toy_config_defau
     path = tmp_path / "shown.toml"
     path.write_text(to_toml(config))
     assert resolve_config(registries=registries, files=[path]) == config
+
+
+def test_settings_removed_from_the_schema_are_dropped_and_named():
+    from smdiff.config.resolve import drop_unknown_keys
+
+    stored = {"data": {"bars": 8, "loader_workers": 2}, "retired": {"x": 1}, "train": {"lr": 0.1}}
+    kept, dropped = drop_unknown_keys(stored)
+    assert kept == {"data": {"bars": 8}, "train": {"lr": 0.1}} and dropped == ["data.loader_workers", "retired"]

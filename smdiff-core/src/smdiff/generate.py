@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from smdiff.config.converter import converter
-from smdiff.config.resolve import to_dict
+from smdiff.config.resolve import drop_unknown_keys, to_dict
 from smdiff.config.schema import SampleConfig, SmdiffConfig
 from smdiff.data.bars import BarGrid
 from smdiff.diffusion.sampling import sample
@@ -21,6 +21,7 @@ from smdiff.errors import DataError
 from smdiff.kernels import KernelBackend, select_kernel
 from smdiff.midi import find_midi_files, save_score
 from smdiff.pianoroll import save_piano_roll
+from smdiff.progress import warn
 from smdiff.tokenizer import Tokenizer
 from smdiff.training import checkpoint as ckpt
 from smdiff.training.setup import resolve_device
@@ -70,7 +71,10 @@ def load_run(
     """Rebuild the model of a run from its checkpoint (EMA weights by default)."""
     path = find_checkpoint(run_dir, load_step)
     payload = ckpt.load_checkpoint(path)
-    config = converter.structure(payload["config"], SmdiffConfig)
+    stored, dropped = drop_unknown_keys(payload["config"])
+    if dropped:
+        warn(f"{path} holds settings this smdiff no longer has, ignored: {', '.join(dropped)}")
+    config = converter.structure(stored, SmdiffConfig)
     if dataset_id is not None and dataset_id != config.data.dataset_id:
         wanted = registries.datasets.get(dataset_id).tokenizer if dataset_id not in config.datasets else None
         if wanted != config.data.tokenizer_id:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from smdiff.config.converter import converter
+from smdiff.config.resolve import drop_unknown_keys
 from smdiff.config.schema import DataConfig
 from smdiff.data.cache import TokenCache
 from smdiff.errors import DataError
@@ -47,8 +48,9 @@ def read_index(sample_dir: Path) -> dict[str, Any]:
 
 
 def data_config_of(index: dict[str, Any]) -> DataConfig:
-    """The data settings the samples were made with."""
-    return converter.structure(index["data"], DataConfig)
+    """The data settings the samples were made with (settings since removed from smdiff are ignored)."""
+    data, _ = drop_unknown_keys(index["data"], DataConfig)
+    return converter.structure(data, DataConfig)
 
 
 def load_samples(sample_dir: Path, tokenizer: Tokenizer, index: dict[str, Any], bars: int) -> Evaluation:

@@ -116,6 +116,27 @@ def structure(layer: Mapping[str, Any], source: str) -> SmdiffConfig:
         raise ConfigError(f"config error in {source}: {describe_structure_error(error)}") from None
 
 
+def drop_unknown_keys(layer: Mapping[str, Any], cls: type = SmdiffConfig, prefix: str = "") -> tuple[Layer, list[str]]:
+    """``layer`` without keys ``cls`` does not declare (recursively), and the dotted keys removed.
+
+    A checkpoint or sample index written by an older smdiff may hold settings
+    that have since been removed; they are dropped (and reported) rather than
+    making the run unreadable.
+    """
+    hints = _field_types(cls)
+    kept: Layer = {}
+    dropped: list[str] = []
+    for key, value in layer.items():
+        if key not in hints:
+            dropped.append(prefix + key)
+        elif attrs.has(hints[key]) and isinstance(value, Mapping):
+            kept[key], inner = drop_unknown_keys(value, hints[key], f"{prefix}{key}.")
+            dropped += inner
+        else:
+            kept[key] = value
+    return kept, dropped
+
+
 def expand_root(root: str) -> str:
     """Expand ``$VAR|fallback`` (environment variable or fallback path) and ``~``."""
     if root.startswith("$"):
