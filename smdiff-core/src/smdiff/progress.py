@@ -8,9 +8,9 @@ progress.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -23,7 +23,6 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-T = TypeVar("T")
 
 _quiet = False
 console = Console(highlight=False)
@@ -34,11 +33,6 @@ def set_quiet(quiet: bool) -> None:
     """Silence (or restore) progress bars and status lines for this process."""
     global _quiet
     _quiet = quiet
-
-
-def is_quiet() -> bool:
-    """Whether ``--quiet`` is in force."""
-    return _quiet
 
 
 def bars_enabled() -> bool:
@@ -55,6 +49,11 @@ def status(message: str) -> None:
 def warn(message: str) -> None:
     """Print a warning to stderr; warnings are never silenced."""
     error_console.print(f"[yellow]warning:[/yellow] {message}", soft_wrap=True)
+
+
+def field_column(template: str) -> TextColumn:
+    """A progress column showing task fields, e.g. ``"loss {task.fields[loss]:.4f}"``."""
+    return TextColumn(template)
 
 
 class _SilentProgress:
@@ -87,12 +86,3 @@ def progress_bar(*extra_columns: Any) -> Iterator[Progress | _SilentProgress]:
     ]
     with Progress(*columns, console=console, transient=False) as progress:
         yield progress
-
-
-def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
-    """Iterate ``items`` while drawing a progress bar."""
-    with progress_bar() as progress:
-        task = progress.add_task(description, total=total)
-        for item in items:
-            yield item
-            progress.advance(task)

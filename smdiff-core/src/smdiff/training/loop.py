@@ -11,10 +11,9 @@ from typing import Any
 import attrs
 import numpy as np
 import torch
-from rich.progress import TextColumn
 
 from smdiff.errors import SmdiffError
-from smdiff.progress import progress_bar, status, warn
+from smdiff.progress import field_column, progress_bar, status, warn
 from smdiff.training import checkpoint as ckpt
 from smdiff.training.data import ResumableBatches, augment, fetch_batch, split_or_fail, to_device
 from smdiff.training.distributed import DistInfo, any_rank, barrier, mean_across
@@ -27,9 +26,9 @@ from smdiff.training.step import diffusion_loss, validate
 
 VALIDATION_SEED = 1234
 PROGRESS_COLUMNS = (
-    TextColumn("loss {task.fields[loss]:.4f}"),
-    TextColumn("{task.fields[bits]:.3f} bits/token"),
-    TextColumn("{task.fields[rate]:.2f} steps/s"),
+    field_column("loss {task.fields[loss]:.4f}"),
+    field_column("{task.fields[bits]:.3f} bits/token"),
+    field_column("{task.fields[rate]:.2f} steps/s"),
 )
 
 
