@@ -23,7 +23,6 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-
 _quiet = False
 console = Console(highlight=False)
 error_console = Console(stderr=True, highlight=False)
