@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from smdiff.testing import run_and_signal, write_midi
 from smdiff.training.checkpoint import load_checkpoint
@@ -80,6 +81,9 @@ def test_interrupted_and_resumed_equals_uninterrupted(cache, uninterrupted, tmp_
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming {run} at step {interrupted_at}" in resumed.stdout
     assert train_losses(run) == train_losses(uninterrupted)  # identical per-step losses, no duplicates
+    events = EventAccumulator(str(run / "tensorboard"))
+    events.Reload()
+    assert [e.step for e in events.Scalars("train/loss")] == list(range(1, STEPS + 1))  # TensorBoard continues too
     expected = final_weights(uninterrupted)
     assert all(torch.equal(value, expected[key]) for key, value in final_weights(run).items())
 
