@@ -159,11 +159,11 @@ def test_two_process_ddp_matches_one_process_with_the_same_global_batch(cache, t
 def test_init_from_starts_a_new_run_from_a_checkpoints_weights(cache, uninterrupted, tmp_path):
     source = uninterrupted / "checkpoints" / f"step_{STEPS:08d}.pt"
     run = tmp_path / "finetune"
-    result = subprocess.run(command(cache, run, "--init_from", str(source), steps=2), capture_output=True, text=True)
+    result = subprocess.run(command(cache, run, "--init_from", str(source), steps=3), capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "initialised" in result.stdout and f"from {source}" in result.stdout
-    assert load_checkpoint(run / "checkpoints" / "step_00000002.pt")["state"]["step"] == 2  # a new run, not a resume
-    mismatch = subprocess.run(command(cache, tmp_path / "wider", "--init_from", str(source), "--set", "model.width=64", steps=1),
+    assert load_checkpoint(run / "checkpoints" / "step_00000003.pt")["state"]["step"] == 3  # a new run, not a resume
+    mismatch = subprocess.run(command(cache, tmp_path / "wider", "--init_from", str(source), "--set", "model.width=64", steps=3),
                               capture_output=True, text=True)  # fmt: skip
     assert (
         mismatch.returncode == 2
@@ -171,5 +171,5 @@ def test_init_from_starts_a_new_run_from_a_checkpoints_weights(cache, uninterrup
         and "--allow_partial" in mismatch.stderr
     )
     partial = subprocess.run(command(cache, tmp_path / "partial", "--init_from", str(source), "--set", "model.width=64",
-                                     "--allow_partial", steps=1), capture_output=True, text=True)  # fmt: skip
+                                     "--allow_partial", steps=3), capture_output=True, text=True)  # fmt: skip
     assert partial.returncode == 0, partial.stderr
