@@ -152,7 +152,7 @@ def generate(
         began = time.perf_counter()
         tokens, denoiser = sample(
             run.model, run.kernel, run.tokenizer.token_spec, initial, method=config.sampler, steps=config.sample_steps,
-            temperature=config.temperature, top_k=config.top_k, top_p=config.top_p,
+            temperature=config.temperature, top_k=config.top_k, top_p=config.top_p, confidence_noise=config.confidence_noise,
             generator=torch.Generator(run.device).manual_seed(seed), on_step=on_step,
         )  # fmt: skip
         seconds = time.perf_counter() - began

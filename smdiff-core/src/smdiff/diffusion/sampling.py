@@ -12,7 +12,9 @@ Two schedules decide which masked elements are committed at each step:
     paper's setting).
 ``confidence``
     MaskGIT: draw every masked element, then commit the most confident draws
-    so that the masked share follows a cosine schedule over ``steps`` steps.
+    so that the masked share follows a cosine schedule over ``steps`` steps;
+    ``confidence_noise`` adds Gumbel noise to the confidences, annealed to zero
+    (MaskGIT's choice temperature), so early steps do not commit only the safest tokens.
 
 A row whose tokens did not change since the network last saw it reuses its
 cached logits, so steps that commit nothing cost no network call.
@@ -103,6 +105,7 @@ def sample(
     top_k: int | None = None,
     top_p: float | None = None,
     generator: torch.Generator,
+    confidence_noise: float = 0.0,
     on_step: Callable[[int, int], None] = lambda step, total: None,
 ) -> tuple[torch.Tensor, CachedDenoiser]:
     """Fill every mask id of ``initial``; returns the tokens and the denoiser (with its call counts)."""
@@ -132,7 +135,11 @@ def sample(
             masked = masked & ~choose
         else:
             proposal = kernel.sample_step(logits, tokens, masked, token_spec, temperature, generator)
-            confidence = _confidence(logits, proposal, token_spec).masked_fill(~masked, float("-inf"))
+            confidence = _confidence(logits, proposal, token_spec)
+            if confidence_noise > 0:  # MaskGIT's annealed randomness: early commits are not only the safest tokens
+                uniform = torch.rand(confidence.shape, generator=generator, device=confidence.device).clamp_min(1e-20)
+                confidence = confidence + confidence_noise * (1 - (step + 1) / total) * -torch.log(-torch.log(uniform))
+            confidence = confidence.masked_fill(~masked, float("-inf"))
             keep_masked = (start_count.double() * _cosine_masked_share(step, total)).floor().long()
             commit_count = masked.flatten(1).sum(1) - keep_masked
             order = confidence.flatten(1).argsort(dim=1, descending=True)
