@@ -44,6 +44,9 @@ TIME_SIGNATURES: tuple[tuple[int, int], ...] = tuple(
     for numerator in range(1, MAX_BEATS_PER_DENOMINATOR * 2**power + 1)
 )
 TIME_SIGNATURE_CODES = {signature: code for code, signature in enumerate(TIME_SIGNATURES)}
+#: numerators and denominators by code, for vectorised decoding
+SIGNATURE_NUMERATORS = np.array([n for n, _ in TIME_SIGNATURES], dtype=np.int64)
+SIGNATURE_DENOMINATORS = np.array([d for _, d in TIME_SIGNATURES], dtype=np.int64)
 N_TIME_SIGNATURES = len(TIME_SIGNATURES)
 
 

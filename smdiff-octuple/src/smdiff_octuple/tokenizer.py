@@ -183,20 +183,22 @@ class OctupleTokenizer(Tokenizer):
         n_bars = int(rows[:, BAR].max()) + 1 if len(rows) else 1
         signature = np.full(n_bars, codes.TIME_SIGNATURE_CODES[(4, 4)])
         signature[rows[:, BAR]] = rows[:, TIME_SIGNATURE]  # one signature per bar: the last note's wins
-        numerators, denominators = np.array([codes.TIME_SIGNATURES[c] for c in signature]).T
+        numerators, denominators = codes.SIGNATURE_NUMERATORS[signature], codes.SIGNATURE_DENOMINATORS[signature]
         bar_positions = numerators * codes.POSITIONS_PER_QUARTER * 4 // denominators
         bar_start = np.concatenate([[0], np.cumsum(bar_positions)])
-        for bar in np.flatnonzero(np.r_[True, signature[1:] != signature[:-1]]):
-            score.time_signatures.append(
-                symusic.TimeSignature(
-                    int(bar_start[bar] * ticks_per_position), int(numerators[bar]), int(denominators[bar])
-                )
-            )
+        changes = np.flatnonzero(np.r_[True, signature[1:] != signature[:-1]])
+        score.time_signatures = symusic.TimeSignature.from_numpy(
+            time=(bar_start[changes] * ticks_per_position).astype(np.int32),
+            numerator=numerators[changes].astype(np.uint8),
+            denominator=denominators[changes].astype(np.uint8),
+        )
         onset = (bar_start[rows[:, BAR]] + rows[:, POSITION]) * ticks_per_position
-        tempo_rows = np.flatnonzero(np.r_[True, rows[1:, TEMPO] != rows[:-1, TEMPO]]) if len(rows) else []
-        for row in tempo_rows:  # the first tempo holds from tick 0
-            time = int(onset[row]) if row else 0
-            score.tempos.append(symusic.Tempo(time, float(codes.tempo_qpm(rows[row, TEMPO]))))
+        if len(rows):
+            tempo_rows = np.flatnonzero(np.r_[True, rows[1:, TEMPO] != rows[:-1, TEMPO]])
+            times = onset[tempo_rows].astype(np.int32)
+            times[0] = 0  # the first tempo holds from tick 0
+            qpm = codes.tempo_qpm(rows[tempo_rows, TEMPO])
+            score.tempos = symusic.Tempo.from_numpy(time=times, mspq=(60_000_000 / qpm).astype(np.int32))
         for slot, name in enumerate(self.slots):
             mine = rows[rows[:, INSTRUMENT] == slot]
             track = symusic.Track(name=name.upper(), program=0, is_drum=False)
