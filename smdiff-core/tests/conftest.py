@@ -14,7 +14,7 @@ from smdiff import DatasetSpec, ModelSpec, TokenizerSpec, hookimpl
 from smdiff.cli.app import build_app
 from smdiff.data.piece import Piece
 from smdiff.plugins import build_plugin_host, set_plugin_host
-from smdiff.testing import pop909_root
+from smdiff.testing import pop909_or_skip
 from smdiff.tokenizer import Encoding, Tokenizer
 from smdiff.tokens import TokenSpec
 
@@ -103,10 +103,7 @@ def host():
 @pytest.fixture
 def pop909() -> Path:
     """The real POP909 folder (``SMDIFF_POP909`` or ../shared/data/POP909); tests skip when it is absent."""
-    root = pop909_root(Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "POP909")
-    if root is None:
-        pytest.skip("POP909 not found; set SMDIFF_POP909")
-    return root
+    return pop909_or_skip(Path(__file__).resolve().parents[2])
 
 
 @pytest.fixture

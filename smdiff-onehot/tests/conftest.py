@@ -9,16 +9,13 @@ from typer.testing import CliRunner
 
 from smdiff.cli.app import build_app
 from smdiff.plugins import build_plugin_host
-from smdiff.testing import pop909_root
+from smdiff.testing import pop909_or_skip
 
 
 @pytest.fixture(scope="session")
 def pop909() -> Path:
     """POP909 (``SMDIFF_POP909`` or ../shared/data/POP909 beside the repository)."""
-    root = pop909_root(Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "POP909")
-    if root is None:
-        pytest.skip("POP909 not found; set SMDIFF_POP909")
-    return root
+    return pop909_or_skip(Path(__file__).resolve().parents[2])
 
 
 @pytest.fixture(scope="module")

@@ -76,3 +76,13 @@ def run_and_signal(
         process.send_signal(sig)
     stdout, stderr = process.communicate(timeout=timeout)
     return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
+
+
+def pop909_or_skip(repository: Path) -> Path:
+    """For pytest fixtures: POP909 beside ``repository`` (or ``$SMDIFF_POP909``), skipping the test when absent."""
+    import pytest
+
+    root = pop909_root(Path(repository) / ".." / "shared" / "data" / "POP909")
+    if root is None:
+        pytest.skip("POP909 not found; set SMDIFF_POP909")
+    return root
