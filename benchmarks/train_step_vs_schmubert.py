@@ -6,7 +6,10 @@ The reference is imported from a local checkout of the SCHmUBERT repository
 (models/conv_transformer.py); smdiff does not ship its code. Both models get
 the paper size (width 512, 24 layers, 8 heads), dropout 0.2, melody (1 track of
 90 tokens), 1024 steps, batch 4, fp32, eager; the same masked batch, the same
-masked cross-entropy and an Adam step. Reported: seconds per step (median).
+masked cross-entropy and an Adam step (lr 1e-4): ``torch.optim.Adam`` as the
+SCHmUBERT training script builds it for the reference, and the optimizer
+``smdiff train`` builds (fused Adam) for ``schmu_conv``. Reported: seconds per
+step (median) and, with ``--profile``, where each step's time goes.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import importlib.util
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -23,8 +27,10 @@ import torch
 import torch.nn.functional as F
 
 from smdiff.config import ModelConfig
+from smdiff.config.schema import TrainConfig
 from smdiff.plugins import get_registries
 from smdiff.tokens import TokenSpec
+from smdiff.training.setup import build_optimizer
 
 SPEC = TokenSpec(("melody",), (90,))
 LENGTH = 1024
@@ -55,12 +61,22 @@ def smdiff_model() -> torch.nn.Module:
     return spec.factory(SPEC, ModelConfig(id="schmu_conv", **spec.presets["paper"]), LENGTH)
 
 
-def step_times(model: torch.nn.Module, batch: int, steps: int) -> list[float]:
+def reference_optimizer(model: torch.nn.Module) -> torch.optim.Optimizer:
+    return torch.optim.Adam(model.parameters(), lr=1e-4)
+
+
+def smdiff_optimizer(model: torch.nn.Module) -> torch.optim.Optimizer:
+    return build_optimizer(model, TrainConfig(optimizer="adam", lr=1e-4))
+
+
+def step_times(
+    model: torch.nn.Module, make_optimizer: Callable[[torch.nn.Module], torch.optim.Optimizer], batch: int, steps: int
+) -> list[float]:
     generator = torch.Generator().manual_seed(0)
     clean = torch.randint(0, 90, (batch, LENGTH, 1), generator=generator)
     mask = torch.rand(clean.shape, generator=generator) < 0.5
     noisy = torch.where(mask, torch.tensor(90), clean)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    optimizer = make_optimizer(model)
     model.train()
     times = []
     for _ in range(steps + 1):
@@ -74,32 +90,52 @@ def step_times(model: torch.nn.Module, batch: int, steps: int) -> list[float]:
     return times[1:]  # the first step warms up allocators and kernels
 
 
+MATRIX_PRODUCTS = frozenset({"aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm"})
+
+
+def matrix_product_share(model: torch.nn.Module, make_optimizer: Callable, batch: int) -> float:
+    """Share of one profiled training step's CPU time spent in matrix products."""
+    from torch.profiler import profile
+
+    with profile() as prof:
+        step_times(model, make_optimizer, batch, 0)
+    events = prof.key_averages()
+    total = sum(event.self_cpu_time_total for event in events)
+    return sum(event.self_cpu_time_total for event in events if event.key in MATRIX_PRODUCTS) / total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schmubert", type=Path, required=True)
-    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=3, help="timed steps per model per round")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds alternating the two models")
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--profile", action="store_true", help="also report the matrix-product share of a step")
     args = parser.parse_args()
     torch.manual_seed(0)
-    results = {}
-    for name, build in (
-        ("SCHmUBERT ConVormer", lambda: reference_model(args.schmubert)),
-        ("smdiff schmu_conv", smdiff_model),
-    ):
-        model = build().to(args.device)
-        if args.device.startswith("cuda"):
-            torch.cuda.reset_peak_memory_stats()
-        seconds = statistics.median(step_times(model, args.batch, args.steps))
-        peak = torch.cuda.max_memory_allocated() / 2**30 if args.device.startswith("cuda") else float("nan")
-        results[name] = seconds
+    contenders = {
+        "SCHmUBERT ConVormer": (reference_model(args.schmubert).to(args.device), reference_optimizer),
+        "smdiff schmu_conv": (smdiff_model().to(args.device), smdiff_optimizer),
+    }
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    peaks: dict[str, float] = {}
+    for _ in range(args.rounds):  # alternate, so drifting machine load hits both sides alike
+        for name, (model, make_optimizer) in contenders.items():
+            if args.device.startswith("cuda"):
+                torch.cuda.reset_peak_memory_stats()
+            times[name] += step_times(model, make_optimizer, args.batch, args.steps)
+            if args.device.startswith("cuda"):
+                peaks[name] = max(peaks.get(name, 0.0), torch.cuda.max_memory_allocated() / 2**30)
+    for name, (model, make_optimizer) in contenders.items():
+        seconds = statistics.median(times[name])
         params = sum(p.numel() for p in model.parameters()) / 1e6
-        print(
-            f"{name:<22} {params:6.1f} M params  {seconds:7.3f} s/step  {1 / seconds:6.3f} steps/s  peak {peak:.2f} GiB",
-            flush=True,
-        )
-        del model
-    ratio = results["SCHmUBERT ConVormer"] / results["smdiff schmu_conv"]
+        peak = f"  peak {peaks[name]:.2f} GiB" if name in peaks else ""
+        print(f"{name:<22} {params:6.1f} M params  {seconds:7.3f} s/step  {1 / seconds:6.3f} steps/s{peak}")
+        if args.profile:
+            share = matrix_product_share(model, make_optimizer, args.batch)
+            print(f"{'':<22} matrix products {share:.1%} of the step; bound if all else were free: {1 / share:.2f}x")
+    ratio = statistics.median(times["SCHmUBERT ConVormer"]) / statistics.median(times["smdiff schmu_conv"])
     print(f"speed-up: {ratio:.2f}x (torch {torch.__version__}, {torch.get_num_threads()} threads, {args.device})")
     sys.stdout.flush()
 

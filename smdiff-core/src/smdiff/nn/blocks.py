@@ -1,16 +1,16 @@
 """Transformer blocks with fused attention, and the per-channel embeddings and heads of the token contract.
 
-Attention runs through ``torch.nn.functional.scaled_dot_product_attention``,
-which applies attention dropout inside the fused kernel instead of
-materialising and dropping a ``[B, heads, L, L]`` probability matrix.
+Attention runs through :func:`smdiff.nn.dropout.attention` (SDPA, or on the
+CPU with dropout a materialised attention with a cheap dropout mask), and every
+dropout layer is :class:`smdiff.nn.dropout.Dropout`.
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from smdiff.nn.dropout import Dropout, attention
 from smdiff.tokens import TokenSpec
 
 
@@ -25,13 +25,13 @@ class SelfAttention(nn.Module):
         self.dropout = dropout
         self.qkv = nn.Linear(width, 3 * width)
         self.proj = nn.Linear(width, width)
-        self.resid_drop = nn.Dropout(dropout)
+        self.resid_drop = Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, L, D]`` → ``[B, L, D]``."""
         batch, length, width = x.shape
         q, k, v = self.qkv(x).view(batch, length, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
-        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
+        y = attention(q, k, v, self.dropout if self.training else 0.0)
         return self.resid_drop(self.proj(y.transpose(1, 2).reshape(batch, length, width)))
 
 
@@ -44,7 +44,7 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(width)
         self.attn = SelfAttention(width, heads, dropout)
         self.mlp = nn.Sequential(
-            nn.Linear(width, ffn_mult * width), nn.GELU(), nn.Linear(ffn_mult * width, width), nn.Dropout(dropout)
+            nn.Linear(width, ffn_mult * width), nn.GELU(), nn.Linear(ffn_mult * width, width), Dropout(dropout)
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -59,7 +59,7 @@ class TransformerStack(nn.Module):
     def __init__(self, width: int, depth: int, heads: int, ffn_mult: int, dropout: float, max_length: int) -> None:
         super().__init__()
         self.pos_emb = nn.Parameter(torch.zeros(1, max_length, width))
-        self.drop = nn.Dropout(dropout)
+        self.drop = Dropout(dropout)
         self.blocks = nn.ModuleList(Block(width, heads, ffn_mult, dropout) for _ in range(depth))
         self.ln_f = nn.LayerNorm(width)
 
