@@ -111,6 +111,47 @@ def test_same_seed_same_samples_and_one_step_works():
     assert (once < torch.tensor(SPEC.vocab_sizes)).all()
 
 
+class HoldOrNote:
+    """Logits that tell the two confidence scores apart; records the tokens of every call.
+
+    Channel ``a``: positions 0-7 are 60 % "hold" (token 0) and 10 % each of
+    tokens 1-4 (entropy 1.23 nats); positions 8-15 are 50/50 tokens 3 or 4
+    (0.69 nats). Channel ``b`` is uniform (1.10 nats). A drawn hold (log-prob
+    -0.51) beats any draw at 8-15 (-0.69) on probability, yet its distribution
+    is the flattest: the entropy score commits positions 8-15 first.
+    """
+
+    def __init__(self):
+        self.seen = []
+
+    def __call__(self, tokens):
+        self.seen.append(tokens.clone())
+        logits = torch.full((*tokens.shape[:2], SPEC.total_vocab), -30.0)
+        logits[:, :8, 0] = math.log(0.6)
+        logits[:, :8, 1:5] = math.log(0.1)
+        logits[:, 8:, 3:5] = math.log(0.5)
+        logits[..., 5:] = 0.0
+        return logits
+
+
+@pytest.mark.parametrize("score", ["probability", "entropy"])
+def test_confidence_scores_choose_what_to_commit_first(score):
+    model = HoldOrNote()
+    initial = torch.tensor(SPEC.mask_ids).expand(64, 16, 2).clone()
+    out, _ = sample(
+        model, TorchKernels(), SPEC, initial, method="confidence", steps=2, generator=generator(),
+        confidence_score=score, confidence_noise=0.0,
+    )  # fmt: skip
+    assert (out < torch.tensor(SPEC.vocab_sizes)).all()
+    after_first_step = model.seen[1]
+    committed_early = (after_first_step[:, :8, 0] != SPEC.mask_ids[0]).float().mean().item()
+    committed_late = (after_first_step[:, 8:, 0] != SPEC.mask_ids[0]).float().mean().item()
+    if score == "entropy":
+        assert committed_early == 0.0 and committed_late == 1.0
+    else:  # the drawn holds go first: about 60 % of positions 0-7
+        assert 0.4 < committed_early < 0.8 and committed_late < 1.0
+
+
 def test_network_is_skipped_for_rows_and_steps_where_nothing_changed():
     model = CountingModel()
     initial = torch.tensor(SPEC.mask_ids).expand(4, 8, 2).clone()

@@ -153,6 +153,7 @@ def generate(
         tokens, denoiser = sample(
             run.model, run.kernel, run.tokenizer.token_spec, initial, method=config.sampler, steps=config.sample_steps,
             temperature=config.temperature, top_k=config.top_k, top_p=config.top_p, confidence_noise=config.confidence_noise,
+            confidence_score=config.confidence_score,
             generator=torch.Generator(run.device).manual_seed(seed), on_step=on_step,
         )  # fmt: skip
         seconds = time.perf_counter() - began

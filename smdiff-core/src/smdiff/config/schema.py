@@ -97,7 +97,8 @@ class SampleConfig:
     sampler: Literal["ancestral", "confidence"] = "ancestral"
     sample_steps: int | None = None
     temperature: float = 1.0
-    confidence_noise: float = 0.0
+    confidence_noise: float = 10.0
+    confidence_score: Literal["probability", "entropy"] = "entropy"
     top_k: int | None = None
     top_p: float | None = None
     n_samples: int = 4

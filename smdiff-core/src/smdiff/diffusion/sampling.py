@@ -15,6 +15,12 @@ Two schedules decide which masked elements are committed at each step:
     so that the masked share follows a cosine schedule over ``steps`` steps;
     ``confidence_noise`` adds Gumbel noise to the confidences, annealed to zero
     (MaskGIT's choice temperature), so early steps do not commit only the safest tokens.
+    ``confidence_score`` says what "confident" means: ``probability`` (MaskGIT:
+    the log-probability of the drawn token) or ``entropy`` (the negative
+    entropy of the element's distribution, whatever was drawn). On the grid
+    encodings, the probability score commits *hold* tokens first — each is
+    likely on its own, but together they stretch notes — while the entropy
+    score commits the elements whose whole distribution is sharp.
 
 A row whose tokens did not change since the network last saw it reuses its
 cached logits, so steps that commit nothing cost no network call.
@@ -32,6 +38,7 @@ from smdiff.kernels import KernelBackend
 from smdiff.tokens import TokenSpec
 
 Method = Literal["ancestral", "confidence"]
+ConfidenceScore = Literal["probability", "entropy"]
 
 
 def filter_logits(logits: torch.Tensor, token_spec: TokenSpec, top_k: int | None, top_p: float | None) -> torch.Tensor:
@@ -106,6 +113,7 @@ def sample(
     top_p: float | None = None,
     generator: torch.Generator,
     confidence_noise: float = 0.0,
+    confidence_score: ConfidenceScore = "probability",
     on_step: Callable[[int, int], None] = lambda step, total: None,
 ) -> tuple[torch.Tensor, CachedDenoiser]:
     """Fill every mask id of ``initial``; returns the tokens and the denoiser (with its call counts)."""
@@ -135,7 +143,7 @@ def sample(
             masked = masked & ~choose
         else:
             proposal = kernel.sample_step(logits, tokens, masked, token_spec, temperature, generator)
-            confidence = _confidence(logits, proposal, token_spec)
+            confidence = _confidence(logits, proposal, token_spec, confidence_score)
             if confidence_noise > 0:  # MaskGIT's annealed randomness: early commits are not only the safest tokens
                 uniform = torch.rand(confidence.shape, generator=generator, device=confidence.device).clamp_min(1e-20)
                 confidence = confidence + confidence_noise * (1 - (step + 1) / total) * -torch.log(-torch.log(uniform))
@@ -154,12 +162,16 @@ def sample(
     return tokens, denoiser
 
 
-def _confidence(logits: torch.Tensor, proposal: torch.Tensor, token_spec: TokenSpec) -> torch.Tensor:
-    """Log-probability of each proposed element under its channel's distribution."""
+def _confidence(
+    logits: torch.Tensor, proposal: torch.Tensor, token_spec: TokenSpec, score: ConfidenceScore
+) -> torch.Tensor:
+    """Per element: the log-probability of its proposed token, or the negative entropy of its distribution."""
     scores = torch.empty(proposal.shape, dtype=torch.float32, device=proposal.device)
     for channel, (offset, size) in enumerate(zip(token_spec.offsets, token_spec.vocab_sizes, strict=True)):
         log_probs = logits[..., offset : offset + size].float().log_softmax(-1)
-        scores[..., channel] = log_probs.gather(-1, proposal[..., channel : channel + 1].clamp_max(size - 1)).squeeze(
-            -1
-        )
+        if score == "entropy":
+            scores[..., channel] = (log_probs.exp() * log_probs).sum(-1)
+        else:
+            drawn = proposal[..., channel : channel + 1].clamp_max(size - 1)
+            scores[..., channel] = log_probs.gather(-1, drawn).squeeze(-1)
     return scores
