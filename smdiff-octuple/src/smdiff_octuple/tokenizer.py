@@ -157,56 +157,80 @@ class OctupleTokenizer(Tokenizer):
 
     def note_rows(self, tokens: np.ndarray) -> np.ndarray:
         """The non-padding rows of a window; a masked, out-of-range or half-padded row is a :class:`DataError`."""
-        tokens = np.asarray(tokens, dtype=np.int64)
+        return self._valid_rows(tokens).astype(np.int64)
+
+    def _valid_rows(self, tokens: np.ndarray) -> np.ndarray:
+        """:meth:`note_rows` in the window's own integer type."""
+        tokens = np.asarray(tokens)
         if tokens.ndim != 2 or tokens.shape[1] != len(FIELDS):
             raise DataError(f"expected tokens shaped [notes, 8] for {self.id}, got {list(tokens.shape)}")
+        tokens = np.ascontiguousarray(tokens if tokens.dtype.kind in "iu" else tokens.astype(np.int64))
+        pads = np.asarray(self.pad_ids).astype(tokens.dtype)
+        # Padding rows found by comparing each row's bytes as 64-bit words with the padding row's; only
+        # the note rows are then range-checked, in the window's own (usually 16-bit) integer type.
+        words, pad_words = tokens.view(np.uint64), pads.view(np.uint64)
+        pad_row = words[:, 0] == pad_words[0]
+        for column in range(1, len(pad_words)):
+            pad_row &= words[:, column] == pad_words[column]
+        rows = tokens[~pad_row]
+        # A note field must lie in 0..pad-1: read as unsigned, negatives become huge, so one comparison checks all.
+        unsigned = np.dtype(f"u{tokens.itemsize}")
+        if (rows.view(unsigned) >= pads.astype(unsigned)).any():
+            is_pad = tokens == pads
+            bad = (tokens > pads) | (tokens < 0) | (is_pad & ~is_pad.all(axis=1, keepdims=True))
+            self._reject(tokens.astype(np.int64), bad)
+        return rows
+
+    def _reject(self, tokens: np.ndarray, bad: np.ndarray) -> None:
+        """Raise the :class:`DataError` naming the first bad field of a window."""
         pads = np.asarray(self.pad_ids)
-        is_pad = tokens == pads
-        bad = np.argwhere((tokens < 0) | (tokens > pads) | (is_pad & ~is_pad.all(axis=1, keepdims=True)))
-        if len(bad):
-            row, field = (int(v) for v in bad[0])
-            value = int(tokens[row, field])
-            what = (
-                "the mask" if value == pads[field] + 1 else ("padding in a note" if value == pads[field] else "invalid")
-            )
-            raise DataError(
-                f"{what} token {value} at note {row}, field {FIELDS[field]} (valid: 0..{pads[field] - 1})"
-                f"{f'; {len(bad)} bad fields in all' if len(bad) > 1 else ''}"
-            )
-        return tokens[~is_pad.all(axis=1)]
+        positions = np.argwhere(bad)
+        row, field = (int(v) for v in positions[0])
+        value = int(tokens[row, field])
+        what = "the mask" if value == pads[field] + 1 else ("padding in a note" if value == pads[field] else "invalid")
+        raise DataError(
+            f"{what} token {value} at note {row}, field {FIELDS[field]} (valid: 0..{pads[field] - 1})"
+            f"{f'; {len(positions)} bad fields in all' if len(positions) > 1 else ''}"
+        )
 
     def decode(self, tokens: np.ndarray) -> symusic.Score:
         """Named tracks at 480 ticks per quarter with time signatures, tempi and velocities restored."""
-        rows = self.note_rows(tokens)
+        bar, position, instrument, pitch, duration, velocity, signature_code, tempo = np.ascontiguousarray(
+            self._valid_rows(tokens).T, dtype=np.int64
+        )
         score = symusic.Score(DECODE_TPQ)
         ticks_per_position = DECODE_TPQ // codes.POSITIONS_PER_QUARTER
-        n_bars = int(rows[:, BAR].max()) + 1 if len(rows) else 1
+        n_bars = int(bar.max()) + 1 if len(bar) else 1
         signature = np.full(n_bars, codes.TIME_SIGNATURE_CODES[(4, 4)])
-        signature[rows[:, BAR]] = rows[:, TIME_SIGNATURE]  # one signature per bar: the last note's wins
+        signature[bar] = signature_code  # one signature per bar: the last note's wins
         numerators, denominators = codes.SIGNATURE_NUMERATORS[signature], codes.SIGNATURE_DENOMINATORS[signature]
-        bar_positions = numerators * codes.POSITIONS_PER_QUARTER * 4 // denominators
-        bar_start = np.concatenate([[0], np.cumsum(bar_positions)])
-        changes = np.flatnonzero(np.r_[True, signature[1:] != signature[:-1]])
+        bar_start = np.zeros(n_bars + 1, dtype=np.int64)
+        np.cumsum(numerators * codes.POSITIONS_PER_QUARTER * 4 // denominators, out=bar_start[1:])
+        changes = np.flatnonzero(np.concatenate(([True], signature[1:] != signature[:-1])))
         score.time_signatures = symusic.TimeSignature.from_numpy(
             time=(bar_start[changes] * ticks_per_position).astype(np.int32),
             numerator=numerators[changes].astype(np.uint8),
             denominator=denominators[changes].astype(np.uint8),
         )
-        onset = (bar_start[rows[:, BAR]] + rows[:, POSITION]) * ticks_per_position
-        if len(rows):
-            tempo_rows = np.flatnonzero(np.r_[True, rows[1:, TEMPO] != rows[:-1, TEMPO]])
+        onset = (bar_start[bar] + position) * ticks_per_position
+        if len(bar):
+            tempo_rows = np.flatnonzero(np.concatenate(([True], tempo[1:] != tempo[:-1])))
             times = onset[tempo_rows].astype(np.int32)
             times[0] = 0  # the first tempo holds from tick 0
-            qpm = codes.tempo_qpm(rows[tempo_rows, TEMPO])
+            qpm = codes.tempo_qpm(tempo[tempo_rows])
             score.tempos = symusic.Tempo.from_numpy(time=times, mspq=(60_000_000 / qpm).astype(np.int32))
+        # All notes' fields at once, grouped by track with one stable sort (notes keep their order in a track).
+        order = np.argsort(instrument, kind="stable")
+        bounds = np.searchsorted(instrument[order], np.arange(len(self.slots) + 1))
+        time = onset[order].astype(np.int32)
+        duration = np.maximum(codes.DURATION_DECODE[duration[order]] * ticks_per_position, 1).astype(np.int32)
+        pitch = pitch[order].astype(np.int8)
+        velocity = (velocity[order] * codes.VELOCITY_STEP + codes.VELOCITY_STEP // 2).astype(np.int8)
         for slot, name in enumerate(self.slots):
-            mine = rows[rows[:, INSTRUMENT] == slot]
+            notes = slice(bounds[slot], bounds[slot + 1])
             track = symusic.Track(name=name.upper(), program=0, is_drum=False)
             track.notes = symusic.Note.from_numpy(
-                time=((bar_start[mine[:, BAR]] + mine[:, POSITION]) * ticks_per_position).astype(np.int32),
-                duration=np.maximum(codes.DURATION_DECODE[mine[:, DURATION]] * ticks_per_position, 1).astype(np.int32),
-                pitch=mine[:, PITCH].astype(np.int8),
-                velocity=(mine[:, VELOCITY] * codes.VELOCITY_STEP + codes.VELOCITY_STEP // 2).astype(np.int8),
+                time=time[notes], duration=duration[notes], pitch=pitch[notes], velocity=velocity[notes]
             )
             score.tracks.append(track)
         return score
