@@ -61,6 +61,20 @@ def test_nothing_is_clipped_silently():
     assert encoding.counts["notes_past_max_notes"] >= 101 - 64
 
 
+@pytest.mark.parametrize("dtype", [np.int16, np.uint16, np.int32, np.int64, np.uint8])
+def test_note_rows_do_not_depend_on_the_window_dtype(dtype):
+    """Validation compares in the window's own type; one too small for the padding ids is widened first."""
+    tokenizer = octuple()
+    window = tokenizer.encode(make_score({"MELODY": scale(2)}), bars=4).windows[0].astype(np.int64)
+    expected = window[window[:, PITCH] != tokenizer.token_spec.pad_ids[PITCH]]
+    if np.iinfo(dtype).max >= window.max():
+        assert np.array_equal(tokenizer.note_rows(window.astype(dtype)), expected)
+    negative = window.copy()
+    negative[0, PITCH] = -1
+    with pytest.raises(DataError, match="invalid token -1 at note 0, field pitch"):
+        tokenizer.note_rows(negative.astype(np.int16))
+
+
 def test_masked_invalid_and_half_padded_rows_are_reported():
     tokenizer = octuple()
     window = tokenizer.encode(make_score({"MELODY": scale(1)}), bars=4).windows[0].astype(np.int64)

@@ -164,7 +164,8 @@ class OctupleTokenizer(Tokenizer):
         tokens = np.asarray(tokens)
         if tokens.ndim != 2 or tokens.shape[1] != len(FIELDS):
             raise DataError(f"expected tokens shaped [notes, 8] for {self.id}, got {list(tokens.shape)}")
-        tokens = np.ascontiguousarray(tokens if tokens.dtype.kind in "iu" else tokens.astype(np.int64))
+        fits = tokens.dtype.kind in "iu" and np.iinfo(tokens.dtype).max > max(self.pad_ids)
+        tokens = np.ascontiguousarray(tokens if fits else tokens.astype(np.int64))
         pads = np.asarray(self.pad_ids).astype(tokens.dtype)
         # Padding rows found by comparing each row's bytes as 64-bit words with the padding row's; only
         # the note rows are then range-checked, in the window's own (usually 16-bit) integer type.

@@ -112,8 +112,8 @@ def sample(
     top_k: int | None = None,
     top_p: float | None = None,
     generator: torch.Generator,
-    confidence_noise: float = 0.0,
-    confidence_score: ConfidenceScore = "probability",
+    confidence_noise: float = 10.0,
+    confidence_score: ConfidenceScore = "entropy",
     on_step: Callable[[int, int], None] = lambda step, total: None,
 ) -> tuple[torch.Tensor, CachedDenoiser]:
     """Fill every mask id of ``initial``; returns the tokens and the denoiser (with its call counts)."""
