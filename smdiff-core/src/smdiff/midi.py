@@ -31,12 +31,18 @@ def load_score(midi: MidiLike) -> symusic.Score:
     if isinstance(midi, (bytes, bytearray)):
         return _parse(lambda: symusic.Score.from_midi(bytes(midi)), "<bytes>")
     if isinstance(midi, (str, os.PathLike)):
-        path = Path(midi)
-        if not path.is_file():
-            raise DataError(f"{path}: no such MIDI file")
-        if path.stat().st_size == 0:
+        path = os.fspath(midi)
+        try:
+            with open(path, "rb") as file:
+                data = file.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise DataError(f"{path}: no such MIDI file") from None
+        except OSError as error:
+            raise DataError(f"{path}: cannot be read ({error.strerror})") from None
+        if not data:
             raise DataError(f"{path}: file is empty (0 bytes)")
-        return _parse(lambda: symusic.Score(str(path)), str(path))
+        # Parsing bytes already in memory is faster than letting symusic open the file.
+        return _parse(lambda: symusic.Score.from_midi(data), path)
     if type(midi).__module__.startswith("miditoolkit"):
         return _from_miditoolkit(midi)
     raise DataError(

@@ -11,18 +11,28 @@ bar ranges) reads bars from this grid.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
 
+from smdiff.data.annotations import (
+    BEAT_ANNOTATION_FILE,
+    SongTiming,
+    annotated_grids,
+    parse_annotations,
+    read_annotation_columns,
+)
+from smdiff.data.tempo import seconds_to_ticks, tempo_map
 from smdiff.errors import ConfigError
+
+__all__ = ["BarGrid", "bar_grids", "parse_time_signature", "seconds_to_ticks", "tempo_map"]
 
 if TYPE_CHECKING:
     import symusic
-
-BEAT_ANNOTATION_FILE = "beat_midi.txt"
 
 
 def parse_time_signature(text: str) -> tuple[int, int]:
@@ -100,18 +110,60 @@ class BarGrid:
         use_annotations: bool = True,
     ) -> BarGrid:
         """The bar grid of ``score``: override, else ``beat_midi.txt`` beside ``source_path``, else declared."""
-        first, last = _note_span(score)
-        if time_signature is not None:
-            numerator, denominator = parse_time_signature(time_signature)
-            return _regular_grid(score.ticks_per_quarter, [(0, numerator, denominator)], first, last, "override")
-        if use_annotations and source_path is not None:
-            annotation = Path(source_path).with_name(BEAT_ANNOTATION_FILE)
-            if annotation.is_file():
-                grid = _annotated_grid(score, annotation, first, last)
-                if grid is not None:
-                    return grid
-        signatures = [(ts.time, ts.numerator, ts.denominator) for ts in score.time_signatures] or [(0, 4, 4)]
-        return _regular_grid(score.ticks_per_quarter, signatures, first, last, "declared")
+        return bar_grids([score], [source_path], time_signature=time_signature, use_annotations=use_annotations)[0]
+
+
+def bar_grids(
+    scores: Sequence[symusic.Score],
+    source_paths: Sequence[str | Path | None],
+    *,
+    time_signature: str | None = None,
+    use_annotations: bool = True,
+    tempo_maps: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+) -> list[BarGrid]:
+    """:meth:`BarGrid.for_score` of many scores; their annotated grids are built in one vectorised pass.
+
+    ``tempo_maps`` are the scores' :func:`tempo_map` results when the caller already has them.
+    """
+    spans = [_note_span(score) for score in scores]
+    if time_signature is not None:
+        numerator, denominator = parse_time_signature(time_signature)
+        return [
+            _regular_grid(score.ticks_per_quarter, [(0, numerator, denominator)], first, last, "override")
+            for score, (first, last) in zip(scores, spans, strict=True)
+        ]
+    grids: list[BarGrid | None] = [None] * len(scores)
+    if use_annotations:
+        columns = [
+            None
+            if path is None
+            else read_annotation_columns(os.path.join(os.path.dirname(os.fspath(path)), BEAT_ANNOTATION_FILE))
+            for path in source_paths
+        ]
+        tables = parse_annotations(columns)
+        annotated = [index for index, table in enumerate(tables) if table is not None]
+        timings = [
+            _timing(scores[index], spans[index], None if tempo_maps is None else tempo_maps[index])
+            for index in annotated
+        ]
+        built = annotated_grids([tables[index] for index in annotated], timings)
+        for index, grid in zip(annotated, built, strict=True):
+            if grid is not None:
+                grids[index] = BarGrid(grid[0], grid[1], 1.0, "annotation")
+    return [
+        grid if grid is not None else _declared_grid(score, first, last)
+        for grid, score, (first, last) in zip(grids, scores, spans, strict=True)
+    ]
+
+
+def _timing(score: symusic.Score, span: tuple[float, float], tempo: tuple[np.ndarray, np.ndarray] | None) -> SongTiming:
+    ticks, qpm = tempo_map(score) if tempo is None else tempo
+    return SongTiming(ticks, qpm, score.ticks_per_quarter, span[0], span[1])
+
+
+def _declared_grid(score: symusic.Score, first: float, last: float) -> BarGrid:
+    signatures = [(ts.time, ts.numerator, ts.denominator) for ts in score.time_signatures] or [(0, 4, 4)]
+    return _regular_grid(score.ticks_per_quarter, signatures, first, last, "declared")
 
 
 def _note_span(score: symusic.Score) -> tuple[float, float]:
@@ -138,68 +190,3 @@ def _regular_grid(tpq: int, signatures: list[tuple[int, int, int]], first: float
     beats.append(tick)
     unit = 4 / signatures[-1][2]
     return BarGrid(np.asarray(beats), np.asarray(downbeats), unit, source)
-
-
-def _read_annotation(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
-    """Beat times (seconds) and downbeat flags of a POP909 ``beat_midi.txt`` (time, 2/4 flag, 4/4 flag)."""
-    columns = path.read_bytes().split()
-    if len(columns) < 6 or len(columns) % 3:
-        return None
-    try:  # only the time column needs float parsing, which dominates reading the file
-        seconds = np.array(columns[0::3], dtype=np.float64)
-    except ValueError:
-        return None
-    return seconds, np.array([flag[:1] == b"1" for flag in columns[2::3]])
-
-
-def tempo_map(score: symusic.Score) -> tuple[np.ndarray, np.ndarray]:
-    """Tempo change ticks (starting at 0) and their quarter notes per minute (120 where none is set)."""
-    tempos = score.tempos.numpy()
-    ticks = tempos["time"].astype(np.float64)
-    qpm = 60_000_000.0 / tempos["mspq"].astype(np.float64)
-    if len(ticks) == 0 or ticks[0] > 0:
-        ticks, qpm = np.r_[0.0, ticks], np.r_[120.0, qpm]
-    order = np.argsort(ticks, kind="stable")
-    return ticks[order], qpm[order]
-
-
-def seconds_to_ticks(score: symusic.Score, seconds: np.ndarray) -> np.ndarray:
-    """Convert times in seconds to (fractional) ticks through the score's tempo map."""
-    tpq = score.ticks_per_quarter
-    ticks, qpm = tempo_map(score)
-    seconds_per_tick = 60.0 / (qpm * tpq)
-    starts = np.concatenate([[0.0], np.cumsum(np.diff(ticks) * seconds_per_tick[:-1])])
-    segment = np.clip(np.searchsorted(starts, seconds, side="right") - 1, 0, None)
-    return ticks[segment] + (seconds - starts[segment]) / seconds_per_tick[segment]
-
-
-def _annotated_grid(score: symusic.Score, path: Path, first: float, last: float) -> BarGrid | None:
-    table = _read_annotation(path)
-    if table is None or not table[1].any():
-        return None
-    seconds, is_downbeat = table
-    down = np.flatnonzero(is_downbeat)
-    per_bar = int(np.bincount(np.diff(down)).argmax()) if len(down) > 1 else 4
-    beats = seconds_to_ticks(score, seconds[down[0] :])
-    down = down - down[0]
-    if len(beats) < 2:
-        return None
-    # Whole bars before the first annotated downbeat hold pick-up notes.
-    step = beats[1] - beats[0]
-    bars_before = max(0, int(np.ceil((beats[0] - first) / (step * per_bar))))
-    if bars_before:
-        beats = np.concatenate([beats[0] - step * np.arange(bars_before * per_bar, 0, -1), beats])
-        down = np.concatenate([np.arange(bars_before) * per_bar, down + bars_before * per_bar])
-    # Extend past the last note, then complete the last bar, continuing the last beat spacing.
-    step = beats[-1] - beats[-2]
-    after_last = len(beats) - 1 - down[-1]
-    needed = max(0, int(np.floor((last - beats[-1]) / step)) + 1)
-    total_after = -(-(after_last + needed) // per_bar) * per_bar
-    extra = total_after - after_last
-    if extra:
-        beats = np.concatenate([beats, beats[-1] + step * np.arange(1, extra + 1)])
-    tail = down[-1] + np.arange(per_bar, total_after + 1, per_bar)
-    down = np.concatenate([down, tail])
-    if down[-1] != len(beats) - 1:
-        down = np.append(down, len(beats) - 1)
-    return BarGrid(beats, down.astype(np.int64), 1.0, "annotation")

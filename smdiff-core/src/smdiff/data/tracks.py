@@ -8,7 +8,8 @@ default map selects by name, which keeps their identities apart.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from smdiff.errors import ConfigError
@@ -17,15 +18,19 @@ if TYPE_CHECKING:
     import symusic
 
 
-def _matches(track: symusic.Track, selector: str) -> bool:
+@functools.lru_cache(maxsize=256)
+def _matcher(selector: str) -> Callable[[str, int, bool], bool]:
+    """A test of (lower-cased stripped name, program, is_drum) for one selector, parsed once."""
     kind, _, value = selector.partition(":")
     if kind == "name":
-        return track.name.strip().lower() in {part.strip().lower() for part in value.split("|")}
+        names = frozenset(part.strip().lower() for part in value.split("|"))
+        return lambda name, program, is_drum: name in names
     if kind == "program":
         low, _, high = value.partition("-")
-        return not track.is_drum and int(low) <= track.program <= int(high or low)
+        first, last = int(low), int(high or low)
+        return lambda name, program, is_drum: not is_drum and first <= program <= last
     if kind == "drums":
-        return bool(track.is_drum)
+        return lambda name, program, is_drum: bool(is_drum)
     raise ConfigError(f"track selector {selector!r} is not name:NAME, program:LOW-HIGH or drums; fix data.track_map")
 
 
@@ -50,7 +55,12 @@ def check_track_map(track_map: Mapping[str, str], slots: tuple[str, ...]) -> dic
 
 
 def select_tracks(score: symusic.Score, track_map: Mapping[str, str]) -> dict[str, list[symusic.Track]]:
-    """For each slot, the tracks of ``score`` its selector picks (possibly none)."""
-    return {
-        slot: [track for track in score.tracks if _matches(track, selector)] for slot, selector in track_map.items()
-    }
+    """For each slot, the tracks of ``score`` its selector picks (possibly none), in score order."""
+    matchers = [(slot, _matcher(selector)) for slot, selector in track_map.items()]
+    selected: dict[str, list[symusic.Track]] = {slot: [] for slot in track_map}
+    for track in score.tracks:
+        name, program, is_drum = track.name.strip().lower(), track.program, track.is_drum
+        for slot, matches in matchers:
+            if matches(name, program, is_drum):
+                selected[slot].append(track)
+    return selected
