@@ -19,6 +19,7 @@ import attrs
 import numpy as np
 
 from smdiff.config.schema import DataConfig
+from smdiff.errors import SmdiffError
 from smdiff.midi import MidiLike
 from smdiff.tokens import TokenSpec
 
@@ -38,6 +39,20 @@ class Encoding:
     windows: np.ndarray
     start_bars: np.ndarray
     counts: Counter[str] = attrs.field(factory=Counter)
+
+
+@attrs.frozen
+class EncodeFailure:
+    """Why one piece of :meth:`Tokenizer.encode_many` could not be encoded (a one-line reason)."""
+
+    reason: str
+
+    @classmethod
+    def of(cls, error: Exception) -> EncodeFailure:
+        """The failure an exception stands for: smdiff's own errors by message, others with their type."""
+        if isinstance(error, SmdiffError):
+            return cls(str(error))
+        return cls(f"{type(error).__name__}: {error}")
 
 
 class Tokenizer(abc.ABC):
@@ -70,6 +85,28 @@ class Tokenizer(abc.ABC):
         ``source`` is where ``midi`` was read from, when it is not itself a path:
         annotations beside the file (POP909's ``beat_midi.txt``) are found through it.
         """
+
+    def encode_many(
+        self,
+        midis: Sequence[MidiLike],
+        *,
+        bars: int,
+        max_windows: int | None = None,
+        sources: Sequence[str | Path | None] | None = None,
+    ) -> list[Encoding | EncodeFailure]:
+        """:meth:`encode` each piece; a piece that fails gives an :class:`EncodeFailure` in its place.
+
+        A bad file never stops the others. Tokenizers that can encode many
+        pieces in one vectorised pass override this (``smdiff prepare`` calls it
+        with batches of files); the default encodes one piece at a time.
+        """
+        results: list[Encoding | EncodeFailure] = []
+        for midi, source in zip(midis, sources or [None] * len(midis), strict=True):
+            try:
+                results.append(self.encode(midi, bars=bars, max_windows=max_windows, source=source))
+            except Exception as error:  # one bad file must never end the batch
+                results.append(EncodeFailure.of(error))
+        return results
 
     @abc.abstractmethod
     def decode(self, tokens: np.ndarray) -> symusic.Score:

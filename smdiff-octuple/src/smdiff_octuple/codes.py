@@ -65,7 +65,7 @@ def reduce_time_signature(numerator: int, denominator: int) -> tuple[int, int]:
 def duration_codes(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Duration codes of lengths in positions, and a mask of the lengths too long for the table (clipped)."""
     too_long = positions >= len(DURATION_ENCODE)
-    return DURATION_ENCODE[np.clip(positions, 0, len(DURATION_ENCODE) - 1)], too_long
+    return DURATION_ENCODE[np.minimum(np.maximum(positions, 0), len(DURATION_ENCODE) - 1)], too_long
 
 
 def tempo_codes(qpm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -12,20 +12,27 @@ relative to the window start and at most ``max_notes`` notes.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import symusic
 
-from smdiff.data.bars import tempo_map
-from smdiff.data.cache import smallest_dtype
+from smdiff.data.bars import BarGrid
+from smdiff.data.batch import PieceBatch
+from smdiff.data.cache import padding_windows
 from smdiff.data.piece import Piece
+from smdiff.data.ragged import (
+    offsets_of,
+    ragged_arange,
+    segment_ids,
+    spread_indices,
+)
 from smdiff.data.tracks import check_track_map
 from smdiff.errors import DataError
-from smdiff.midi import MidiLike
-from smdiff.tokenizer import Encoding, Tokenizer
+from smdiff.piece_tokenizer import PieceTokenizer
+from smdiff.tokenizer import Encoding
 from smdiff.tokens import TokenSpec
 from smdiff_octuple import codes
 
@@ -35,7 +42,47 @@ DECODE_TPQ = 480
 POP909_TRACKS = {"melody": "name:MELODY", "bridge": "name:BRIDGE", "piano": "name:PIANO"}
 
 
-class OctupleTokenizer(Tokenizer):
+def _positions(beats: np.ndarray, per_beat: float | np.ndarray) -> np.ndarray:
+    """Fractional beats → whole positions (``per_beat`` to a beat), rounded half to even."""
+    beats *= per_beat
+    return np.rint(beats, out=beats).astype(np.int64)
+
+
+def _bar_of(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Index of the last start at or before each value (-1 before the first)."""
+    return np.searchsorted(starts, values, side="right") - 1
+
+
+def _note_order(piece: np.ndarray, onset: np.ndarray, slot: np.ndarray, pitch: np.ndarray) -> np.ndarray:
+    """Stable order piece → onset → track → pitch (onset order is bar → position order)."""
+    keys = (piece, onset, slot, pitch)
+    if len(piece) == 0:
+        return np.zeros(0, dtype=np.int64)
+    sizes = [int(key.max()) + 1 for key in keys]
+    if min(int(key.min()) for key in keys) < 0 or math.prod(sizes) >= 2**63:
+        return np.lexsort(keys[::-1])
+    packed = piece * sizes[1]
+    for key, size in zip(keys[1:], [*sizes[2:], 1], strict=True):
+        packed += key
+        packed *= size
+    return np.argsort(packed, kind="stable")
+
+
+def _bar_signatures(batch: PieceBatch) -> np.ndarray:
+    """Time signature code of every bar of the batch: its beats over the grid's beat unit, reduced to fit."""
+    beats = np.diff(batch.downbeats)
+    in_piece = np.ones(len(beats), dtype=bool)
+    in_piece[batch.downbeat_offsets[1:-1] - 1] = False
+    bar_piece = segment_ids(batch.downbeat_offsets)[1:][in_piece]
+    denominator = np.rint(4 / batch.beat_unit).astype(np.int64)[bar_piece]
+    pairs, pair_index = np.unique((beats[in_piece] << 16) | denominator, return_inverse=True)
+    signature_of = [
+        codes.TIME_SIGNATURE_CODES[codes.reduce_time_signature(int(pair) >> 16, int(pair) & 0xFFFF)] for pair in pairs
+    ]
+    return np.asarray(signature_of, dtype=np.int64)[pair_index]
+
+
+class OctupleTokenizer(PieceTokenizer):
     """Octuple tokens for the notes of the selected track slots."""
 
     version = "1"
@@ -87,73 +134,110 @@ class OctupleTokenizer(Tokenizer):
         """``max_notes`` rows, whatever the bar count."""
         return self.max_notes
 
-    def piece_notes(self, midi: MidiLike, source: str | Path | None = None) -> tuple[np.ndarray, Counter[str]]:
-        """All notes of the piece as sorted octuples ``[n, 8]`` with absolute bars, and the counts."""
-        piece = Piece.read(midi, track_map=self.track_map, time_signature=self.time_signature, source=source)
-        score = piece.score
-        grid = piece.grid.split_long_bars(
+    def bar_grid(self, piece: Piece) -> BarGrid:
+        """The piece's bars, with bars too long for the position field split (MusicBERT's rule)."""
+        return piece.grid.split_long_bars(
             round(codes.MAX_POSITIONS_PER_BAR / codes.POSITIONS_PER_QUARTER / piece.grid.beat_unit)
         )
-        counts: Counter[str] = Counter()
-        parts = [(slot, piece.notes[name]) for slot, name in enumerate(self.slots) if name in piece.notes]
-        if not parts:
-            return np.zeros((0, 8), dtype=np.int64), counts
-        time = np.concatenate([notes.time for _, notes in parts])
-        end = np.concatenate([notes.end for _, notes in parts])
-        slot = np.concatenate([np.full(len(notes.time), s) for s, notes in parts])
-        pitch = np.concatenate([notes.pitch for _, notes in parts])
-        velocity = np.concatenate([notes.velocity for _, notes in parts])
-        counts["notes"] += len(pitch)
 
-        per_quarter = codes.POSITIONS_PER_QUARTER * grid.beat_unit
-        on = np.rint(grid.beat_position(time) * per_quarter).astype(np.int64)
-        off = np.rint(grid.beat_position(end) * per_quarter).astype(np.int64)
-        bar_starts = grid.downbeats * round(per_quarter)
-        bar = np.searchsorted(bar_starts, on, side="right") - 1
-        position = on - bar_starts[bar]
-        duration, too_long = codes.duration_codes(off - on)
-        counts["notes_duration_clipped"] += int(too_long.sum())
-
-        beats, beat_index = np.unique(grid.beats_per_bar(), return_inverse=True)
-        unit_denominator = round(4 / grid.beat_unit)
-        signature_of = [
-            codes.TIME_SIGNATURE_CODES[codes.reduce_time_signature(int(n), unit_denominator)] for n in beats
-        ]
-        bar_signature = np.asarray(signature_of)[beat_index]
-        tempo_ticks, tempo_qpm = tempo_map(score)
-        # The tempo at the quantised onset, so notes sharing a position share a tempo (decodable exactly).
-        onset_ticks = np.interp(on / per_quarter, np.arange(len(grid.beat_ticks)), grid.beat_ticks)
-        tempo, outside = codes.tempo_codes(tempo_qpm[np.searchsorted(tempo_ticks, onset_ticks, side="right") - 1])
-        counts["notes_tempo_clipped"] += int(outside.sum())
-        counts["tempo_changes"] += len(tempo_ticks) - 1
-
-        octuples = np.stack(
-            [bar, position, slot, pitch, duration, velocity // codes.VELOCITY_STEP, bar_signature[bar], tempo], axis=1
-        )
-        order = np.lexsort((octuples[:, PITCH], octuples[:, INSTRUMENT], octuples[:, POSITION], octuples[:, BAR]))
-        return octuples[order], counts
-
-    def encode(
-        self, midi: MidiLike, *, bars: int, max_windows: int | None = None, source: str | Path | None = None
-    ) -> Encoding:
+    def encode_batch(self, batch: PieceBatch, *, bars: int, max_windows: int | None) -> list[Encoding]:
         """Windows of ``bars`` bars starting on any bar with a note, padded or cut to ``max_notes`` rows."""
         if bars != self.bars:
             raise DataError(f"{self.id} was built for {self.bars}-bar windows (its bar vocabulary), not {bars}")
-        notes, counts = self.piece_notes(midi, source)
-        n_bars = int(notes[-1, BAR]) + 1 if len(notes) else 0
-        first_row = np.searchsorted(notes[:, BAR], np.arange(n_bars + 1))
-        candidates = np.arange(max(n_bars - bars + 1, 1 if n_bars else 0))
-        starts = candidates[first_row[np.minimum(candidates + bars, n_bars)] > first_row[candidates]]
-        if max_windows is not None and len(starts) > max_windows:
-            starts = starts[np.linspace(0, len(starts) - 1, max_windows).round().astype(np.int64)]
-        windows = np.empty((len(starts), self.max_notes, len(FIELDS)), dtype=smallest_dtype(self._spec))
-        windows[:] = self.pad_ids
-        for row, start in enumerate(starts):
-            chunk = notes[first_row[start] : first_row[min(start + bars, n_bars)]]
-            counts["notes_past_max_notes"] += max(len(chunk) - self.max_notes, 0)
-            chunk = chunk[: self.max_notes] - np.eye(1, len(FIELDS), BAR, dtype=np.int64) * start
-            windows[row, : len(chunk)] = chunk
-        return Encoding(windows=windows, start_bars=starts.astype(np.int64), counts=counts)
+        notes, counts = self._octuples(batch)
+        return self._windows(notes, batch.note_offsets, counts, bars, max_windows)
+
+    def _octuples(self, batch: PieceBatch) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Every note of the batch as an octuple ``[n, 8]`` with bars counted from each piece's start.
+
+        Rows are sorted piece → bar → position → track → pitch (so pieces keep
+        their rows of the batch); the counts are per piece.
+        """
+        piece = batch.note_piece
+        per_quarter = codes.POSITIONS_PER_QUARTER * batch.beat_unit
+        uniform = len(per_quarter) and (per_quarter == per_quarter[0]).all()
+        note_per_quarter = per_quarter[0] if uniform else per_quarter[piece]
+        on = _positions(batch.beat_position(batch.time), note_per_quarter)
+        off = _positions(batch.beat_position(batch.end), note_per_quarter)
+        order = _note_order(piece, on, batch.note_slot, batch.pitch)
+        on, off = on[order], off[order]
+
+        bar_starts = batch.downbeats * np.rint(per_quarter).astype(np.int64)[segment_ids(batch.downbeat_offsets)]
+        bar = batch.each_piece(on, bar_starts, batch.downbeat_offsets, _bar_of)
+        bar_row = np.repeat(batch.downbeat_offsets[:-1], np.diff(batch.note_offsets)) + bar
+        duration, too_long = codes.duration_codes(off - on)
+        # The tempo at the quantised onset, so notes sharing a position share a tempo (decodable exactly).
+        tempo_row = batch.tempo_rows(on, per_quarter)
+        tempo_codes, tempo_outside = codes.tempo_codes(batch.tempo_qpm)
+
+        wide = len(bar) and (int(bar.max()) >= 2**15 or int(bar.min()) < -(2**15))
+        octuples = np.empty((len(on), len(FIELDS)), dtype=np.int32 if wide else np.int16)
+        octuples[:, BAR] = bar
+        octuples[:, POSITION] = on - bar_starts[bar_row]
+        octuples[:, INSTRUMENT] = batch.note_slot[order]
+        octuples[:, PITCH] = batch.pitch[order]
+        octuples[:, DURATION] = duration
+        octuples[:, VELOCITY] = batch.velocity[order] // codes.VELOCITY_STEP
+        octuples[:, TIME_SIGNATURE] = _bar_signatures(batch)[bar_row - piece]
+        octuples[:, TEMPO] = tempo_codes[tempo_row]
+        n_pieces = batch.n_pieces
+        counts = {
+            "notes": np.diff(batch.note_offsets),
+            "notes_duration_clipped": np.bincount(piece[too_long], minlength=n_pieces),
+            "notes_tempo_clipped": np.bincount(piece[tempo_outside[tempo_row]], minlength=n_pieces),
+            "tempo_changes": np.diff(batch.tempo_offsets) - 1,
+        }
+        return octuples, counts
+
+    def _windows(
+        self,
+        notes: np.ndarray,
+        note_offsets: np.ndarray,
+        counts: dict[str, np.ndarray],
+        bars: int,
+        max_windows: int | None,
+    ) -> list[Encoding]:
+        """Cut each piece's sorted notes into windows starting on bars with a note, relative bar numbers."""
+        n_pieces = len(note_offsets) - 1
+        has_notes = np.diff(note_offsets) > 0
+        n_bars = np.where(has_notes, notes[np.maximum(note_offsets[1:] - 1, 0), BAR] + 1, 0)
+        # first_row[bar_offsets[p] + b]: the first row of piece p's bar b (b = 0..n_bars[p]).
+        bar_offsets = offsets_of(n_bars + 1)
+        note_piece = segment_ids(note_offsets)
+        per_bar = np.bincount(bar_offsets[note_piece] + notes[:, BAR], minlength=int(bar_offsets[-1]))
+        first_row = np.concatenate([[0], np.cumsum(per_bar)])
+
+        n_candidates = np.maximum(n_bars - bars + 1, has_notes.astype(np.int64))
+        candidate = ragged_arange(n_candidates)
+        candidate_piece = np.repeat(np.arange(n_pieces), n_candidates)
+        closing = np.minimum(candidate + bars, n_bars[candidate_piece])
+        base = bar_offsets[candidate_piece]
+        occupied = first_row[base + closing] > first_row[base + candidate]
+        candidate, candidate_piece = candidate[occupied], candidate_piece[occupied]
+        kept = np.bincount(candidate_piece, minlength=n_pieces)
+        local, picked = spread_indices(kept, max_windows)
+        chosen = offsets_of(kept)[np.repeat(np.arange(n_pieces), picked)] + local
+        start, window_piece = candidate[chosen], candidate_piece[chosen]
+
+        base = bar_offsets[window_piece]
+        first = first_row[base + start]
+        length = first_row[base + np.minimum(start + bars, n_bars[window_piece])] - first
+        past = np.maximum(length - self.max_notes, 0)
+        rows = np.minimum(length, self.max_notes)
+        windows = padding_windows(len(start), self.max_notes, self._spec)
+        # A window's notes are one contiguous run of rows: block copies beat a scatter of every field.
+        # The bar field is rewritten relative to the window (the absolute bar may not fit the window's type).
+        cells, absolute_bar = notes.astype(windows.dtype), notes[:, BAR]
+        for window, (row, count, bar) in enumerate(zip(first.tolist(), rows.tolist(), start.tolist(), strict=True)):
+            windows[window, :count] = cells[row : row + count]
+            windows[window, :count, BAR] = absolute_bar[row : row + count] - bar
+        counts = {**counts, "notes_past_max_notes": np.bincount(window_piece, weights=past, minlength=n_pieces)}
+        bounds = offsets_of(picked).tolist()
+        names, columns = list(counts), zip(*(np.asarray(values, dtype=np.int64).tolist() for values in counts.values()))
+        return [
+            Encoding(windows[a:b], start[a:b], Counter(dict(zip(names, column, strict=True))))
+            for a, b, column in zip(bounds[:-1], bounds[1:], columns, strict=True)
+        ]
 
     def note_rows(self, tokens: np.ndarray) -> np.ndarray:
         """The non-padding rows of a window; a masked, out-of-range or half-padded row is a :class:`DataError`."""

@@ -40,6 +40,27 @@ def smallest_dtype(token_spec: TokenSpec) -> np.dtype:
     return np.dtype(np.uint8 if largest < 2**8 else np.uint16 if largest < 2**16 else np.int32)
 
 
+def padding_windows(count: int, length: int, token_spec: TokenSpec) -> np.ndarray:
+    """``count`` windows ``[length, channels]`` of pure padding (``token_spec.pad_ids``), in the cache dtype.
+
+    The padding row is written once and then doubled by block copies, which
+    is far faster than broadcasting a short row over a large array.
+    """
+    if token_spec.pad_ids is None or None in token_spec.pad_ids:
+        raise ValueError("padding_windows needs a TokenSpec with a padding id for every channel")
+    windows = np.empty((count, length, token_spec.n_channels), dtype=smallest_dtype(token_spec))
+    flat = windows.reshape(-1)
+    row = len(token_spec.pad_ids)
+    if len(flat):
+        flat[:row] = token_spec.pad_ids
+    filled = row
+    while filled < len(flat):
+        step = min(filled, len(flat) - filled)
+        flat[filled : filled + step] = flat[:step]
+        filled += step
+    return windows
+
+
 @attrs.frozen
 class TokenCache:
     """A loaded cache: windows (memory-mapped) and the sidecar's metadata."""

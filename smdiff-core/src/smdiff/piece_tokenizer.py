@@ -1,0 +1,64 @@
+"""A base for tokenizers of the notes of named track slots, encoding many pieces in one pass.
+
+Reading a piece (parsing, finding its bars, picking its tracks) is done one
+file at a time, so a bad file fails alone; everything after that is done on a
+:class:`~smdiff.data.batch.PieceBatch` of many pieces at once. ``encode`` is
+the batch of one, so single files and ``smdiff prepare`` share one code path.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from smdiff.data.bars import BarGrid
+from smdiff.data.batch import PieceBatch
+from smdiff.data.piece import Piece
+from smdiff.midi import MidiLike
+from smdiff.tokenizer import EncodeFailure, Encoding, Tokenizer
+
+
+class PieceTokenizer(Tokenizer):
+    """Tokenizer over the track slots of ``track_map``; subclasses implement :meth:`encode_batch`."""
+
+    slots: tuple[str, ...]
+    track_map: Mapping[str, str]
+    time_signature: str | None
+
+    def read_piece(self, midi: MidiLike, source: str | Path | None = None) -> Piece:
+        """Parse ``midi`` with this tokenizer's track map and bar rule; a bad file is a :class:`DataError`."""
+        return Piece.read(midi, track_map=self.track_map, time_signature=self.time_signature, source=source)
+
+    def bar_grid(self, piece: Piece) -> BarGrid:
+        """The bars to encode ``piece`` with (the piece's own by default)."""
+        return piece.grid
+
+    @abc.abstractmethod
+    def encode_batch(self, batch: PieceBatch, *, bars: int, max_windows: int | None) -> list[Encoding]:
+        """Encode every piece of ``batch`` (see :meth:`Tokenizer.encode`), in batch order."""
+
+    def encode_pieces(self, pieces: Sequence[Piece], *, bars: int, max_windows: int | None = None) -> list[Encoding]:
+        """Encode pieces already read, in one vectorised pass."""
+        batch = PieceBatch.from_pieces(pieces, self.slots, [self.bar_grid(piece) for piece in pieces])
+        return self.encode_batch(batch, bars=bars, max_windows=max_windows)
+
+    def encode(
+        self, midi: MidiLike, *, bars: int, max_windows: int | None = None, source: str | Path | None = None
+    ) -> Encoding:
+        """Windows of ``bars`` bars of one piece (a batch of one)."""
+        return self.encode_pieces([self.read_piece(midi, source)], bars=bars, max_windows=max_windows)[0]
+
+    def encode_many(
+        self,
+        midis: Sequence[MidiLike],
+        *,
+        bars: int,
+        max_windows: int | None = None,
+        sources: Sequence[str | Path | None] | None = None,
+    ) -> list[Encoding | EncodeFailure]:
+        """Read each piece on its own (failures stay per piece), then encode all that were read in one pass."""
+        read = Piece.read_many(midis, track_map=self.track_map, time_signature=self.time_signature, sources=sources)
+        pieces = [item for item in read if isinstance(item, Piece)]
+        encoded = iter(self.encode_pieces(pieces, bars=bars, max_windows=max_windows))
+        return [next(encoded) if isinstance(item, Piece) else EncodeFailure.of(item) for item in read]
