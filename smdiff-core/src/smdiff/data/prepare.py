@@ -1,7 +1,9 @@
 """``smdiff prepare``: a folder of MIDI files → one token cache, in parallel.
 
-Every file is encoded on its own; a corrupt, truncated, empty, non-MIDI or
-note-less file is skipped with its reason and counted, never crashing the run.
+Files are encoded in batches (``Tokenizer.encode_many``): each file is read
+on its own and the batch is tokenized in one vectorised pass. A corrupt,
+truncated, empty, non-MIDI or note-less file is skipped with its reason and
+counted, never crashing the run.
 Windows are stored in file order, so the cache does not depend on the number
 of workers.
 """
@@ -21,11 +23,12 @@ import attrs
 import numpy as np
 
 from smdiff.config.schema import DataConfig
+from smdiff.data.allocator import reuse_freed_memory
 from smdiff.data.cache import TokenCache, smallest_dtype, write_cache
 from smdiff.data.splits import assign_splits
 from smdiff.errors import DataError, SmdiffError
 from smdiff.midi import find_midi_files, load_score
-from smdiff.tokenizer import Tokenizer
+from smdiff.tokenizer import EncodeFailure, Tokenizer
 
 #: (file index, windows, start bars, counts, skip reason)
 FileResult = tuple[int, np.ndarray | None, np.ndarray | None, dict[str, int], str | None]
@@ -47,47 +50,81 @@ class PrepareReport:
         return Counter(item["reason"] for item in self.skipped)
 
 
+#: files per call of ``Tokenizer.encode_many`` (enough to amortise a vectorised pass, small enough to spread)
+ENCODE_BATCH = 64
+
 _worker: dict[str, Any] = {}
 
 
 def _init_worker(make_tokenizer: Callable[[], Tokenizer], config: DataConfig) -> None:
+    reuse_freed_memory()
     _worker["tokenizer"] = make_tokenizer()
     _worker["config"] = config
 
 
-def _encode_file(job: tuple[int, str]) -> FileResult:
-    index, path = job
+def _skip(index: int, reason: str, counts: dict[str, int] | None = None) -> FileResult:
+    return index, None, None, counts or {}, reason
+
+
+def _encode_batch(jobs: list[tuple[int, str]]) -> list[FileResult]:
+    """Encode a batch of files with one ``encode_many`` call; each file that fails is skipped with its reason."""
     tokenizer: Tokenizer = _worker["tokenizer"]
     config: DataConfig = _worker["config"]
+    results: dict[int, FileResult] = {}
+    todo: list[tuple[int, Any, str]] = []
+    for index, path in jobs:
+        if not config.strict_tempo:
+            todo.append((index, path, path))
+            continue
+        try:
+            score = load_score(path)
+        except SmdiffError as error:
+            results[index] = _skip(index, str(error).removeprefix(f"{path}: "))
+            continue
+        if len({round(tempo.qpm, 3) for tempo in score.tempos}) > 1:
+            results[index] = _skip(index, "tempo changes (strict_tempo is on)")
+        else:
+            todo.append((index, score, path))
     try:
-        score = load_score(path)
-        if config.strict_tempo and len({round(tempo.qpm, 3) for tempo in score.tempos}) > 1:
-            return index, None, None, {}, "tempo changes (strict_tempo is on)"
-        encoding = tokenizer.encode(score, bars=config.bars, max_windows=config.max_tensors_per_ns, source=path)
-    except SmdiffError as error:
-        return index, None, None, {}, str(error).removeprefix(f"{path}: ")
-    except Exception as error:  # one bad file must never end the run
-        return index, None, None, {}, f"{type(error).__name__}: {error}"
-    if len(encoding.windows) == 0:
-        return index, None, None, dict(encoding.counts), "no notes in the selected tracks"
+        encoded = tokenizer.encode_many(
+            [midi for _, midi, _ in todo],
+            bars=config.bars,
+            max_windows=config.max_tensors_per_ns,
+            sources=[path for _, _, path in todo],
+        )
+    except Exception as error:  # a failure of the whole batch (e.g. a setting the tokenizer refuses)
+        encoded = [EncodeFailure.of(error)] * len(todo)
     dtype = smallest_dtype(tokenizer.token_spec)
-    return index, encoding.windows.astype(dtype), encoding.start_bars, dict(encoding.counts), None
+    for (index, _, path), encoding in zip(todo, encoded, strict=True):
+        if isinstance(encoding, EncodeFailure):
+            results[index] = _skip(index, encoding.reason.removeprefix(f"{path}: "))
+        elif len(encoding.windows) == 0:
+            results[index] = _skip(index, "no notes in the selected tracks", dict(encoding.counts))
+        else:
+            windows = encoding.windows.astype(dtype, copy=False)
+            results[index] = (index, windows, encoding.start_bars, dict(encoding.counts), None)
+    return [results[index] for index, _ in jobs]
 
 
 def _run(jobs: list[tuple[int, str]], workers: int, init_args: tuple, on_file: Callable[[], None]) -> list[FileResult]:
+    size = max(1, min(ENCODE_BATCH, -(-len(jobs) // workers)))
+    batches = [jobs[start : start + size] for start in range(0, len(jobs), size)]
+    results: list[FileResult] = []
     if workers <= 1:
         _init_worker(*init_args)
-        results = []
-        for job in jobs:
-            results.append(_encode_file(job))
-            on_file()
-        return results
-    context = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
-    results = []
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=init_args) as pool:
-        for result in pool.map(_encode_file, jobs, chunksize=max(1, min(32, len(jobs) // (workers * 8) or 1))):
-            results.append(result)
-            on_file()
+        outcomes = map(_encode_batch, batches)
+    else:
+        context = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=init_args)
+        outcomes = pool.map(_encode_batch, batches)
+    try:
+        for outcome in outcomes:
+            results.extend(outcome)
+            for _ in outcome:
+                on_file()
+    finally:
+        if workers > 1:
+            pool.shutdown()
     return results
 
 
