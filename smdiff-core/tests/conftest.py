@@ -148,3 +148,9 @@ def fake_distribution(tmp_path, monkeypatch):
         return tmp_path
 
     return make
+
+
+@pytest.fixture
+def toy_tokenizer():
+    """The one-channel onset tokenizer (a plain :class:`Tokenizer`, so it encodes many files one by one)."""
+    return OnsetTokenizer()

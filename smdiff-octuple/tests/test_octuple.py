@@ -8,7 +8,8 @@ import pytest
 from smdiff.config import DataConfig
 from smdiff.errors import DataError
 from smdiff.plugins import build_plugin_host
-from smdiff.testing import make_score, scale
+from smdiff.testing import assert_batch_matches_single, make_score, scale, write_midi
+from smdiff.tokenizer import EncodeFailure
 from smdiff_octuple import codes
 from smdiff_octuple.tokenizer import BAR, DURATION, INSTRUMENT, PITCH, POSITION, TEMPO, VELOCITY, OctupleTokenizer
 
@@ -117,3 +118,22 @@ def round_trip(tokenizer, path):
 def test_encode_decode_encode_is_identity_on_every_pop909_window(pop909, slots, bars, max_notes):
     tokenizer = octuple(slots=slots, bars=bars, max_notes=max_notes)
     assert sum(round_trip(tokenizer, song) for song in sorted(pop909.glob("*/*.mid"))) > 3000
+
+
+@pytest.mark.parametrize(("slots", "bars", "max_notes"), [(("melody",), 64, 512), (TRIO, 32, 1024)])
+def test_batched_encoding_equals_file_by_file_on_pop909(pop909, slots, bars, max_notes):
+    files = sorted(pop909.glob("*/*.mid"))[::4]  # 228 songs, in batches of 64 and a remainder
+    assert assert_batch_matches_single(octuple(slots, bars, max_notes), files, bars=bars) > 800
+
+
+def test_a_bad_file_fails_alone_in_a_batch(tmp_path):
+    good = write_midi(tmp_path / "good.mid", {"MELODY": scale(4), "PIANO": scale(4, low=48)})
+    (tmp_path / "cut.mid").write_bytes(good.read_bytes()[:40])
+    other = write_midi(tmp_path / "other.mid", {"GUITAR": scale(4)})
+    tokenizer = octuple()
+    results = tokenizer.encode_many([good, tmp_path / "cut.mid", other, good], bars=4)
+    assert isinstance(results[1], EncodeFailure) and "not a readable MIDI file" in results[1].reason
+    assert isinstance(results[2], EncodeFailure) and "no track matches" in results[2].reason
+    for result in (results[0], results[3]):
+        np.testing.assert_array_equal(result.windows, tokenizer.encode(good, bars=4).windows)
+        assert result.counts["notes"] == 32

@@ -8,7 +8,7 @@ import pytest
 from smdiff.config import DataConfig
 from smdiff.errors import ConfigError, DataError
 from smdiff.plugins import build_plugin_host
-from smdiff.testing import make_score, scale
+from smdiff.testing import assert_batch_matches_single, make_score, scale, write_midi
 from smdiff_onehot.grid import FIRST_PITCH_TOKEN, HOLD, MIN_PITCH, NOTE_OFF, VOCAB, GridTokenizer
 
 STEP = 120  # ticks per 16th at 480 ticks per quarter
@@ -141,3 +141,24 @@ def test_pop909_notes_on_annotated_downbeats_land_on_bar_starts(pop909, melody):
     assert on_downbeat.sum() > 20 and (np.abs(positions[on_downbeat] - np.rint(positions[on_downbeat])) < 0.01).all()
     # With the declared 2/4 of this file, bars would hold 8 steps of music; here they hold 16.
     assert piece.grid.n_bars < 80
+
+
+@pytest.mark.parametrize("name", ["melody", "trio"])
+def test_batched_encoding_equals_file_by_file_on_pop909(pop909, name):
+    slots = ("melody",) if name == "melody" else ("melody", "bridge", "piano")
+    tokenizer = GridTokenizer.from_config(name, slots, DataConfig())
+    files = sorted(pop909.glob("*/*.mid"))[::4]  # 228 songs, in batches of 64 and a remainder
+    assert assert_batch_matches_single(tokenizer, files, bars=64) > 800
+
+
+def test_songs_shorter_than_a_window_are_padded_with_silence_in_a_batch(tmp_path):
+    from smdiff.data.piece import Piece
+
+    short = write_midi(tmp_path / "short.mid", {"MELODY": scale(2)})
+    long = write_midi(tmp_path / "long.mid", {"MELODY": scale(12)})
+    tokenizer = GridTokenizer.from_config("melody", ("melody",), DataConfig())
+    first, second = tokenizer.encode_many([short, long], bars=8)
+    assert first.windows.shape == (1, 128, 1) and (first.windows[0, 33:, 0] == HOLD).all()
+    assert first.windows[0, 32, 0] == NOTE_OFF  # the last note ends after two bars
+    n_bars = Piece.read(long, track_map={"melody": "name:MELODY"}).grid.n_bars
+    assert second.start_bars.tolist() == list(range(n_bars - 8 + 1))  # every bar a whole window fits from

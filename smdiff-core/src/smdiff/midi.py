@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
+from smdiff.data.files import read_bytes
 from smdiff.errors import DataError
 
 if TYPE_CHECKING:
@@ -33,8 +34,7 @@ def load_score(midi: MidiLike) -> symusic.Score:
     if isinstance(midi, (str, os.PathLike)):
         path = os.fspath(midi)
         try:
-            with open(path, "rb") as file:
-                data = file.read()
+            data = read_bytes(path)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise DataError(f"{path}: no such MIDI file") from None
         except OSError as error:

@@ -30,9 +30,9 @@ class PieceTokenizer(Tokenizer):
         """Parse ``midi`` with this tokenizer's track map and bar rule; a bad file is a :class:`DataError`."""
         return Piece.read(midi, track_map=self.track_map, time_signature=self.time_signature, source=source)
 
-    def bar_grid(self, piece: Piece) -> BarGrid:
-        """The bars to encode ``piece`` with (the piece's own by default)."""
-        return piece.grid
+    def bar_grids(self, pieces: Sequence[Piece]) -> list[BarGrid]:
+        """The bars to encode each piece with (the pieces' own by default)."""
+        return [piece.grid for piece in pieces]
 
     @abc.abstractmethod
     def encode_batch(self, batch: PieceBatch, *, bars: int, max_windows: int | None) -> list[Encoding]:
@@ -40,7 +40,7 @@ class PieceTokenizer(Tokenizer):
 
     def encode_pieces(self, pieces: Sequence[Piece], *, bars: int, max_windows: int | None = None) -> list[Encoding]:
         """Encode pieces already read, in one vectorised pass."""
-        batch = PieceBatch.from_pieces(pieces, self.slots, [self.bar_grid(piece) for piece in pieces])
+        batch = PieceBatch.from_pieces(pieces, self.slots, self.bar_grids(pieces))
         return self.encode_batch(batch, bars=bars, max_windows=max_windows)
 
     def encode(

@@ -86,3 +86,24 @@ def pop909_or_skip(repository: Path) -> Path:
     if root is None:
         pytest.skip("POP909 not found; set SMDIFF_POP909")
     return root
+
+
+def assert_batch_matches_single(tokenizer: object, files: list[Path], *, bars: int, batch: int = 64) -> int:
+    """Check that ``encode_many`` in batches gives exactly what ``encode`` gives file by file; return the windows.
+
+    Windows, start bars and counts (ignoring zero counts) must agree for every file.
+    """
+    import numpy as np
+
+    batched = []
+    for start in range(0, len(files), batch):
+        batched += tokenizer.encode_many(files[start : start + batch], bars=bars, max_windows=5)  # type: ignore[attr-defined]
+    windows = 0
+    for path, together in zip(files, batched, strict=True):
+        alone = tokenizer.encode(path, bars=bars, max_windows=5)  # type: ignore[attr-defined]
+        np.testing.assert_array_equal(together.windows, alone.windows, err_msg=str(path))
+        np.testing.assert_array_equal(together.start_bars, alone.start_bars, err_msg=str(path))
+        nonzero = ({k: v for k, v in counts.items() if v} for counts in (together.counts, alone.counts))
+        assert next(nonzero) == next(nonzero), path
+        windows += len(alone.windows)
+    return windows

@@ -48,9 +48,9 @@ def _positions(beats: np.ndarray, per_beat: float | np.ndarray) -> np.ndarray:
     return np.rint(beats, out=beats).astype(np.int64)
 
 
-def _bar_of(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Index of the last start at or before each value (-1 before the first)."""
-    return np.searchsorted(starts, values, side="right") - 1
+def _max_beats(grid: BarGrid) -> int:
+    """Beats of the grid's beat unit that fill a bar of ``MAX_POSITIONS_PER_BAR`` positions."""
+    return round(codes.MAX_POSITIONS_PER_BAR / codes.POSITIONS_PER_QUARTER / grid.beat_unit)
 
 
 def _note_order(piece: np.ndarray, onset: np.ndarray, slot: np.ndarray, pitch: np.ndarray) -> np.ndarray:
@@ -70,16 +70,20 @@ def _note_order(piece: np.ndarray, onset: np.ndarray, slot: np.ndarray, pitch: n
 
 def _bar_signatures(batch: PieceBatch) -> np.ndarray:
     """Time signature code of every bar of the batch: its beats over the grid's beat unit, reduced to fit."""
-    beats = np.diff(batch.downbeats)
-    in_piece = np.ones(len(beats), dtype=bool)
-    in_piece[batch.downbeat_offsets[1:-1] - 1] = False
-    bar_piece = segment_ids(batch.downbeat_offsets)[1:][in_piece]
+    beats = batch.beats_per_bar()
+    bar_piece = np.repeat(np.arange(batch.n_pieces), batch.n_bars)
     denominator = np.rint(4 / batch.beat_unit).astype(np.int64)[bar_piece]
-    pairs, pair_index = np.unique((beats[in_piece] << 16) | denominator, return_inverse=True)
-    signature_of = [
-        codes.TIME_SIGNATURE_CODES[codes.reduce_time_signature(int(pair) >> 16, int(pair) & 0xFFFF)] for pair in pairs
-    ]
-    return np.asarray(signature_of, dtype=np.int64)[pair_index]
+    pairs = (beats << 16) | denominator
+    small = len(pairs) and beats.max() < 2**8 and denominator.max() < 2**8
+    # Few distinct (beats, denominator) pairs: found by a small histogram when they are small numbers.
+    distinct = np.flatnonzero(np.bincount((beats << 8) | denominator)) if small else np.unique(pairs)
+    if small:
+        distinct = ((distinct >> 8) << 16) | (distinct & 0xFF)
+    codes_of = np.array(
+        [codes.TIME_SIGNATURE_CODES[codes.reduce_time_signature(int(p) >> 16, int(p) & 0xFFFF)] for p in distinct],
+        dtype=np.int64,
+    )
+    return codes_of[np.searchsorted(distinct, pairs)]
 
 
 class OctupleTokenizer(PieceTokenizer):
@@ -134,11 +138,22 @@ class OctupleTokenizer(PieceTokenizer):
         """``max_notes`` rows, whatever the bar count."""
         return self.max_notes
 
-    def bar_grid(self, piece: Piece) -> BarGrid:
-        """The piece's bars, with bars too long for the position field split (MusicBERT's rule)."""
-        return piece.grid.split_long_bars(
-            round(codes.MAX_POSITIONS_PER_BAR / codes.POSITIONS_PER_QUARTER / piece.grid.beat_unit)
-        )
+    def bar_grids(self, pieces: Sequence[Piece]) -> list[BarGrid]:
+        """The pieces' bars, with bars too long for the position field split (MusicBERT's rule)."""
+        grids = [piece.grid for piece in pieces]
+        if not grids:
+            return grids
+        # Beats that fit in a bar of MAX_POSITIONS_PER_BAR positions, per piece; one check for the batch.
+        limits = np.array([_max_beats(grid) for grid in grids])
+        downbeats = np.concatenate([grid.downbeats for grid in grids])
+        ends = np.cumsum([len(grid.downbeats) for grid in grids])
+        gaps = np.diff(downbeats)
+        gaps[ends[:-1] - 1] = 0  # the step from one piece to the next is no bar
+        too_long = gaps > np.repeat(limits, np.diff(ends, prepend=0))[:-1]
+        if too_long.any():
+            for index in np.unique(np.searchsorted(ends, np.flatnonzero(too_long), side="right")).tolist():
+                grids[index] = grids[index].split_long_bars(int(limits[index]))
+        return grids
 
     def encode_batch(self, batch: PieceBatch, *, bars: int, max_windows: int | None) -> list[Encoding]:
         """Windows of ``bars`` bars starting on any bar with a note, padded or cut to ``max_notes`` rows."""
@@ -162,9 +177,13 @@ class OctupleTokenizer(PieceTokenizer):
         order = _note_order(piece, on, batch.note_slot, batch.pitch)
         on, off = on[order], off[order]
 
-        bar_starts = batch.downbeats * np.rint(per_quarter).astype(np.int64)[segment_ids(batch.downbeat_offsets)]
-        bar = batch.each_piece(on, bar_starts, batch.downbeat_offsets, _bar_of)
-        bar_row = np.repeat(batch.downbeat_offsets[:-1], np.diff(batch.note_offsets)) + bar
+        # A note's bar is the bar of the beat its (whole) position falls in.
+        per_beat = np.rint(per_quarter).astype(np.int64)
+        beat = on // (per_beat[0] if uniform else per_beat[piece])
+        note_counts = np.diff(batch.note_offsets)
+        bar = batch.bar_of_beat()[np.repeat(batch.beat_offsets[:-1], note_counts) + beat]
+        bar_row = np.repeat(batch.downbeat_offsets[:-1], note_counts) + bar
+        bar_starts = batch.downbeats * per_beat[segment_ids(batch.downbeat_offsets)]
         duration, too_long = codes.duration_codes(off - on)
         # The tempo at the quantised onset, so notes sharing a position share a tempo (decodable exactly).
         tempo_row = batch.tempo_rows(on, per_quarter)

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import symusic
 
-from smdiff.data.piece import Piece
+from smdiff.data.batch import PieceBatch
+from smdiff.data.cache import smallest_dtype
+from smdiff.data.ragged import offsets_of, ragged_arange, spread_indices
 from smdiff.data.tracks import check_track_map
 from smdiff.errors import DataError
-from smdiff.midi import MidiLike
-from smdiff.tokenizer import Encoding, Tokenizer
+from smdiff.piece_tokenizer import PieceTokenizer
+from smdiff.tokenizer import Encoding
 from smdiff.tokens import TokenSpec
 
 STEPS_PER_BAR = 16
@@ -34,26 +35,48 @@ DECODE_QPM = 120.0
 POP909_TRACKS = {"melody": "name:MELODY", "bridge": "name:BRIDGE", "piano": "name:PIANO"}
 
 
+#: A step's key packs the sounding note's pitch above its onset step, so the max key is the top line's note.
+_PITCH_SHIFT = 40
+
+
 def _top_line(onsets: np.ndarray, offsets: np.ndarray, pitches: np.ndarray, n_steps: int) -> np.ndarray:
-    """For each step, a key ``pitch << 32 | onset`` of the highest sounding note (``-1`` = silence)."""
+    """For each step, the key ``pitch << 40 | onset`` of the highest sounding note (``-1`` = silence).
+
+    Onsets may be global steps of a batch; a higher pitch wins, then a later onset.
+    """
     keys = np.full(n_steps, -1, dtype=np.int64)
     if len(onsets) == 0:
         return keys
     lengths = offsets - onsets
     starts = np.repeat(onsets - np.cumsum(lengths) + lengths, lengths)
     steps = starts + np.arange(int(lengths.sum()))
-    np.maximum.at(keys, steps, np.repeat((pitches.astype(np.int64) << 32) | onsets, lengths))
+    np.maximum.at(keys, steps, np.repeat((pitches.astype(np.int64) << _PITCH_SHIFT) | onsets, lengths))
     return keys
 
 
-def _tokens_from_keys(keys: np.ndarray) -> np.ndarray:
-    previous = np.concatenate([[-1], keys[:-1]])
-    pitch_tokens = (keys >> 32) - MIN_PITCH + FIRST_PITCH_TOKEN
-    tokens = np.where((keys >= 0) & (keys != previous), pitch_tokens, HOLD)
+def _pitch_tokens(keys: np.ndarray) -> np.ndarray:
+    return (keys >> _PITCH_SHIFT) - MIN_PITCH + FIRST_PITCH_TOKEN
+
+
+def _distinct_onsets(keys: np.ndarray) -> np.ndarray:
+    """Onset step of each distinct note among ``keys`` (in step order, so an onset-major key is nearly sorted)."""
+    onset = keys & ((1 << _PITCH_SHIFT) - 1)
+    ordered = np.sort((onset << 7) | (keys >> _PITCH_SHIFT), kind="stable")
+    first = np.ones(len(ordered), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return ordered[first] >> 7
+
+
+def _tokens_from_keys(keys: np.ndarray, step_offsets: np.ndarray) -> np.ndarray:
+    """Grid tokens of one channel's keys; each piece (from ``step_offsets``) starts after silence."""
+    previous = np.empty_like(keys)
+    previous[1:] = keys[:-1]
+    previous[step_offsets[:-1]] = -1
+    tokens = np.where((keys >= 0) & (keys != previous), _pitch_tokens(keys), HOLD)
     return np.where((keys < 0) & (previous >= 0), NOTE_OFF, tokens)
 
 
-class GridTokenizer(Tokenizer):
+class GridTokenizer(PieceTokenizer):
     """One grid channel per track slot: ``melody`` (1 channel) or ``trio`` (melody, bridge, piano)."""
 
     version = "1"
@@ -85,56 +108,74 @@ class GridTokenizer(Tokenizer):
         """Sixteen steps per bar."""
         return bars * STEPS_PER_BAR
 
-    def piece_keys(self, midi: MidiLike, source: str | Path | None = None) -> tuple[np.ndarray, Counter[str]]:
-        """Top-line keys ``[steps, channels]`` of the whole piece, bar-aligned, and what encoding counted."""
-        piece = Piece.read(midi, track_map=self.track_map, time_signature=self.time_signature, source=source)
-        grid = piece.grid
-        counts: Counter[str] = Counter()
-        n_steps = grid.n_bars * STEPS_PER_BAR
-        keys = np.full((n_steps, len(self.slots)), -1, dtype=np.int64)
-        for channel, slot in enumerate(self.slots):
-            if slot not in piece.notes:
-                continue
-            notes = piece.notes[slot]
-            time, end, pitch = notes.time, notes.end, notes.pitch
-            counts["notes"] += len(pitch)
-            in_range = (pitch >= MIN_PITCH) & (pitch <= MAX_PITCH)
-            counts["notes_out_of_range"] += int((~in_range).sum())
-            onset = np.rint(grid.bar_position(time[in_range]) * STEPS_PER_BAR).astype(np.int64)
-            offset = np.rint(grid.bar_position(end[in_range]) * STEPS_PER_BAR).astype(np.int64)
-            offset = np.clip(np.maximum(offset, onset + 1), None, n_steps)
-            keep = onset < n_steps
-            channel_keys = _top_line(onset[keep], offset[keep], pitch[in_range][keep], n_steps)
-            kept = np.unique(channel_keys[channel_keys >= 0]).size
-            counts["notes_dropped_polyphony"] += int(keep.sum()) - kept
-            keys[:, channel] = channel_keys
-        return keys, counts
-
-    def encode(
-        self, midi: MidiLike, *, bars: int, max_windows: int | None = None, source: str | Path | None = None
-    ) -> Encoding:
+    def encode_batch(self, batch: PieceBatch, *, bars: int, max_windows: int | None) -> list[Encoding]:
         """Windows of ``bars`` bars starting on any bar, keeping those with at least one note."""
-        keys, counts = self.piece_keys(midi, source)
-        length = self.window_length(bars)
-        if len(keys) < length:
-            keys = np.concatenate([keys, np.full((length - len(keys), keys.shape[1]), -1, dtype=np.int64)])
-        tokens = np.stack([_tokens_from_keys(keys[:, c]) for c in range(keys.shape[1])], axis=1)
-        n_starts = (len(keys) - length) // STEPS_PER_BAR + 1
-        onsets = np.concatenate([[0], np.cumsum((tokens >= FIRST_PITCH_TOKEN).any(axis=1))])
-        first = np.arange(n_starts) * STEPS_PER_BAR
-        starts = np.flatnonzero(onsets[first + length] - onsets[first] + (keys[first] >= 0).any(axis=1) > 0)
-        if max_windows is not None and len(starts) > max_windows:
-            starts = starts[np.linspace(0, len(starts) - 1, max_windows).round().astype(np.int64)]
-        windows = (
-            np.stack([tokens[b * STEPS_PER_BAR : b * STEPS_PER_BAR + length] for b in starts])
-            if len(starts)
-            else (np.zeros((0, length, len(self.slots)), dtype=np.int64))
-        )
-        if len(starts):
-            # A note sounding into the window restarts on its first step; silence there is a hold.
-            entering = keys[starts * STEPS_PER_BAR]
-            windows[:, 0, :] = np.where(entering >= 0, (entering >> 32) - MIN_PITCH + FIRST_PITCH_TOKEN, HOLD)
-        return Encoding(windows=windows, start_bars=starts.astype(np.int64), counts=counts)
+        n_pieces, length = batch.n_pieces, self.window_length(bars)
+        real_steps = batch.n_bars * STEPS_PER_BAR
+        steps = np.maximum(real_steps, length)  # a piece shorter than a window is padded with silence
+        step_offsets = offsets_of(steps)
+        keys, kept_notes, counts = self._keys(batch, real_steps, step_offsets)
+        tokens = np.empty((int(step_offsets[-1]), len(self.slots)), dtype=smallest_dtype(self.token_spec))
+        winners = np.zeros(n_pieces, dtype=np.int64)
+        any_onset = np.zeros(len(tokens), dtype=bool)
+        for channel in range(len(self.slots)):
+            tokens[:, channel] = _tokens_from_keys(keys[channel], step_offsets)
+            # Every note that wins some step starts a run there; a note never on top was dropped.
+            onset = tokens[:, channel] >= FIRST_PITCH_TOKEN
+            any_onset |= onset
+            onset_step = _distinct_onsets(keys[channel][onset])
+            winners += np.bincount(np.searchsorted(step_offsets, onset_step, side="right") - 1, minlength=n_pieces)
+        counts["notes_dropped_polyphony"] = kept_notes - winners
+
+        # Candidate starts: every bar from which a whole window fits; kept if a note starts or sounds in it.
+        n_starts = (steps - length) // STEPS_PER_BAR + 1
+        start = ragged_arange(n_starts)
+        start_piece = np.repeat(np.arange(n_pieces), n_starts)
+        first = step_offsets[start_piece] + start * STEPS_PER_BAR
+        onsets = np.zeros(len(tokens) + 1, dtype=np.int64)
+        np.cumsum(any_onset, out=onsets[1:])
+        sounding = np.logical_or.reduce([channel_keys[first] >= 0 for channel_keys in keys])
+        occupied = (onsets[first + length] - onsets[first] > 0) | sounding
+        start, start_piece, first = start[occupied], start_piece[occupied], first[occupied]
+        kept = np.bincount(start_piece, minlength=n_pieces)
+        local, picked = spread_indices(kept, max_windows)
+        chosen = offsets_of(kept)[np.repeat(np.arange(n_pieces), picked)] + local
+        start, first = start[chosen], first[chosen]
+
+        windows = np.empty((len(first), length, len(self.slots)), dtype=tokens.dtype)
+        for window, step in enumerate(first.tolist()):
+            windows[window] = tokens[step : step + length]
+        # A note sounding into the window restarts on its first step; silence there is a hold.
+        entering = np.stack([channel_keys[first] for channel_keys in keys], axis=1)
+        windows[:, 0, :] = np.where(entering >= 0, _pitch_tokens(entering), HOLD)
+        bounds = offsets_of(picked).tolist()
+        names, columns = list(counts), zip(*(values.tolist() for values in counts.values()))
+        return [
+            Encoding(windows[a:b], start[a:b], Counter(dict(zip(names, column, strict=True))))
+            for a, b, column in zip(bounds[:-1], bounds[1:], columns, strict=True)
+        ]
+
+    def _keys(
+        self, batch: PieceBatch, real_steps: np.ndarray, step_offsets: np.ndarray
+    ) -> tuple[list[np.ndarray], np.ndarray, dict[str, np.ndarray]]:
+        """Top-line keys of every channel (pieces back to back), kept notes per piece, and counts."""
+        n_pieces, piece = batch.n_pieces, batch.note_piece
+        in_range = (batch.pitch >= MIN_PITCH) & (batch.pitch <= MAX_PITCH)
+        beat_bars = batch.beat_bars()
+        onset = np.rint(batch.bar_position(batch.time, beat_bars) * STEPS_PER_BAR).astype(np.int64)
+        offset = np.rint(batch.bar_position(batch.end, beat_bars) * STEPS_PER_BAR).astype(np.int64)
+        offset = np.minimum(np.maximum(offset, onset + 1), real_steps[piece])
+        keep = in_range & (onset < real_steps[piece])
+        keys = []
+        for channel in range(len(self.slots)):
+            notes = keep & (batch.note_slot == channel)
+            base = step_offsets[piece[notes]]
+            keys.append(_top_line(onset[notes] + base, offset[notes] + base, batch.pitch[notes], int(step_offsets[-1])))
+        counts = {
+            "notes": np.diff(batch.note_offsets),
+            "notes_out_of_range": np.bincount(piece[~in_range], minlength=n_pieces),
+        }
+        return keys, np.bincount(piece[keep], minlength=n_pieces), counts
 
     def check_tokens(self, tokens: np.ndarray) -> np.ndarray:
         """``tokens`` as ``[steps, channels]`` int64; a token outside ``0..89`` is a :class:`DataError` naming it."""

@@ -19,6 +19,7 @@ import attrs
 import fastnumbers
 import numpy as np
 
+from smdiff.data.files import read_bytes
 from smdiff.data.ragged import offsets_of, ragged_arange, segment_ids
 from smdiff.data.tempo import seconds_per_tick, ticks_at_seconds
 
@@ -40,8 +41,7 @@ class SongTiming:
 def read_annotation_columns(path: str) -> list[bytes] | None:
     """The whitespace-separated fields of an annotation file, or ``None`` when it is missing or not 3 columns."""
     try:
-        with open(path, "rb") as file:
-            columns = file.read().split()
+        columns = read_bytes(path).split()
     except OSError:
         return None
     return columns if len(columns) >= 6 and len(columns) % 3 == 0 else None

@@ -79,10 +79,17 @@ class BarGrid:
         """Fractional beat index of each tick (beats are interpolated linearly between annotations)."""
         return np.interp(ticks, self.beat_ticks, np.arange(len(self.beat_ticks), dtype=np.float64))
 
+    def beat_bars(self) -> np.ndarray:
+        """Fractional bar index of every beat (each bar's beats share it evenly)."""
+        return bar_positions_of_beats(self.downbeats, len(self.beat_ticks))
+
     def bar_position(self, ticks: np.ndarray) -> np.ndarray:
-        """Fractional bar index of each tick: bar ``b`` spans ``[b, b + 1)`` whatever its beat count."""
-        beats = self.beat_position(ticks)
-        return np.interp(beats, self.downbeats.astype(np.float64), np.arange(len(self.downbeats), dtype=np.float64))
+        """Fractional bar index of each tick: bar ``b`` spans ``[b, b + 1)`` whatever its beat count.
+
+        Linear between beats, like :meth:`beat_position`: one interpolation from
+        ticks to the bar positions of the beats.
+        """
+        return np.interp(ticks, self.beat_ticks, self.beat_bars())
 
     def split_long_bars(self, max_beats: int) -> BarGrid:
         """Split every bar of more than ``max_beats`` beats into equal shorter bars (MusicBERT's rule).
@@ -164,6 +171,13 @@ def _timing(score: symusic.Score, span: tuple[float, float], tempo: tuple[np.nda
 def _declared_grid(score: symusic.Score, first: float, last: float) -> BarGrid:
     signatures = [(ts.time, ts.numerator, ts.denominator) for ts in score.time_signatures] or [(0, 4, 4)]
     return _regular_grid(score.ticks_per_quarter, signatures, first, last, "declared")
+
+
+def bar_positions_of_beats(downbeats: np.ndarray, n_beats: int) -> np.ndarray:
+    """Fractional bar index of beats ``0..n_beats-1`` given the beat indices of the downbeats."""
+    return np.interp(
+        np.arange(n_beats, dtype=np.float64), downbeats.astype(np.float64), np.arange(len(downbeats), dtype=np.float64)
+    )
 
 
 def _note_span(score: symusic.Score) -> tuple[float, float]:

@@ -72,7 +72,7 @@ class PieceBatch:
         tempos = [piece.tempo for piece in pieces]
 
         def flat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
-            return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype=dtype)
+            return np.concatenate(arrays, dtype=dtype, casting="unsafe") if arrays else np.zeros(0, dtype=dtype)
 
         time = flat([notes.time for _, _, notes in parts], np.float64)
         note_piece = np.repeat(np.array([index for index, _, _ in parts], dtype=np.int64), counts)
@@ -94,14 +94,59 @@ class PieceBatch:
             tempo_offsets=offsets_of(np.array([len(ticks) for ticks, _ in tempos], dtype=np.int64)),
         )
 
+    def beats_per_bar(self) -> np.ndarray:
+        """Beats in every bar of every piece, piece after piece (as :meth:`BarGrid.beats_per_bar`)."""
+        gaps = np.diff(self.downbeats)
+        within = np.ones(len(gaps), dtype=bool)
+        within[self.downbeat_offsets[1:-1] - 1] = False  # the step from one piece's end to the next's start
+        return gaps[within]
+
+    def bar_of_beat(self) -> np.ndarray:
+        """Bar of every beat of every piece, piece after piece (indexed like ``beat_ticks``).
+
+        A beat belongs to the last bar starting at or before it (the closing
+        downbeat of a piece to bar ``n_bars``): the count of the piece's
+        downbeats up to it, less one.
+        """
+        pieces = np.arange(self.n_pieces)
+        marks = np.zeros(len(self.beat_ticks), dtype=np.int64)
+        marks[self.beat_offsets[np.repeat(pieces, np.diff(self.downbeat_offsets))] + self.downbeats] = 1
+        return np.cumsum(marks) - np.repeat(self.downbeat_offsets[:-1] + 1, np.diff(self.beat_offsets))
+
     def beat_position(self, ticks: np.ndarray) -> np.ndarray:
         """Fractional beat index of each note's ``ticks`` in its piece's grid (as :meth:`BarGrid.beat_position`)."""
         return self.each_piece(ticks, self.beat_ticks, self.beat_offsets, _beat_index)
 
-    def bar_position(self, ticks: np.ndarray) -> np.ndarray:
-        """Fractional bar index of each note's ``ticks`` in its piece's grid (as :meth:`BarGrid.bar_position`)."""
-        beats = self.beat_position(ticks)
-        return self.each_piece(beats, self.downbeats.astype(np.float64), self.downbeat_offsets, _beat_index)
+    def bar_position(self, ticks: np.ndarray, beat_bars: np.ndarray | None = None) -> np.ndarray:
+        """Fractional bar index of each note's ``ticks`` in its piece's grid (as :meth:`BarGrid.bar_position`).
+
+        Pass :meth:`beat_bars` when converting several arrays of the same batch.
+        """
+        beat_bars = self.beat_bars() if beat_bars is None else beat_bars
+        positions = np.empty(len(ticks))
+        notes, beats = self.note_offsets, self.beat_offsets
+        for p in range(self.n_pieces):
+            rows, table = slice(notes[p], notes[p + 1]), slice(beats[p], beats[p + 1])
+            positions[rows] = np.interp(ticks[rows], self.beat_ticks[table], beat_bars[table])
+        return positions
+
+    def beat_bars(self) -> np.ndarray:
+        """Fractional bar index of every beat of every piece (as :meth:`BarGrid.beat_bars`, bit for bit).
+
+        ``np.interp`` between a piece's downbeats computes, for beat ``i`` in bar
+        ``k``, ``(1 / (d[k+1] - d[k])) * (i - d[k]) + k``; the same is done here
+        for the whole batch at once.
+        """
+        bar = self.bar_of_beat()
+        piece = np.repeat(np.arange(self.n_pieces), np.diff(self.beat_offsets))
+        beat = np.arange(len(bar)) - self.beat_offsets[piece]
+        row = self.downbeat_offsets[piece] + bar
+        closing = bar >= self.n_bars[piece]  # the piece's last downbeat: exactly its bar count
+        start = self.downbeats[row].astype(np.float64)
+        end = self.downbeats[np.where(closing, row, row + 1)].astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inside = (1.0 / (end - start)) * (beat - start) + bar
+        return np.where(closing | (beat == start), bar.astype(np.float64), inside)
 
     def tempo_rows(self, onsets: np.ndarray, per_beat: np.ndarray) -> np.ndarray:
         """Row of ``tempo_ticks``/``tempo_qpm`` in force at each note's onset.

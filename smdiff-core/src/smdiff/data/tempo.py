@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 def tempo_map(score: symusic.Score) -> tuple[np.ndarray, np.ndarray]:
     """Tempo change ticks (starting at 0) and their quarter notes per minute (120 where none is set)."""
+    if len(score.tempos) == 1 and score.tempos[0].time == 0:  # the common case, without array round trips
+        return np.zeros(1), np.array([60_000_000.0 / score.tempos[0].mspq])
     tempos = score.tempos.numpy()
     ticks = tempos["time"].astype(np.float64)
     qpm = 60_000_000.0 / tempos["mspq"].astype(np.float64)

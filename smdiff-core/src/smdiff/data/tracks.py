@@ -56,11 +56,32 @@ def check_track_map(track_map: Mapping[str, str], slots: tuple[str, ...]) -> dic
 
 def select_tracks(score: symusic.Score, track_map: Mapping[str, str]) -> dict[str, list[symusic.Track]]:
     """For each slot, the tracks of ``score`` its selector picks (possibly none), in score order."""
-    matchers = [(slot, _matcher(selector)) for slot, selector in track_map.items()]
+    by_name, others = _compiled(tuple(track_map.items()))
     selected: dict[str, list[symusic.Track]] = {slot: [] for slot in track_map}
     for track in score.tracks:
-        name, program, is_drum = track.name.strip().lower(), track.program, track.is_drum
-        for slot, matches in matchers:
-            if matches(name, program, is_drum):
-                selected[slot].append(track)
+        name = track.name.strip().lower()
+        for slot in by_name.get(name, ()):
+            selected[slot].append(track)
+        if others:
+            program, is_drum = track.program, track.is_drum
+            for slot, matches in others:
+                if matches(name, program, is_drum):
+                    selected[slot].append(track)
     return selected
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(
+    items: tuple[tuple[str, str], ...],
+) -> tuple[dict[str, tuple[str, ...]], tuple[tuple[str, Callable[[str, int, bool], bool]], ...]]:
+    """Name selectors as one lookup from track name to slots; the other selectors as tests."""
+    by_name: dict[str, list[str]] = {}
+    others = []
+    for slot, selector in items:
+        kind, _, value = selector.partition(":")
+        if kind == "name":
+            for part in value.split("|"):
+                by_name.setdefault(part.strip().lower(), []).append(slot)
+        else:
+            others.append((slot, _matcher(selector)))
+    return {name: tuple(slots) for name, slots in by_name.items()}, tuple(others)
