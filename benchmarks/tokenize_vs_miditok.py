@@ -61,6 +61,7 @@ def miditok_rates(files: list[Path]) -> dict[str, float]:
     tokenizer = Octuple(config)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        tokenizer.decode(tokenizer.encode(files[0]))  # warm-up, untimed (as for smdiff)
         encode, sequences = rate(tokenizer.encode, files)
         decode, _ = rate(tokenizer.decode, sequences)
     return {"encode_files_per_s": encode, "decode_files_per_s": decode}
@@ -85,6 +86,7 @@ def encode_in_batches(tokenizer, files: list[Path], bars: int) -> list:
 def smdiff_rates(files: list[Path], config: DataConfig) -> dict[str, float]:
     """Encode as `smdiff prepare` does (batches, 5 windows per song); decode each song whole, once, as MidiTok does."""
     tokenizer = build_tokenizer(config)
+    encode_in_batches(tokenizer, files[:ENCODE_BATCH], config.bars)  # warm-up: one batch, untimed (as for MidiTok)
     started = time.perf_counter()
     encodings = encode_in_batches(tokenizer, files, config.bars)
     encode = len(files) / (time.perf_counter() - started)
