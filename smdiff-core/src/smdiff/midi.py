@@ -88,3 +88,49 @@ def find_midi_files(root: str | Path) -> list[Path]:
     """All ``.mid``/``.midi`` files under ``root``, recursively, case-insensitive, sorted."""
     root = Path(root)
     return sorted(path for path in root.rglob("*") if path.suffix.lower() in MIDI_SUFFIXES and path.is_file())
+
+
+# Building scores from arrays. symusic's public factories (``symusic.Track(...)``,
+# ``symusic.Note.from_numpy``) dispatch on the time unit on every call, which costs
+# more than the work when a decoder builds a few tracks; these go straight to the
+# tick-time core types they would return.
+
+
+def empty_score(ticks_per_quarter: int) -> symusic.Score:
+    """A tick-time score with no events."""
+    import symusic.core
+
+    return symusic.core.ScoreTick(ticks_per_quarter)
+
+
+def note_track(
+    name: str,
+    time: Any,
+    duration: Any,
+    pitch: Any,
+    velocity: Any,
+    *,
+    program: int = 0,
+    is_drum: bool = False,
+) -> symusic.Track:
+    """A named tick-time track of the notes given as arrays (int32 ticks, int8 pitch and velocity)."""
+    import symusic.core
+
+    track = symusic.core.TrackTick()
+    track.name, track.program, track.is_drum = name, program, is_drum
+    track.notes = symusic.core.NoteTickList.from_numpy(time, duration, pitch, velocity)
+    return track
+
+
+def set_tempos(score: symusic.Score, time: Any, mspq: Any) -> None:
+    """Replace the score's tempo changes (int32 ticks, int32 microseconds per quarter)."""
+    import symusic.core
+
+    score.tempos = symusic.core.TempoTickList.from_numpy(time, mspq)
+
+
+def set_time_signatures(score: symusic.Score, time: Any, numerator: Any, denominator: Any) -> None:
+    """Replace the score's time signatures (int32 ticks, uint8 numerators and denominators)."""
+    import symusic.core
+
+    score.time_signatures = symusic.core.TimeSignatureTickList.from_numpy(time, numerator, denominator)

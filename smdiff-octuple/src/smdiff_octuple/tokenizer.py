@@ -12,6 +12,7 @@ relative to the window start and at most ``max_notes`` notes.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -31,6 +32,7 @@ from smdiff.data.ragged import (
 )
 from smdiff.data.tracks import check_track_map
 from smdiff.errors import DataError
+from smdiff.midi import empty_score, note_track, set_tempos, set_time_signatures
 from smdiff.piece_tokenizer import PieceTokenizer
 from smdiff.tokenizer import Encoding
 from smdiff.tokens import TokenSpec
@@ -46,6 +48,12 @@ def _positions(beats: np.ndarray, per_beat: float | np.ndarray) -> np.ndarray:
     """Fractional beats → whole positions (``per_beat`` to a beat), rounded half to even."""
     beats *= per_beat
     return np.rint(beats, out=beats).astype(np.int64)
+
+
+@functools.cache
+def _largest(dtype: np.dtype) -> int:
+    """The largest value of an integer dtype."""
+    return int(np.iinfo(dtype).max)
 
 
 def _max_beats(grid: BarGrid) -> int:
@@ -172,8 +180,7 @@ class OctupleTokenizer(PieceTokenizer):
         per_quarter = codes.POSITIONS_PER_QUARTER * batch.beat_unit
         uniform = len(per_quarter) and (per_quarter == per_quarter[0]).all()
         note_per_quarter = per_quarter[0] if uniform else per_quarter[piece]
-        on = _positions(batch.beat_position(batch.time), note_per_quarter)
-        off = _positions(batch.beat_position(batch.end), note_per_quarter)
+        on, off = (_positions(beats, note_per_quarter) for beats in batch.beat_position(batch.time, batch.end))
         order = _note_order(piece, on, batch.note_slot, batch.pitch)
         on, off = on[order], off[order]
 
@@ -267,19 +274,22 @@ class OctupleTokenizer(PieceTokenizer):
         tokens = np.asarray(tokens)
         if tokens.ndim != 2 or tokens.shape[1] != len(FIELDS):
             raise DataError(f"expected tokens shaped [notes, 8] for {self.id}, got {list(tokens.shape)}")
-        fits = tokens.dtype.kind in "iu" and np.iinfo(tokens.dtype).max > max(self.pad_ids)
+        fits = tokens.dtype.kind in "iu" and _largest(tokens.dtype) > max(self.pad_ids)
         tokens = np.ascontiguousarray(tokens if fits else tokens.astype(np.int64))
         pads = np.asarray(self.pad_ids).astype(tokens.dtype)
         # Padding rows found by comparing each row's bytes as 64-bit words with the padding row's; only
-        # the note rows are then range-checked, in the window's own (usually 16-bit) integer type.
+        # the note rows are then range-checked, in the window's own (usually 8- or 16-bit) integer type.
         words, pad_words = tokens.view(np.uint64), pads.view(np.uint64)
         pad_row = words[:, 0] == pad_words[0]
         for column in range(1, len(pad_words)):
             pad_row &= words[:, column] == pad_words[column]
-        rows = tokens[~pad_row]
-        # A note field must lie in 0..pad-1: read as unsigned, negatives become huge, so one comparison checks all.
+        # Rows are gathered as whole byte records, not field by field.
+        record = np.dtype((np.void, tokens.itemsize * len(FIELDS)))
+        rows = tokens.view(record).reshape(-1)[~pad_row].view(tokens.dtype).reshape(-1, len(FIELDS))
+        # A note field must lie in 0..pad-1: read as unsigned, negatives become huge, so each field's maximum
+        # is one comparison.
         unsigned = np.dtype(f"u{tokens.itemsize}")
-        if (rows.view(unsigned) >= pads.astype(unsigned)).any():
+        if len(rows) and (rows.view(unsigned).max(axis=0) >= pads.astype(unsigned)).any():
             is_pad = tokens == pads
             bad = (tokens > pads) | (tokens < 0) | (is_pad & ~is_pad.all(axis=1, keepdims=True))
             self._reject(tokens.astype(np.int64), bad)
@@ -302,7 +312,7 @@ class OctupleTokenizer(PieceTokenizer):
         bar, position, instrument, pitch, duration, velocity, signature_code, tempo = np.ascontiguousarray(
             self._valid_rows(tokens).T, dtype=np.int64
         )
-        score = symusic.Score(DECODE_TPQ)
+        score = empty_score(DECODE_TPQ)
         ticks_per_position = DECODE_TPQ // codes.POSITIONS_PER_QUARTER
         n_bars = int(bar.max()) + 1 if len(bar) else 1
         signature = np.full(n_bars, codes.TIME_SIGNATURE_CODES[(4, 4)])
@@ -311,10 +321,11 @@ class OctupleTokenizer(PieceTokenizer):
         bar_start = np.zeros(n_bars + 1, dtype=np.int64)
         np.cumsum(numerators * codes.POSITIONS_PER_QUARTER * 4 // denominators, out=bar_start[1:])
         changes = np.flatnonzero(np.concatenate(([True], signature[1:] != signature[:-1])))
-        score.time_signatures = symusic.TimeSignature.from_numpy(
-            time=(bar_start[changes] * ticks_per_position).astype(np.int32),
-            numerator=numerators[changes].astype(np.uint8),
-            denominator=denominators[changes].astype(np.uint8),
+        set_time_signatures(
+            score,
+            (bar_start[changes] * ticks_per_position).astype(np.int32),
+            numerators[changes].astype(np.uint8),
+            denominators[changes].astype(np.uint8),
         )
         onset = (bar_start[bar] + position) * ticks_per_position
         if len(bar):
@@ -322,9 +333,9 @@ class OctupleTokenizer(PieceTokenizer):
             times = onset[tempo_rows].astype(np.int32)
             times[0] = 0  # the first tempo holds from tick 0
             qpm = codes.tempo_qpm(tempo[tempo_rows])
-            score.tempos = symusic.Tempo.from_numpy(time=times, mspq=(60_000_000 / qpm).astype(np.int32))
+            set_tempos(score, times, (60_000_000 / qpm).astype(np.int32))
         # All notes' fields at once, grouped by track with one stable sort (notes keep their order in a track).
-        order = np.argsort(instrument, kind="stable")
+        order = np.argsort(instrument.astype(np.int16), kind="stable")  # a radix sort for small integers
         bounds = np.searchsorted(instrument[order], np.arange(len(self.slots) + 1))
         time = onset[order].astype(np.int32)
         duration = np.maximum(codes.DURATION_DECODE[duration[order]] * ticks_per_position, 1).astype(np.int32)
@@ -332,11 +343,7 @@ class OctupleTokenizer(PieceTokenizer):
         velocity = (velocity[order] * codes.VELOCITY_STEP + codes.VELOCITY_STEP // 2).astype(np.int8)
         for slot, name in enumerate(self.slots):
             notes = slice(bounds[slot], bounds[slot + 1])
-            track = symusic.Track(name=name.upper(), program=0, is_drum=False)
-            track.notes = symusic.Note.from_numpy(
-                time=time[notes], duration=duration[notes], pitch=pitch[notes], velocity=velocity[notes]
-            )
-            score.tracks.append(track)
+            score.tracks.append(note_track(name.upper(), time[notes], duration[notes], pitch[notes], velocity[notes]))
         return score
 
     def repair(self, tokens: np.ndarray) -> tuple[np.ndarray, int]:

@@ -20,6 +20,7 @@ from smdiff.data.cache import smallest_dtype
 from smdiff.data.ragged import offsets_of, ragged_arange, spread_indices
 from smdiff.data.tracks import check_track_map
 from smdiff.errors import DataError
+from smdiff.midi import empty_score, note_track, set_tempos, set_time_signatures
 from smdiff.piece_tokenizer import PieceTokenizer
 from smdiff.tokenizer import Encoding
 from smdiff.tokens import TokenSpec
@@ -161,9 +162,9 @@ class GridTokenizer(PieceTokenizer):
         """Top-line keys of every channel (pieces back to back), kept notes per piece, and counts."""
         n_pieces, piece = batch.n_pieces, batch.note_piece
         in_range = (batch.pitch >= MIN_PITCH) & (batch.pitch <= MAX_PITCH)
-        beat_bars = batch.beat_bars()
-        onset = np.rint(batch.bar_position(batch.time, beat_bars) * STEPS_PER_BAR).astype(np.int64)
-        offset = np.rint(batch.bar_position(batch.end, beat_bars) * STEPS_PER_BAR).astype(np.int64)
+        onset, offset = (
+            np.rint(bars * STEPS_PER_BAR).astype(np.int64) for bars in batch.bar_position(batch.time, batch.end)
+        )
         offset = np.minimum(np.maximum(offset, onset + 1), real_steps[piece])
         keep = in_range & (onset < real_steps[piece])
         keys = []
@@ -199,23 +200,24 @@ class GridTokenizer(PieceTokenizer):
         """Named tracks at 480 ticks per quarter, 4/4 at 120 qpm, 16th-note steps, velocity 100."""
         tokens = self.check_tokens(tokens)
         step_ticks = DECODE_TPQ * 4 // STEPS_PER_BAR
-        score = symusic.Score(DECODE_TPQ)
-        score.time_signatures.append(symusic.TimeSignature(0, 4, 4))
-        score.tempos.append(symusic.Tempo(0, DECODE_QPM))
+        score = empty_score(DECODE_TPQ)
+        set_time_signatures(score, np.zeros(1, np.int32), np.full(1, 4, np.uint8), np.full(1, 4, np.uint8))
+        set_tempos(score, np.zeros(1, np.int32), np.full(1, round(60_000_000 / DECODE_QPM), np.int32))
         for channel, slot in enumerate(self.slots):
             column = tokens[:, channel]
             events = np.flatnonzero(column != HOLD)
             ends = np.append(events[1:], len(column))
             is_note = column[events] >= FIRST_PITCH_TOKEN
             start, stop = events[is_note], ends[is_note]
-            track = symusic.Track(name=slot.upper(), program=0, is_drum=False)
-            track.notes = symusic.Note.from_numpy(
-                time=(start * step_ticks).astype(np.int32),
-                duration=((stop - start) * step_ticks).astype(np.int32),
-                pitch=(column[start] - FIRST_PITCH_TOKEN + MIN_PITCH).astype(np.int8),
-                velocity=np.full(len(start), DECODE_VELOCITY, dtype=np.int8),
+            score.tracks.append(
+                note_track(
+                    slot.upper(),
+                    (start * step_ticks).astype(np.int32),
+                    ((stop - start) * step_ticks).astype(np.int32),
+                    (column[start] - FIRST_PITCH_TOKEN + MIN_PITCH).astype(np.int8),
+                    np.full(len(start), DECODE_VELOCITY, dtype=np.int8),
+                )
             )
-            score.tracks.append(track)
         return score
 
     def transpose(self, windows: np.ndarray, semitones: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ NumPy calls for one piece or a thousand.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import attrs
 import numpy as np
@@ -113,22 +113,34 @@ class PieceBatch:
         marks[self.beat_offsets[np.repeat(pieces, np.diff(self.downbeat_offsets))] + self.downbeats] = 1
         return np.cumsum(marks) - np.repeat(self.downbeat_offsets[:-1] + 1, np.diff(self.beat_offsets))
 
-    def beat_position(self, ticks: np.ndarray) -> np.ndarray:
-        """Fractional beat index of each note's ``ticks`` in its piece's grid (as :meth:`BarGrid.beat_position`)."""
-        return self.each_piece(ticks, self.beat_ticks, self.beat_offsets, _beat_index)
+    def beat_position(self, *ticks: np.ndarray) -> list[np.ndarray]:
+        """Fractional beat index of each note's ``ticks`` in its piece's grid (as :meth:`BarGrid.beat_position`).
 
-    def bar_position(self, ticks: np.ndarray, beat_bars: np.ndarray | None = None) -> np.ndarray:
-        """Fractional bar index of each note's ``ticks`` in its piece's grid (as :meth:`BarGrid.bar_position`).
-
-        Pass :meth:`beat_bars` when converting several arrays of the same batch.
+        One array of positions per array of ticks (each aligned with the notes).
         """
-        beat_bars = self.beat_bars() if beat_bars is None else beat_bars
-        positions = np.empty(len(ticks))
-        notes, beats = self.note_offsets, self.beat_offsets
+        local_beat = np.arange(len(self.beat_ticks), dtype=np.float64) - np.repeat(
+            self.beat_offsets[:-1], np.diff(self.beat_offsets)
+        )
+        return self.along_beats(local_beat, *ticks)
+
+    def bar_position(self, *ticks: np.ndarray) -> list[np.ndarray]:
+        """Fractional bar index of each note's ``ticks`` in its piece's grid (as :meth:`BarGrid.bar_position`)."""
+        return self.along_beats(self.beat_bars(), *ticks)
+
+    def along_beats(self, values: np.ndarray, *ticks: np.ndarray) -> list[np.ndarray]:
+        """Interpolate ``values`` (one per beat of every piece) at each note's ``ticks``, piece by piece.
+
+        Interpolating piece by piece keeps each table of a few hundred beats in
+        cache and lets ``np.interp`` profit from sorted queries, which one search
+        over the whole batch's beats would not.
+        """
+        out = [np.empty(len(array)) for array in ticks]
+        notes, beats = self.note_offsets.tolist(), self.beat_offsets.tolist()
         for p in range(self.n_pieces):
-            rows, table = slice(notes[p], notes[p + 1]), slice(beats[p], beats[p + 1])
-            positions[rows] = np.interp(ticks[rows], self.beat_ticks[table], beat_bars[table])
-        return positions
+            xp, fp = self.beat_ticks[beats[p] : beats[p + 1]], values[beats[p] : beats[p + 1]]
+            for array, result in zip(ticks, out, strict=True):
+                result[notes[p] : notes[p + 1]] = np.interp(array[notes[p] : notes[p + 1]], xp, fp)
+        return out
 
     def beat_bars(self) -> np.ndarray:
         """Fractional bar index of every beat of every piece (as :meth:`BarGrid.beat_bars`, bit for bit).
@@ -164,24 +176,3 @@ class PieceBatch:
             found = np.searchsorted(self.tempo_ticks[tempo[p] : tempo[p + 1]], ticks, side="right") - 1
             rows[notes[p] : notes[p + 1]] += np.maximum(found, 0)
         return rows
-
-    def each_piece(
-        self,
-        values: np.ndarray,
-        table: np.ndarray,
-        table_offsets: np.ndarray,
-        function: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    ) -> np.ndarray:
-        """``function(values of piece p's notes, piece p's segment of table)`` for every piece, concatenated.
-
-        Searches and interpolations run piece by piece: against a table of a few
-        hundred beats they stay in cache and profit from sorted queries, which a
-        single search over the whole batch's table does not.
-        """
-        notes, rows = self.note_offsets, table_offsets
-        parts = [function(values[notes[p] : notes[p + 1]], table[rows[p] : rows[p + 1]]) for p in range(self.n_pieces)]
-        return np.concatenate(parts) if parts else np.zeros(0)
-
-
-def _beat_index(ticks: np.ndarray, beat_ticks: np.ndarray) -> np.ndarray:
-    return np.interp(ticks, beat_ticks, np.arange(len(beat_ticks), dtype=np.float64))
