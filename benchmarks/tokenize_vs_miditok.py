@@ -5,11 +5,16 @@
 MidiTok is configured to encode whole songs (programs, tempos, time signatures,
 velocities; bar embedding large enough not to clip). smdiff encodes what
 ``smdiff prepare`` encodes (up to 5 windows per song), the way it does: files
-in batches through ``Tokenizer.encode_many``, parsed one by one and encoded in
-one vectorised pass (the one-file-at-a-time ``encode`` rate is reported too).
-Both run in one process with the same allocator settings. For decoding, each song
-is encoded whole into one window and decoded once, like MidiTok's decode of a
-whole song (the decode of all 5 prepare windows per song is reported too).
+in batches of 64 through ``Tokenizer.encode_many``, each file parsed on its own
+and the batch tokenized in one vectorised pass (the one-file-at-a-time
+``encode`` rate is reported too). For decoding, each song is encoded whole into
+one window and decoded once, like MidiTok's decode of a whole song.
+
+Both sides are timed batch by batch, interleaved: MidiTok encodes a batch,
+then each smdiff tokenizer encodes the same batch, and so on, so a slow moment
+of the machine falls on both sides alike. Rates are files over summed time.
+One warm-up batch per side is not timed. Both run with the allocator setting
+``smdiff prepare`` uses.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import os
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
@@ -30,7 +36,7 @@ from smdiff.config import DataConfig
 from smdiff.data.allocator import reuse_freed_memory
 from smdiff.data.prepare import ENCODE_BATCH, prepare_cache
 from smdiff.plugins import get_registries
-from smdiff.tokenizer import build_tokenizer
+from smdiff.tokenizer import Tokenizer, build_tokenizer
 
 WHOLE_SONG_BARS = 512
 WHOLE_SONG_NOTES = 8192
@@ -42,66 +48,95 @@ TOKENIZERS = {
 }
 
 
-def rate(function, items) -> tuple[float, list]:
-    started = time.perf_counter()
-    results = [function(item) for item in items]
-    return len(items) / (time.perf_counter() - started), results
+class Stopwatch:
+    """Seconds summed per named task, over many timed calls."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def run(self, task: str, work: Callable[..., object], *args: object) -> object:
+        started = time.perf_counter()
+        result = work(*args)
+        self.seconds[task] = self.seconds.get(task, 0.0) + time.perf_counter() - started
+        return result
 
 
-def miditok_rates(files: list[Path]) -> dict[str, float]:
+def miditok_octuple():
     from miditok import Octuple, TokenizerConfig
 
     config = TokenizerConfig(
-        use_programs=True,
-        use_tempos=True,
-        use_time_signatures=True,
-        use_velocities=True,
-        max_bar_embedding=2048,
+        use_programs=True, use_tempos=True, use_time_signatures=True, use_velocities=True, max_bar_embedding=2048
     )
-    tokenizer = Octuple(config)
+    return Octuple(config)
+
+
+def whole_song_tokenizer(config: DataConfig) -> Tokenizer:
+    return build_tokenizer(attrs.evolve(config, bars=WHOLE_SONG_BARS, max_notes=WHOLE_SONG_NOTES))
+
+
+def measure(files: list[Path]) -> dict[str, dict[str, float]]:
+    """Encode and decode rates of MidiTok and every smdiff tokenizer, timed batch by batch, interleaved."""
+    miditok = miditok_octuple()
+    tokenizers = {name: build_tokenizer(config) for name, config in TOKENIZERS.items()}
+    whole = {name: whole_song_tokenizer(config) for name, config in TOKENIZERS.items()}
+    batches = [files[i : i + ENCODE_BATCH] for i in range(0, len(files), ENCODE_BATCH)]
+    clock = Stopwatch()
+
+    def encode(name: str, batch: list[Path]) -> list:
+        return tokenizers[name].encode_many(batch, bars=TOKENIZERS[name].bars, max_windows=5)
+
+    def encode_one_by_one(name: str, batch: list[Path]) -> list:
+        return [tokenizers[name].encode(path, bars=TOKENIZERS[name].bars, max_windows=5) for path in batch]
+
+    def songs(name: str, batch: list[Path]) -> list:
+        return [e.windows[0] for e in whole[name].encode_many(batch, bars=WHOLE_SONG_BARS, max_windows=1)]
+
+    def decode(name: str, windows: list) -> list:
+        return [whole[name].decode(window) for window in windows]
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tokenizer.decode(tokenizer.encode(files[0]))  # warm-up, untimed (as for smdiff)
-        encode, sequences = rate(tokenizer.encode, files)
-        decode, _ = rate(tokenizer.decode, sequences)
-    return {"encode_files_per_s": encode, "decode_files_per_s": decode}
+        miditok.decode(miditok.encode(files[0]))  # warm-up, untimed
+        for name in TOKENIZERS:
+            encode(name, batches[0])
+            decode(name, songs(name, batches[0][:4]))
+        for batch in batches:
+            sequences = clock.run("miditok encode", lambda paths: [miditok.encode(path) for path in paths], batch)
+            clock.run("miditok decode", lambda tokens: [miditok.decode(sequence) for sequence in tokens], sequences)
+            for name in TOKENIZERS:
+                clock.run(f"{name} encode", encode, name, batch)
+                clock.run(f"{name} one-by-one", encode_one_by_one, name, batch)
+                clock.run(f"{name} decode", decode, name, songs(name, batch))
+    per_second = {task: len(files) / seconds for task, seconds in clock.seconds.items()}
+    results = {"miditok_octuple": _rates(per_second, "miditok")}
+    results["miditok_octuple"]["single_file_encode_files_per_s"] = results["miditok_octuple"]["encode_files_per_s"]
+    for name in TOKENIZERS:
+        results[name] = _rates(per_second, name)
+    return results
+
+
+def _rates(per_second: dict[str, float], name: str) -> dict[str, float]:
+    rates = {
+        "encode_files_per_s": per_second[f"{name} encode"],
+        "decode_files_per_s": per_second[f"{name} decode"],
+    }
+    if f"{name} one-by-one" in per_second:
+        rates["single_file_encode_files_per_s"] = per_second[f"{name} one-by-one"]
+    return rates
 
 
 def parse_rates(files: list[Path]) -> dict[str, float]:
     import miditoolkit
 
-    subset = files[: max(1, len(files) // 10)]
+    def rate(parse: Callable[[Path], object], items: list[Path]) -> float:
+        started = time.perf_counter()
+        for path in items:
+            parse(path)
+        return len(items) / (time.perf_counter() - started)
+
     return {
-        "symusic_files_per_s": rate(lambda f: symusic.Score(str(f)), files)[0],
-        "miditoolkit_files_per_s": rate(lambda f: miditoolkit.MidiFile(str(f)), subset)[0],
-    }
-
-
-def encode_in_batches(tokenizer, files: list[Path], bars: int) -> list:
-    """Encode as `smdiff prepare` does: batches of files, up to 5 windows per song."""
-    batches = [files[i : i + ENCODE_BATCH] for i in range(0, len(files), ENCODE_BATCH)]
-    return [encoding for batch in batches for encoding in tokenizer.encode_many(batch, bars=bars, max_windows=5)]
-
-
-def smdiff_rates(files: list[Path], config: DataConfig) -> dict[str, float]:
-    """Encode as `smdiff prepare` does (batches, 5 windows per song); decode each song whole, once, as MidiTok does."""
-    tokenizer = build_tokenizer(config)
-    encode_in_batches(tokenizer, files[:ENCODE_BATCH], config.bars)  # warm-up: one batch, untimed (as for MidiTok)
-    started = time.perf_counter()
-    encodings = encode_in_batches(tokenizer, files, config.bars)
-    encode = len(files) / (time.perf_counter() - started)
-    single, _ = rate(lambda f: tokenizer.encode(f, bars=config.bars, max_windows=5), files)
-    whole = build_tokenizer(attrs.evolve(config, bars=WHOLE_SONG_BARS, max_notes=WHOLE_SONG_NOTES))
-    songs = [whole.encode(f, bars=WHOLE_SONG_BARS, max_windows=1).windows[0] for f in files]
-    decode, _ = rate(whole.decode, songs)
-    windows_decode, _ = rate(lambda e: [tokenizer.decode(w) for w in e.windows], encodings)
-    windows = sum(len(e.windows) for e in encodings)
-    return {
-        "encode_files_per_s": encode,
-        "single_file_encode_files_per_s": single,
-        "decode_files_per_s": decode,
-        "window_decode_files_per_s": windows_decode,
-        "windows": windows,
+        "symusic_files_per_s": rate(lambda f: symusic.Score(str(f)), files),
+        "miditoolkit_files_per_s": rate(lambda f: miditoolkit.MidiFile(str(f)), files[: max(1, len(files) // 10)]),
     }
 
 
@@ -123,14 +158,16 @@ def print_table(results: dict) -> None:
         f"{'tokenizer':<16}{'encode files/s':>16}{'x MidiTok':>11}{'one-by-one':>12}{'x MidiTok':>11}"
         f"{'decode files/s':>16}{'x MidiTok':>11}"
     )
-    rows = {"MidiTok Octuple": base, **{name: results[name] for name in TOKENIZERS}}
-    for name, row in rows.items():
-        encode, decode = row["encode_files_per_s"], row["decode_files_per_s"]
-        single = row.get("single_file_encode_files_per_s", encode)
-        enc_ratio, dec_ratio = encode / base["encode_files_per_s"], decode / base["decode_files_per_s"]
+    for name, row in {"MidiTok Octuple": base, **{name: results[name] for name in TOKENIZERS}}.items():
+        encode, single, decode = (
+            row["encode_files_per_s"],
+            row["single_file_encode_files_per_s"],
+            row["decode_files_per_s"],
+        )
         print(
-            f"{name:<16}{encode:>16.1f}{enc_ratio:>11.1f}{single:>12.1f}{single / base['encode_files_per_s']:>11.1f}"
-            f"{decode:>16.1f}{dec_ratio:>11.1f}"
+            f"{name:<16}{encode:>16.1f}{encode / base['encode_files_per_s']:>11.1f}"
+            f"{single:>12.1f}{single / base['encode_files_per_s']:>11.1f}"
+            f"{decode:>16.1f}{decode / base['decode_files_per_s']:>11.1f}"
         )
     print(f"smdiff prepare, trio_octuple, 2 workers: {results['prepare_trio_octuple_2_workers_s']:.2f} s")
 
@@ -145,17 +182,9 @@ def main() -> None:
         raise SystemExit(f"POP909 not found at {args.root}; pass --root or set SMDIFF_POP909")
     files = sorted(args.root.rglob("*.mid"))[: args.limit]
     get_registries()
-    reuse_freed_memory()  # as `smdiff prepare` does; set before either tokenizer runs, so both run with it
-    results = {
-        "files": len(files),
-        "cpus": os.cpu_count(),
-        "parse": parse_rates(files),
-        "miditok_octuple": miditok_rates(files),
-    }
-    for name, config in TOKENIZERS.items():
-        results[name] = smdiff_rates(files, config)
+    reuse_freed_memory()  # as `smdiff prepare` does; set before either side runs, so both run with it
+    results = {"files": len(files), "cpus": os.cpu_count(), "parse": parse_rates(files), **measure(files)}
     results["prepare_trio_octuple_2_workers_s"] = prepare_seconds(args.root, TOKENIZERS["trio_octuple"], 2)
-
     print_table(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
