@@ -12,8 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
-from smdiff.data.files import read_bytes
 from smdiff.errors import DataError
+from smdiff.files import read_bytes
 
 if TYPE_CHECKING:
     import symusic

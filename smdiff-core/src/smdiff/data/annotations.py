@@ -19,9 +19,9 @@ import attrs
 import fastnumbers
 import numpy as np
 
-from smdiff.data.files import read_bytes
 from smdiff.data.ragged import offsets_of, ragged_arange, segment_ids
 from smdiff.data.tempo import seconds_per_tick, ticks_at_seconds
+from smdiff.files import read_bytes
 
 BEAT_ANNOTATION_FILE = "beat_midi.txt"
 _POINT_ZERO = np.frombuffer(b".0", dtype=np.uint8)
