@@ -137,3 +137,5 @@ def test_a_bad_file_fails_alone_in_a_batch(tmp_path):
     for result in (results[0], results[3]):
         np.testing.assert_array_equal(result.windows, tokenizer.encode(good, bars=4).windows)
         assert result.counts["notes"] == 32
+    # A batch where nothing can be read is a list of failures, not an error.
+    assert [type(r) for r in tokenizer.encode_many([tmp_path / "cut.mid", other], bars=4)] == [EncodeFailure] * 2
