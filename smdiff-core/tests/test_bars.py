@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import symusic
 
-from smdiff.data.bars import BarGrid, parse_time_signature, seconds_to_ticks
+from smdiff.data.bars import BarGrid, parse_time_signature
+from smdiff.data.tempo import seconds_to_ticks
 from smdiff.errors import ConfigError
 from smdiff.testing import make_score, scale, write_midi
 

@@ -139,3 +139,14 @@ def test_a_bad_file_fails_alone_in_a_batch(tmp_path):
         assert result.counts["notes"] == 32
     # A batch where nothing can be read is a list of failures, not an error.
     assert [type(r) for r in tokenizer.encode_many([tmp_path / "cut.mid", other], bars=4)] == [EncodeFailure] * 2
+
+
+def test_bars_too_long_for_the_position_field_are_split_in_a_batch():
+    # 12/4 bars hold 192 positions, more than the 128 a bar may have: each is split into two 6/4 bars.
+    long_bars = make_score({"MELODY": scale(6)}, signature=(12, 4))
+    four_four = make_score({"MELODY": scale(6)})
+    first, second = octuple(max_notes=32).encode_many([long_bars, four_four], bars=4, max_windows=1)
+    rows = octuple().note_rows(first.windows[0])
+    assert rows[:, BAR].tolist() == [0] * 6 + [1] * 6 + [2] * 6 + [3] * 6  # one 6/4 bar per 6 quarters
+    assert {codes.TIME_SIGNATURES[code] for code in rows[:, 6]} == {(6, 4)}
+    assert octuple().note_rows(second.windows[0])[:, BAR].tolist() == [0] * 4 + [1] * 4 + [2] * 4 + [3] * 4

@@ -26,10 +26,6 @@ class PieceTokenizer(Tokenizer):
     track_map: Mapping[str, str]
     time_signature: str | None
 
-    def read_piece(self, midi: MidiLike, source: str | Path | None = None) -> Piece:
-        """Parse ``midi`` with this tokenizer's track map and bar rule; a bad file is a :class:`DataError`."""
-        return Piece.read(midi, track_map=self.track_map, time_signature=self.time_signature, source=source)
-
     def bar_grids(self, pieces: Sequence[Piece]) -> list[BarGrid]:
         """The bars to encode each piece with (the pieces' own by default)."""
         return [piece.grid for piece in pieces]
@@ -47,7 +43,8 @@ class PieceTokenizer(Tokenizer):
         self, midi: MidiLike, *, bars: int, max_windows: int | None = None, source: str | Path | None = None
     ) -> Encoding:
         """Windows of ``bars`` bars of one piece (a batch of one)."""
-        return self.encode_pieces([self.read_piece(midi, source)], bars=bars, max_windows=max_windows)[0]
+        piece = Piece.read(midi, track_map=self.track_map, time_signature=self.time_signature, source=source)
+        return self.encode_pieces([piece], bars=bars, max_windows=max_windows)[0]
 
     def encode_many(
         self,

@@ -27,6 +27,7 @@ from smdiff.data.piece import Piece
 from smdiff.data.ragged import (
     offsets_of,
     ragged_arange,
+    segment_diffs,
     segment_ids,
     spread_indices,
 )
@@ -153,14 +154,11 @@ class OctupleTokenizer(PieceTokenizer):
             return grids
         # Beats that fit in a bar of MAX_POSITIONS_PER_BAR positions, per piece; one check for the batch.
         limits = np.array([_max_beats(grid) for grid in grids])
-        downbeats = np.concatenate([grid.downbeats for grid in grids])
-        ends = np.cumsum([len(grid.downbeats) for grid in grids])
-        gaps = np.diff(downbeats)
-        gaps[ends[:-1] - 1] = 0  # the step from one piece to the next is no bar
-        too_long = gaps > np.repeat(limits, np.diff(ends, prepend=0))[:-1]
-        if too_long.any():
-            for index in np.unique(np.searchsorted(ends, np.flatnonzero(too_long), side="right")).tolist():
-                grids[index] = grids[index].split_long_bars(int(limits[index]))
+        bars = np.array([len(grid.downbeats) - 1 for grid in grids])
+        beats = segment_diffs(np.concatenate([grid.downbeats for grid in grids]), offsets_of(bars + 1))
+        too_long = beats > np.repeat(limits, bars)
+        for index in np.unique(np.repeat(np.arange(len(grids)), bars)[too_long]).tolist():
+            grids[index] = grids[index].split_long_bars(int(limits[index]))
         return grids
 
     def encode_batch(self, batch: PieceBatch, *, bars: int, max_windows: int | None) -> list[Encoding]:
@@ -168,7 +166,7 @@ class OctupleTokenizer(PieceTokenizer):
         if bars != self.bars:
             raise DataError(f"{self.id} was built for {self.bars}-bar windows (its bar vocabulary), not {bars}")
         notes, counts = self._octuples(batch)
-        return self._windows(notes, batch.note_offsets, counts, bars, max_windows)
+        return self._windows(notes, batch, counts, bars, max_windows)
 
     def _octuples(self, batch: PieceBatch) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Every note of the batch as an octuple ``[n, 8]`` with bars counted from each piece's start.
@@ -218,19 +216,18 @@ class OctupleTokenizer(PieceTokenizer):
     def _windows(
         self,
         notes: np.ndarray,
-        note_offsets: np.ndarray,
+        batch: PieceBatch,
         counts: dict[str, np.ndarray],
         bars: int,
         max_windows: int | None,
     ) -> list[Encoding]:
         """Cut each piece's sorted notes into windows starting on bars with a note, relative bar numbers."""
-        n_pieces = len(note_offsets) - 1
+        n_pieces, note_offsets = batch.n_pieces, batch.note_offsets
         has_notes = np.diff(note_offsets) > 0
         n_bars = np.where(has_notes, notes[np.maximum(note_offsets[1:] - 1, 0), BAR] + 1, 0)
         # first_row[bar_offsets[p] + b]: the first row of piece p's bar b (b = 0..n_bars[p]).
         bar_offsets = offsets_of(n_bars + 1)
-        note_piece = segment_ids(note_offsets)
-        per_bar = np.bincount(bar_offsets[note_piece] + notes[:, BAR], minlength=int(bar_offsets[-1]))
+        per_bar = np.bincount(bar_offsets[batch.note_piece] + notes[:, BAR], minlength=int(bar_offsets[-1]))
         first_row = np.concatenate([[0], np.cumsum(per_bar)])
 
         n_candidates = np.maximum(n_bars - bars + 1, has_notes.astype(np.int64))

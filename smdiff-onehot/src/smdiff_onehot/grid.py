@@ -49,8 +49,7 @@ def _top_line(onsets: np.ndarray, offsets: np.ndarray, pitches: np.ndarray, n_st
     if len(onsets) == 0:
         return keys
     lengths = offsets - onsets
-    starts = np.repeat(onsets - np.cumsum(lengths) + lengths, lengths)
-    steps = starts + np.arange(int(lengths.sum()))
+    steps = ragged_arange(lengths, start=onsets)  # every step each note sounds
     np.maximum.at(keys, steps, np.repeat((pitches.astype(np.int64) << _PITCH_SHIFT) | onsets, lengths))
     return keys
 

@@ -26,10 +26,8 @@ from smdiff.data.annotations import (
     parse_annotations,
     read_annotation_columns,
 )
-from smdiff.data.tempo import seconds_to_ticks, tempo_map
+from smdiff.data.tempo import tempo_map
 from smdiff.errors import ConfigError
-
-__all__ = ["BarGrid", "bar_grids", "parse_time_signature", "seconds_to_ticks", "tempo_map"]
 
 if TYPE_CHECKING:
     import symusic
@@ -81,7 +79,8 @@ class BarGrid:
 
     def beat_bars(self) -> np.ndarray:
         """Fractional bar index of every beat (each bar's beats share it evenly)."""
-        return bar_positions_of_beats(self.downbeats, len(self.beat_ticks))
+        beats = np.arange(len(self.beat_ticks), dtype=np.float64)
+        return np.interp(beats, self.downbeats.astype(np.float64), np.arange(len(self.downbeats), dtype=np.float64))
 
     def bar_position(self, ticks: np.ndarray) -> np.ndarray:
         """Fractional bar index of each tick: bar ``b`` spans ``[b, b + 1)`` whatever its beat count.
@@ -171,13 +170,6 @@ def _timing(score: symusic.Score, span: tuple[float, float], tempo: tuple[np.nda
 def _declared_grid(score: symusic.Score, first: float, last: float) -> BarGrid:
     signatures = [(ts.time, ts.numerator, ts.denominator) for ts in score.time_signatures] or [(0, 4, 4)]
     return _regular_grid(score.ticks_per_quarter, signatures, first, last, "declared")
-
-
-def bar_positions_of_beats(downbeats: np.ndarray, n_beats: int) -> np.ndarray:
-    """Fractional bar index of beats ``0..n_beats-1`` given the beat indices of the downbeats."""
-    return np.interp(
-        np.arange(n_beats, dtype=np.float64), downbeats.astype(np.float64), np.arange(len(downbeats), dtype=np.float64)
-    )
 
 
 def _note_span(score: symusic.Score) -> tuple[float, float]:

@@ -16,7 +16,7 @@ import numpy as np
 
 from smdiff.data.bars import BarGrid
 from smdiff.data.piece import Piece
-from smdiff.data.ragged import offsets_of
+from smdiff.data.ragged import offsets_of, ragged_arange, segment_diffs, segment_ids
 
 
 @attrs.frozen
@@ -96,10 +96,7 @@ class PieceBatch:
 
     def beats_per_bar(self) -> np.ndarray:
         """Beats in every bar of every piece, piece after piece (as :meth:`BarGrid.beats_per_bar`)."""
-        gaps = np.diff(self.downbeats)
-        within = np.ones(len(gaps), dtype=bool)
-        within[self.downbeat_offsets[1:-1] - 1] = False  # the step from one piece's end to the next's start
-        return gaps[within]
+        return segment_diffs(self.downbeats, self.downbeat_offsets)
 
     def bar_of_beat(self) -> np.ndarray:
         """Bar of every beat of every piece, piece after piece (indexed like ``beat_ticks``).
@@ -108,9 +105,8 @@ class PieceBatch:
         downbeat of a piece to bar ``n_bars``): the count of the piece's
         downbeats up to it, less one.
         """
-        pieces = np.arange(self.n_pieces)
         marks = np.zeros(len(self.beat_ticks), dtype=np.int64)
-        marks[self.beat_offsets[np.repeat(pieces, np.diff(self.downbeat_offsets))] + self.downbeats] = 1
+        marks[self.beat_offsets[segment_ids(self.downbeat_offsets)] + self.downbeats] = 1
         return np.cumsum(marks) - np.repeat(self.downbeat_offsets[:-1] + 1, np.diff(self.beat_offsets))
 
     def beat_position(self, *ticks: np.ndarray) -> list[np.ndarray]:
@@ -118,10 +114,7 @@ class PieceBatch:
 
         One array of positions per array of ticks (each aligned with the notes).
         """
-        local_beat = np.arange(len(self.beat_ticks), dtype=np.float64) - np.repeat(
-            self.beat_offsets[:-1], np.diff(self.beat_offsets)
-        )
-        return self.along_beats(local_beat, *ticks)
+        return self.along_beats(ragged_arange(np.diff(self.beat_offsets)).astype(np.float64), *ticks)
 
     def bar_position(self, *ticks: np.ndarray) -> list[np.ndarray]:
         """Fractional bar index of each note's ``ticks`` in its piece's grid (as :meth:`BarGrid.bar_position`)."""
@@ -150,8 +143,8 @@ class PieceBatch:
         for the whole batch at once.
         """
         bar = self.bar_of_beat()
-        piece = np.repeat(np.arange(self.n_pieces), np.diff(self.beat_offsets))
-        beat = np.arange(len(bar)) - self.beat_offsets[piece]
+        piece = segment_ids(self.beat_offsets)
+        beat = ragged_arange(np.diff(self.beat_offsets))
         row = self.downbeat_offsets[piece] + bar
         closing = bar >= self.n_bars[piece]  # the piece's last downbeat: exactly its bar count
         start = self.downbeats[row].astype(np.float64)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
@@ -109,22 +109,21 @@ def _encode_batch(jobs: list[tuple[int, str]]) -> list[FileResult]:
 def _run(jobs: list[tuple[int, str]], workers: int, init_args: tuple, on_file: Callable[[], None]) -> list[FileResult]:
     size = max(1, min(ENCODE_BATCH, -(-len(jobs) // workers)))
     batches = [jobs[start : start + size] for start in range(0, len(jobs), size)]
-    results: list[FileResult] = []
     if workers <= 1:
         _init_worker(*init_args)
-        outcomes = map(_encode_batch, batches)
-    else:
-        context = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=init_args)
-        outcomes = pool.map(_encode_batch, batches)
-    try:
-        for outcome in outcomes:
-            results.extend(outcome)
-            for _ in outcome:
-                on_file()
-    finally:
-        if workers > 1:
-            pool.shutdown()
+        return _collect(map(_encode_batch, batches), on_file)
+    context = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=init_args) as pool:
+        return _collect(pool.map(_encode_batch, batches), on_file)
+
+
+def _collect(outcomes: Iterable[list[FileResult]], on_file: Callable[[], None]) -> list[FileResult]:
+    """The results of every batch, in order, reporting each file as its batch completes."""
+    results: list[FileResult] = []
+    for outcome in outcomes:
+        results.extend(outcome)
+        for _ in outcome:
+            on_file()
     return results
 
 

@@ -23,12 +23,20 @@ def segment_ids(offsets: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
 
 
-def ragged_arange(lengths: np.ndarray) -> np.ndarray:
-    """``0..n-1`` for each segment length ``n``, concatenated."""
+def ragged_arange(lengths: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+    """``start[i] + 0..n-1`` for each segment length ``n = lengths[i]`` (``start`` 0 by default), concatenated."""
     lengths = np.asarray(lengths, dtype=np.int64)
-    total = int(lengths.sum())
-    starts = offsets_of(lengths)[:-1]
-    return np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)
+    shift = offsets_of(lengths)[:-1] if start is None else offsets_of(lengths)[:-1] - start
+    return np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(shift, lengths)
+
+
+def segment_diffs(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """``np.diff`` of each segment, concatenated (one element fewer per non-empty segment)."""
+    gaps = np.diff(values)
+    within = np.ones(len(gaps), dtype=bool)
+    inner = offsets[1:-1]
+    within[inner[(inner > 0) & (inner < len(values))] - 1] = False  # from one segment's end to the next's start
+    return gaps[within]
 
 
 def spread_indices(counts: np.ndarray, limit: int | None) -> tuple[np.ndarray, np.ndarray]:

@@ -18,19 +18,15 @@ if TYPE_CHECKING:
     import symusic
 
 
-@functools.lru_cache(maxsize=256)
-def _matcher(selector: str) -> Callable[[str, int, bool], bool]:
-    """A test of (lower-cased stripped name, program, is_drum) for one selector, parsed once."""
+def _matcher(selector: str) -> Callable[[int, bool], bool]:
+    """A test of (program, is_drum) for a ``program:`` or ``drums`` selector (names are looked up instead)."""
     kind, _, value = selector.partition(":")
-    if kind == "name":
-        names = frozenset(part.strip().lower() for part in value.split("|"))
-        return lambda name, program, is_drum: name in names
     if kind == "program":
         low, _, high = value.partition("-")
         first, last = int(low), int(high or low)
-        return lambda name, program, is_drum: not is_drum and first <= program <= last
+        return lambda program, is_drum: not is_drum and first <= program <= last
     if kind == "drums":
-        return lambda name, program, is_drum: bool(is_drum)
+        return lambda program, is_drum: bool(is_drum)
     raise ConfigError(f"track selector {selector!r} is not name:NAME, program:LOW-HIGH or drums; fix data.track_map")
 
 
@@ -65,7 +61,7 @@ def select_tracks(score: symusic.Score, track_map: Mapping[str, str]) -> dict[st
         if others:
             program, is_drum = track.program, track.is_drum
             for slot, matches in others:
-                if matches(name, program, is_drum):
+                if matches(program, is_drum):
                     selected[slot].append(track)
     return selected
 
@@ -73,8 +69,8 @@ def select_tracks(score: symusic.Score, track_map: Mapping[str, str]) -> dict[st
 @functools.lru_cache(maxsize=64)
 def _compiled(
     items: tuple[tuple[str, str], ...],
-) -> tuple[dict[str, tuple[str, ...]], tuple[tuple[str, Callable[[str, int, bool], bool]], ...]]:
-    """Name selectors as one lookup from track name to slots; the other selectors as tests."""
+) -> tuple[dict[str, tuple[str, ...]], tuple[tuple[str, Callable[[int, bool], bool]], ...]]:
+    """Name selectors as one lookup from lower-cased track name to slots; the other selectors as tests."""
     by_name: dict[str, list[str]] = {}
     others = []
     for slot, selector in items:
