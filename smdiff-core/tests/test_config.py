@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from smdiff.config import SmdiffConfig, load_config_file, parse_override, resolve_config, to_toml
@@ -127,6 +129,24 @@ def test_user_declared_dataset(registries, tmp_path):
     )
     config = resolve_config(registries=registries, files=[path], flags={"model.id": "toy_model"})
     assert (config.data.tokenizer_id, config.data.bars, config.data.root_dir) == ("toy_tok", 16, "/songs")
+
+
+def test_set_completes_a_dataset_declared_in_a_file(registries, tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text(
+        '[data]\ndataset_id = "my_songs"\n[datasets.my_songs]\ntokenizer = "toy_tok"\nroot_dir = "/songs"\n'
+    )
+    config = resolve_config(
+        registries=registries,
+        files=[path],
+        overrides=["datasets.my_songs.root_dir=/elsewhere"],
+        flags={"model.id": "toy_model"},
+    )
+    assert config.data.root_dir == "/elsewhere"
+    with pytest.raises(
+        ConfigError, match=re.escape("--set datasets.new.root_dir=/x: datasets.new.tokenizer: required key")
+    ):
+        resolve_config(registries=registries, files=[path], overrides=["datasets.new.root_dir=/x"])
 
 
 def test_shown_config_fed_back_resolves_to_the_same(registries, toy_config_defaults, tmp_path):

@@ -187,20 +187,16 @@ def resolve_config(
         from smdiff.plugins import get_registries
 
         registries = get_registries()
+    # Each layer is checked merged onto the ones before it, so an error names the layer that brought it and a
+    # layer may complete what an earlier one declared (``--set datasets.NAME.root_dir=…`` on a file's dataset).
     user: Layer = {}
-    for path in files:
-        layer = load_config_file(path)
-        structure(layer, str(path))
-        user = merge(user, layer)
-    for text in overrides:
-        layer = parse_override(text)
-        structure(layer, f"--set {text}")
-        user = merge(user, layer)
-    for dotted, value in (flags or {}).items():
-        if value is not None:
-            layer = _flag_layer(dotted, value)
-            structure(layer, f"flag for {dotted}")
-            user = merge(user, layer)
+    layers = [(load_config_file(path), str(path)) for path in files]
+    layers += [(parse_override(text), f"--set {text}") for text in overrides]
+    layers += [(_flag_layer(k, v), f"flag for {k}") for k, v in (flags or {}).items() if v is not None]
+    for layer, source in layers:
+        candidate = merge(user, layer)
+        structure(candidate, source)
+        user = candidate
     chosen = structure(user, "the merged configuration")
     preset = _preset_layer(chosen, registries) if with_model else {}
     layered = merge(merge(preset, _dataset_layer(chosen, registries)), user)
