@@ -26,12 +26,20 @@ class Gap:
     end_bar: int
     tracks: tuple[int, ...] = ()
 
-    def select(self, table: NoteTable) -> NoteTable:
-        """The notes of ``table`` inside the gap."""
+    def contains(self, table: NoteTable) -> np.ndarray:
+        """Per note of ``table``: whether its onset lies inside the gap."""
         inside = (table.bar >= self.start_bar) & (table.bar < self.end_bar)
         if self.tracks:
             inside &= np.isin(table.track, self.tracks)
-        return table.select(inside)
+        return inside
+
+    def select(self, table: NoteTable) -> NoteTable:
+        """The notes of ``table`` inside the gap."""
+        return table.select(self.contains(table))
+
+    def context(self, table: NoteTable) -> NoteTable:
+        """The notes of ``table`` outside the gap: what the infilling was conditioned on."""
+        return table.select(~self.contains(table))
 
 
 @attrs.frozen
@@ -59,10 +67,21 @@ class Evaluation:
 
 @attrs.frozen
 class MetricResult:
-    """A metric's value, and for statistics compared with the data, the reference set's value."""
+    """A metric's value, and for statistics compared with the data, the reference set's value.
+
+    Per-piece metrics report the median over pieces as ``value`` and the 10th
+    and 90th percentiles as ``spread`` (``reference_spread`` for the reference
+    pieces). ``baselines`` holds the same metric on trivial outputs made for
+    the same inputs (e.g. an infilling that copies the bars before the gap), so
+    a model's number is always read beside what no model at all achieves.
+    """
 
     value: float
     reference: float | None = None
+    spread: tuple[float, float] | None = None
+    reference_spread: tuple[float, float] | None = None
+    baselines: dict[str, float] = attrs.field(factory=dict)
+    pieces: int | None = None
 
 
 class Metric(Protocol):
@@ -83,10 +102,34 @@ def score(evaluation: Evaluation, registries: Any, names: Sequence[str] = ()) ->
         results[spec.id] = {
             "value": result.value,
             "reference": result.reference,
+            "spread": list(result.spread) if result.spread is not None else None,
+            "reference_spread": list(result.reference_spread) if result.reference_spread is not None else None,
+            "baselines": dict(result.baselines),
+            "pieces": result.pieces,
             "direction": spec.direction,
             "summary": spec.summary,
         }
     return results
+
+
+#: The seed scripts' metric names, kept in reports as aliases of today's ids.
+SEED_ALIASES = {
+    "pch_kl": "kl_pitch_class",
+    "duration_kl": "kl_duration",
+    "self_similarity": "self_similarity",
+    "sample_diversity": "diversity",
+    "valid_samples_pct": "valid_samples",
+}
+
+
+def seed_aliases(results: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """The seed's metric names with their values (``valid_samples_pct`` in percent), for the metrics present."""
+    aliases = {}
+    for alias, name in SEED_ALIASES.items():
+        if name in results:
+            value = results[name]["value"]
+            aliases[alias] = 100.0 * value if alias.endswith("_pct") else value
+    return aliases
 
 
 def draw(evaluation: Evaluation, registries: Any, folder: Path) -> list[Path]:
@@ -107,7 +150,19 @@ def write_report(path: Path, evaluation: Evaluation, results: dict[str, dict[str
         "samples": len(evaluation.samples),
         "reference_pieces": len(evaluation.reference),
         "metrics": results,
+        "seed_aliases": seed_aliases(results),
         **extra,
     }
-    path.write_text(json.dumps(payload, indent=1))
+    path.write_text(json.dumps(_finite(payload), indent=1))
     return path
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by ``None`` (JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value

@@ -11,7 +11,12 @@ from smdiff.data.bars import BarGrid
 
 @attrs.frozen
 class NoteTable:
-    """Notes of one piece: onset and duration in quarter notes, pitch, velocity, track index and bar."""
+    """Notes of one piece: onset and duration in quarter notes, pitch, velocity, track index and bar.
+
+    ``bar_starts`` is the quarter-note time where each bar starts (the last
+    entry closes the last bar); tables built by hand may leave it out, and bars
+    are then taken as 4/4 from quarter 0.
+    """
 
     onset: np.ndarray
     duration: np.ndarray
@@ -21,6 +26,7 @@ class NoteTable:
     bar: np.ndarray
     n_bars: int
     track_names: tuple[str, ...] = ()
+    bar_starts: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.pitch)
@@ -56,6 +62,7 @@ class NoteTable:
             bar=bar,
             n_bars=n_bars if n_bars is not None else int(grid.n_bars),
             track_names=names,
+            bar_starts=grid.bar_start_ticks / tpq,
         )
 
     def select(self, keep: np.ndarray) -> NoteTable:
@@ -69,6 +76,31 @@ class NoteTable:
             track=self.track[keep],
             bar=self.bar[keep],
         )
+
+    def bar_start(self, bars: np.ndarray) -> np.ndarray:
+        """Quarter-note start of each bar index in ``bars`` (bars past the grid continue its last bar length)."""
+        bars = np.asarray(bars, dtype=np.int64)
+        starts = self.bar_starts
+        if starts is None or len(starts) < 2:
+            return bars * 4.0
+        last = len(starts) - 1
+        length = starts[-1] - starts[-2]
+        inside = np.clip(bars, 0, last)
+        return np.where(bars > last, starts[-1] + (bars - last) * length, starts[inside] + np.minimum(bars, 0) * 4.0)
+
+    def positions(self) -> np.ndarray:
+        """Each onset's place inside its bar as a share of the bar, in ``[0, 1)``."""
+        start = self.bar_start(self.bar)
+        length = self.bar_start(self.bar + 1) - start
+        return np.clip((self.onset - start) / np.where(length > 0, length, 1.0), 0.0, 1.0 - 1e-9)
+
+    def melody_track(self) -> int | None:
+        """Index of the melody: the track named melody (any case), else the only track; ``None`` otherwise."""
+        names = [name.strip().lower() for name in self.track_names]
+        if "melody" in names:
+            return names.index("melody")
+        present = np.unique(self.track)
+        return int(present[0]) if len(present) == 1 else None
 
     def in_bars(self, start: int, end: int) -> NoteTable:
         """Notes whose onset lies in bars ``[start, end)``."""

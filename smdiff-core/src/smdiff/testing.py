@@ -88,6 +88,16 @@ def pop909_or_skip(repository: Path) -> Path:
     return root
 
 
+def pop909_or_bundled(repository: Path) -> Path:
+    """For pytest fixtures: POP909 beside ``repository`` (or ``$SMDIFF_POP909``), else the bundled 61-song subset.
+
+    Never skips: ``examples/pop909-mini`` ships with the repository, so tests
+    that need real songs always run on real songs.
+    """
+    root = pop909_root(Path(repository) / ".." / "shared" / "data" / "POP909")
+    return root if root is not None else Path(repository) / "examples" / "pop909-mini"
+
+
 def assert_batch_matches_single(tokenizer: object, files: list[Path], *, bars: int, batch: int = 64) -> int:
     """Check that ``encode_many`` in batches gives exactly what ``encode`` gives file by file; return the windows.
 

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import attrs
 import numpy as np
 
 from smdiff.evaluation import Evaluation, InfillPair, MetricResult
 from smdiff.notes import NoteTable
-from smdiff_metrics import histograms
+from smdiff_metrics import histograms, tonality
+from smdiff_metrics.baselines import baseline_pairs
+from smdiff_metrics.per_piece import summarise
+
+
+def with_baselines(evaluation: Evaluation, value_of: Callable[[Evaluation], float]) -> dict[str, float]:
+    """``value_of`` on the same gaps filled by each trivial baseline instead of the model."""
+    return {
+        name: value_of(attrs.evolve(evaluation, pairs=pairs))
+        for name, pairs in baseline_pairs(evaluation.pairs).items()
+    }
 
 
 def _keys(table: NoteTable, *fields: str) -> set[tuple]:
@@ -30,8 +43,9 @@ class NoteAccuracy:
         self.field = field
 
     def compute(self, evaluation: Evaluation) -> MetricResult:
-        """Matched original gap notes / original gap notes."""
-        return MetricResult(_accuracy(evaluation, self.field))
+        """Matched original gap notes / original gap notes, beside the baselines' accuracy."""
+        value_of = lambda e: _accuracy(e, self.field)  # noqa: E731
+        return MetricResult(value_of(evaluation), baselines=with_baselines(evaluation, value_of))
 
 
 class TokenAccuracy:
@@ -94,3 +108,56 @@ class DensityError:
             for p in evaluation.pairs
         ]
         return MetricResult(float(np.mean(errors)) if errors else 0.0)
+
+
+def _key_consistency(pair: InfillPair, filled: NoteTable) -> float:
+    """Share of ``filled``'s gap notes inside the scale that best fits the original's notes outside the gap."""
+    context = tonality.pitch_class_counts([pair.gap.context(pair.original)])
+    gap = tonality.pitch_class_counts([pair.gap.select(filled)])
+    if not context.sum():
+        return float("nan")
+    return float(tonality.share_in_scale(gap, tonality.best_scales(context))[0])
+
+
+class KeyConsistency:
+    """Per infilling: share of the gap's notes in the key (best major/minor scale) of the notes around the gap."""
+
+    def compute(self, evaluation: Evaluation) -> MetricResult:
+        """Median over infillings and spread; the original gap's value as reference; the baselines' medians."""
+        per_pair = lambda e: np.array([_key_consistency(p, p.generated) for p in e.pairs])  # noqa: E731
+        value, spread, count = summarise(per_pair(evaluation))
+        original = np.array([_key_consistency(p, p.original) for p in evaluation.pairs])
+        reference, reference_spread, _ = summarise(original)
+        baselines = with_baselines(evaluation, lambda e: summarise(per_pair(e))[0])
+        return MetricResult(value, reference, spread, reference_spread, baselines, count)
+
+
+def _note_match(evaluation: Evaluation) -> tuple[float, float, float]:
+    """Pooled precision, recall and F1 of the generated gap's (track, onset, pitch) against the original gap's."""
+    hits = generated_count = original_count = 0
+    for pair in evaluation.pairs:
+        original, generated = (
+            _keys(pair.gap.select(pair.original), "pitch"),
+            _keys(pair.gap.select(pair.generated), "pitch"),
+        )
+        hits += len(original & generated)
+        generated_count += len(generated)
+        original_count += len(original)
+    precision = hits / generated_count if generated_count else 0.0
+    recall = hits / original_count if original_count else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+class NoteMatch:
+    """Note-level precision, recall or F1 of (track, onset, pitch) in the gap against the original's notes."""
+
+    WHICH = ("precision", "recall", "f1")
+
+    def __init__(self, which: str) -> None:
+        self.position = self.WHICH.index(which)
+
+    def compute(self, evaluation: Evaluation) -> MetricResult:
+        """Pooled over every infilling, beside the baselines' values."""
+        value_of = lambda e: _note_match(e)[self.position]  # noqa: E731
+        return MetricResult(value_of(evaluation), baselines=with_baselines(evaluation, value_of))

@@ -56,6 +56,35 @@ def _infill(name: str, *args: str):
     return make
 
 
+#: per-piece metrics: module, function, summary, and whether evaluate draws their distribution
+PER_PIECE = {
+    "scale_consistency": ("tonality", "largest share of a piece's notes inside one major/minor scale", True),
+    "pitch_class_entropy": ("tonality", "entropy of a piece's pitch-class histogram (bits)", True),
+    "chord_fit": ("tonality", "share of melody note-time on pitch classes the accompaniment sounds", False),
+    "groove_consistency": ("rhythm", "1 − mean Hamming distance of consecutive bars' onset patterns", False),
+    "empty_bar_rate": ("rhythm", "share of bars where no note starts", False),
+    "repetition": ("structure", "share of 2-bar segments repeating an earlier one exactly", False),
+    "near_repetition": (
+        "structure",
+        "share of 2-bar segments sharing ≥ 75 % of their notes with an earlier one",
+        False,
+    ),
+}
+
+
+def _per_piece(name: str):
+    def make():
+        import importlib
+
+        from smdiff_metrics.per_piece import DistributionPlot, PerPieceMetric
+
+        module, _, plotted = PER_PIECE[name]
+        function = getattr(importlib.import_module(f"smdiff_metrics.{module}"), name)
+        return (DistributionPlot if plotted else PerPieceMetric)(name, function)
+
+    return make
+
+
 def _valid():
     from smdiff_metrics.unconditional import ValidShare
 
@@ -64,8 +93,14 @@ def _valid():
 
 @hookimpl
 def smdiff_metrics() -> list[MetricSpec]:
-    """Register the unconditional and infilling metrics."""
-    uncond = [
+    """Register the unconditional and infilling metrics (per-piece metrics first)."""
+    per_piece = [
+        MetricSpec(
+            id=name, summary=f"per piece: {summary}", factory=_per_piece(name), task="uncond", direction="reference"
+        )
+        for name, (_, summary, _) in PER_PIECE.items()
+    ]
+    uncond = per_piece + [
         MetricSpec(id=f"oa_{a}_{w}", summary=f"overlapping-area {w} of {a} (4-bar frames, hop 2)", factory=_overlap(a, w),
                    task="uncond", direction="higher")
         for a in ("pitch", "duration") for w in ("consistency", "variance")
@@ -88,6 +123,25 @@ def smdiff_metrics() -> list[MetricSpec]:
     uncond.append(MetricSpec(id="valid_samples", summary="share of samples with notes and nothing repaired", factory=_valid,
                              task="uncond", direction="higher"))  # fmt: skip
     infill = [
+        MetricSpec(
+            id="infill_key_consistency",
+            summary="per infilling: share of gap notes in the key of the notes around it",
+            factory=_infill("KeyConsistency"),
+            task="infill",
+            direction="higher",
+        ),
+    ]
+    infill += [
+        MetricSpec(
+            id=f"infill_note_{which}",
+            summary=f"note {which} of (track, onset, pitch) in the gap against the original",
+            factory=_infill("NoteMatch", which),
+            task="infill",
+            direction="higher",
+        )
+        for which in ("precision", "recall", "f1")
+    ]
+    infill += [
         MetricSpec(id="infill_pitch_accuracy", summary="original gap notes matched in track, onset and pitch",
                    factory=_infill("NoteAccuracy", "pitch"), task="infill", direction="higher"),
         MetricSpec(id="infill_duration_accuracy", summary="original gap notes matched in track, onset and duration",
