@@ -129,6 +129,15 @@ class Tokenizer(abc.ABC):
         """
         return windows
 
+    def pitch_tokens(self) -> dict[int, np.ndarray]:
+        """For each channel that holds pitches: the MIDI pitch of every token of its vocabulary, ``-1`` for others.
+
+        The model probe (``smdiff evaluate --probe``) uses it to ask how well a
+        model predicts masked pitches. The default (no pitch channels) disables
+        the probe for this tokenizer.
+        """
+        return {}
+
     @abc.abstractmethod
     def region_mask(
         self, tokens: np.ndarray, *, start_bar: int | None, end_bar: int | None, tracks: Sequence[str]

@@ -353,6 +353,11 @@ class OctupleTokenizer(PieceTokenizer):
         order = np.lexsort((tokens[:, PITCH], tokens[:, INSTRUMENT], tokens[:, POSITION], tokens[:, BAR]))
         return tokens[order], int(broken.sum())
 
+    def pitch_tokens(self) -> dict[int, np.ndarray]:
+        """The pitch field: token ``p`` is MIDI pitch ``p``; its padding id is no pitch."""
+        size = self.token_spec.vocab_sizes[PITCH]
+        return {PITCH: np.where(np.arange(size) == self.pad_ids[PITCH], -1, np.arange(size))}
+
     def transpose(self, windows: np.ndarray, semitones: np.ndarray) -> np.ndarray:
         """Shift the pitch field of every note row; windows that would leave 0..127 stay as they are."""
         windows = windows.copy()

@@ -219,6 +219,12 @@ class GridTokenizer(PieceTokenizer):
             )
         return score
 
+    def pitch_tokens(self) -> dict[int, np.ndarray]:
+        """Every channel: tokens ``2..89`` start MIDI pitches ``21..108``; hold and note-off are not pitches."""
+        table = np.full(VOCAB, -1, dtype=np.int64)
+        table[FIRST_PITCH_TOKEN:] = np.arange(MIN_PITCH, MAX_PITCH + 1)
+        return {channel: table for channel in range(len(self.slots))}
+
     def transpose(self, windows: np.ndarray, semitones: np.ndarray) -> np.ndarray:
         """Shift the pitch tokens (2..89) of each window; windows that would leave 21..108 stay as they are."""
         is_pitch = windows >= FIRST_PITCH_TOKEN

@@ -76,6 +76,7 @@ class TrainConfig:
     ema_rate: float = 0.995
     validate_every: int = 500
     val_batches: int = 8
+    probe_windows: int = 16
     sample_every: int = 2_000
     train_samples: int = 2
     checkpoint_every: int = 1_000

@@ -12,6 +12,7 @@ import attrs
 import numpy as np
 import torch
 
+from smdiff.diffusion.probe import pitch_probe, pitch_unigram
 from smdiff.errors import SmdiffError
 from smdiff.progress import field_column, progress_bar, status, warn
 from smdiff.training import checkpoint as ckpt
@@ -25,6 +26,7 @@ from smdiff.training.state import TrainState, build_payload, restore_payload
 from smdiff.training.step import diffusion_loss, validate
 
 VALIDATION_SEED = 1234
+UNIGRAM_WINDOWS = 2000  # training windows the probe's pitch unigram is counted from
 PROGRESS_COLUMNS = (
     field_column("loss {task.fields[loss]:.4f}"),
     field_column("{task.fields[bits]:.3f} bits/token"),
@@ -71,6 +73,7 @@ class Trainer:
         self.after_checkpoint: Callable[[Path], None] = lambda path: None
         self.last_val: float | None = None
         self.nonfinite_in_row = 0
+        self.pitch_unigram: np.ndarray | None = None
 
     def restore(self, payload: dict[str, Any], path: Path) -> None:
         """Continue from a checkpoint payload."""
@@ -123,7 +126,24 @@ class Trainer:
         value = validate(self.c, self._eval_model(), self.val_indices, self.c.config.train.val_batches, VALIDATION_SEED)
         if logger is not None:
             logger.log(self.state.step, "val", {"bits_per_token": value})
+            self._probe(logger)
         return value
+
+    def _probe(self, logger: MetricsLogger) -> None:
+        """Log masked-pitch bits of the model and of the unigram and context baselines on validation windows."""
+        count, pitch_tokens = self.c.config.train.probe_windows, self.c.tokenizer.pitch_tokens()
+        if count <= 0 or not pitch_tokens:
+            return
+        if self.pitch_unigram is None:
+            self.pitch_unigram = pitch_unigram(
+                fetch_batch(self.c.cache.windows, self.train_indices[:UNIGRAM_WINDOWS]), pitch_tokens
+            )
+        windows = fetch_batch(self.c.cache.windows, self.val_indices[:count])
+        results = pitch_probe(
+            self._eval_model(), windows, self.c.token_spec, pitch_tokens, self.pitch_unigram,
+            unit=self.c.config.diffusion.mask_unit, seed=VALIDATION_SEED, device=self.c.device,
+        )  # fmt: skip
+        logger.log(self.state.step, "probe", {k: v for r in results for k, v in r.as_log().items()})
 
     def _validate_keeping_best(self, logger: MetricsLogger | None) -> None:
         self.last_val = self._validate(logger)
