@@ -15,19 +15,52 @@ from smdiff.config import resolve_config
 from smdiff.config.schema import SmdiffConfig
 from smdiff.errors import DataError
 from smdiff.plugins import PluginHost
-from smdiff.progress import console, progress_bar, status
+from smdiff.progress import console, progress_bar, status, warn
 
-ARROWS = {"higher": "↑ higher", "lower": "↓ lower", "reference": "≈ data"}
+ARROWS = {"higher": "↑", "lower": "↓", "reference": "≈ data"}
+BASELINE_LABELS = {"copy_previous": "copy", "context_pitches": "ctx"}
+
+
+def _number(value: float | None, spread: list[float] | None = None) -> str:
+    if value is None or value != value:  # None or NaN
+        return "n/a"
+    return f"{value:.3f}" if spread is None else f"{value:.3f} [{spread[0]:.2f}–{spread[1]:.2f}]"
+
+
+def _blank(value: float | None, spread: list[float] | None = None) -> str:
+    return "" if value is None else _number(value, spread)
 
 
 def print_metrics(results: dict, task: str) -> None:
-    """A table of metric values, directions and reference values."""
-    table = Table(title=f"metrics ({task})")
-    for column in ("metric", "value", "data", "better"):
+    """A table of metric values, directions, reference values and baselines; per-piece metrics first."""
+    table = Table(title=f"metrics ({task}); per piece: median [10–90 %]")
+    with_baselines = any(row.get("baselines") for row in results.values())
+    table.add_column("metric", no_wrap=True)
+    for column in ("value", "data", *(["baselines"] if with_baselines else []), "better"):
         table.add_column(column)
-    for name, row in sorted(results.items()):
-        reference = "" if row["reference"] is None else f"{row['reference']:.4f}"
-        table.add_row(name, f"{row['value']:.4f}", reference, ARROWS[row["direction"]])
+    order = sorted(results.items(), key=lambda item: (item[1].get("spread") is None, item[0]))
+    for name, row in order:
+        cells = [_number(row["value"], row.get("spread")), _blank(row["reference"], row.get("reference_spread"))]
+        if with_baselines:
+            baselines = row.get("baselines", {})
+            cells.append(" ".join(f"{BASELINE_LABELS.get(k, k)} {_number(v)}" for k, v in baselines.items()))
+        table.add_row(name, *cells, ARROWS[row["direction"]])
+    console.print(table)
+    if with_baselines:
+        console.print(
+            "baselines: copy = the bars before the gap copied in; ctx = the gap's rhythm with pitches drawn from the context"
+        )
+
+
+def print_probe(results: list) -> None:
+    """The probe's bits per masked pitch at each masking rate, beside its two baselines."""
+    table = Table(title="probe: bits per masked pitch (lower is better)")
+    for column in ("masked", "pitches", "model", "unigram", "context histogram"):
+        table.add_column(column)
+    for r in results:
+        table.add_row(
+            f"{r.rate:.0%}", str(r.positions), f"{r.model_bits:.3f}", f"{r.unigram_bits:.3f}", f"{r.context_bits:.3f}"
+        )
     console.print(table)
 
 
@@ -54,6 +87,19 @@ def generate_for_evaluation(
                  on_sample=lambda done, total: bar.update(progress, completed=done, total=total))  # fmt: skip
 
 
+def _probe(load_dir: Path, resolved: SmdiffConfig, registries: Any) -> list:
+    """Run the model probe on ``load_dir``'s checkpoint and print its table."""
+    from smdiff.generate import load_run
+    from smdiff.probing import probe_run
+    from smdiff.training.setup import cache_path
+
+    run = load_run(load_dir, load_step=resolved.sample.load_step, ema=resolved.sample.ema, registries=registries)
+    status(f"probing the model of {run.checkpoint} on test windows")
+    results = probe_run(run, registries, cache_path(run.config))
+    print_probe(results)
+    return results
+
+
 def make_evaluate_command(host: PluginHost):
     """Build the ``evaluate`` command bound to ``host``."""
 
@@ -62,8 +108,23 @@ def make_evaluate_command(host: PluginHost):
             Path | None, typer.Option("--load_dir", "--load-dir", help="Run to sample from and report into.")
         ] = None,
         sample_dir: Annotated[
-            Path | None, typer.Option("--sample_dir", "--sample-dir", help="Score an existing sample folder.")
+            Path | None,
+            typer.Option(
+                "--sample_dir", "--sample-dir", help="Score a folder: `smdiff sample` output or any MIDI files."
+            ),
         ] = None,
+        reference_dir: Annotated[
+            Path | None,
+            typer.Option(
+                "--reference_dir", "--reference-dir", help="Compare with this MIDI folder, not the test split."
+            ),
+        ] = None,
+        out_dir: Annotated[
+            Path | None, typer.Option("--out_dir", "--out-dir", help="Report folder (a new -2, -3 … if it has one).")
+        ] = None,
+        probe: Annotated[
+            bool, typer.Option("--probe", help="Also probe the run's model: masked-pitch bits vs baselines.")
+        ] = False,
         task: Annotated[str | None, typer.Option("--task", help="uncond or infill.")] = None,
         dataset_id: DatasetId = None,
         n_samples: Annotated[
@@ -94,13 +155,16 @@ def make_evaluate_command(host: PluginHost):
         config: ConfigFiles = None,
         set_: Overrides = None,
     ) -> None:
-        """Score samples against the dataset's test split: JSON in <run>/metrics, a table, and plots."""
-        from smdiff.scoring import evaluate_folder, read_index
+        """Score samples against the dataset's test split (or --reference_dir): JSON report, table and plots."""
+        from smdiff.scoring import evaluate_folder, fresh_report_dir, has_index, read_index
         from smdiff.training.setup import cache_path
 
         if load_dir is None and sample_dir is None:
             raise DataError("pass --load_dir RUN to generate and score samples, or --sample_dir DIR to score a folder")
+        if probe and load_dir is None:
+            raise DataError("--probe needs --load_dir RUN: it probes that run's model")
         flags = {
+            "data.dataset_id": dataset_id if sample_dir is not None and load_dir is None else None,
             "sample.task": task, "sample.sample_steps": sample_steps, "sample.sampler": sampler, "sample.load_step": load_step,
             "sample.mask_start_bar": mask_start_bar, "sample.mask_end_bar": mask_end_bar,
             "sample.mask_tracks": tuple(t for t in mask_tracks.split(",") if t) if mask_tracks else None,
@@ -112,17 +176,35 @@ def make_evaluate_command(host: PluginHost):
         )
         for name in resolved.eval.metrics:
             host.registries.metrics.get(name)
+        if sample_dir is not None:
+            ignored = {"--task": task, "--n_samples": n_samples, "--sample_steps": sample_steps, "--sampler": sampler,
+                       "--mask_start_bar": mask_start_bar, "--mask_end_bar": mask_end_bar, "--mask_tracks": mask_tracks}  # fmt: skip
+            for flag in [flag for flag, value in ignored.items() if value is not None]:
+                warn(f"{flag} has no effect with --sample_dir (the folder's samples are scored as they are)")
+            task_name = read_index(sample_dir)["sample"]["task"] if has_index(sample_dir) else "uncond"
+            if load_dir is None and has_index(sample_dir):
+                load_dir = Path(read_index(sample_dir)["checkpoint"]).parent.parent
+        else:
+            task_name = resolved.sample.task
+        default_out = load_dir / "metrics" if load_dir is not None else Path("evaluations") / sample_dir.resolve().name
+        report_dir = fresh_report_dir(out_dir or default_out, task_name)
         with tempfile.TemporaryDirectory(prefix="smdiff-eval-") as scratch:
+            generated_now = sample_dir is None
             if sample_dir is None:
-                keep = load_dir / "metrics" / f"samples_{resolved.sample.task}"
+                keep = report_dir / f"samples_{task_name}"
                 sample_dir = keep if resolved.eval.save_samples else Path(scratch)
                 generate_for_evaluation(resolved, load_dir, host.registries, dataset_id, sample_dir)
-            run_dir = load_dir or Path(read_index(sample_dir)["checkpoint"]).parent.parent
-            evaluation, results, report, pictures = evaluate_folder(
-                sample_dir, host.registries, cache_file_for=lambda data: cache_path(attrs.evolve(resolved, data=data)),
-                reference_split=resolved.eval.reference_split, metrics=resolved.eval.metrics, out_dir=run_dir / "metrics",
+            scored = evaluate_folder(
+                sample_dir, host.registries, data=resolved.data,
+                cache_file_for=lambda data: cache_path(attrs.evolve(resolved, data=data)),
+                reference_split=resolved.eval.reference_split, metrics=resolved.eval.metrics, out_dir=report_dir,
+                reference_dir=reference_dir, kept_samples=not generated_now or resolved.eval.save_samples,
+                probe=_probe(load_dir, resolved, host.registries) if probe else None,
             )  # fmt: skip
-        print_metrics(results, evaluation.task)
-        status(f"metrics: {report}; plots in {report.parent}: {', '.join(p.name for p in pictures)}")
+        print_metrics(scored.results, scored.evaluation.task)
+        for item in scored.unreadable:
+            warn(f"skipped {item.file}: {item.reason}")
+        status(f"report folder: {report_dir}")
+        status(f"metrics: {scored.report}; plots: {', '.join(p.name for p in scored.pictures)}")
 
     return evaluate
