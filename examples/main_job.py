@@ -50,6 +50,8 @@ def main() -> None:
             "--set",
             "data.cache_path=data/cache/main-job-melody-64bars.npy",
         ]
+    if args.cache_path:
+        config += ["--set", f"data.cache_path={args.cache_path}"]
     run = args.run_dir
     song = (Path(args.root_dir) if args.root_dir else HERE / "pop909-mini") / "001" / "001.mid"
     sampling = ["--sampler", "confidence", "--sample_steps", str(args.sample_steps)]
@@ -60,12 +62,13 @@ def main() -> None:
            "--out_dir", f"{run}/generated/uncond")  # fmt: skip
     smdiff("sample", "--load_dir", run, "--task", "infill", "--input_midi", str(song), "--mask_start_bar", "16",
            "--mask_end_bar", "32", "--samples_per_midi", "2", *sampling, "--out_dir", f"{run}/generated/infill")  # fmt: skip
-    smdiff("evaluate", "--load_dir", run, "--n_samples", str(args.eval_samples), *sampling)
+    smdiff("evaluate", "--load_dir", run, "--n_samples", str(args.eval_samples), "--probe", *sampling)
     print(f"\nDone in {(time.perf_counter() - started) / 60:.1f} min. Where things are:")
     print(
         f"  MIDI, tokens and piano rolls: {run}/generated/uncond, {run}/generated/infill (bars 16-32 of {song.name} refilled)"
     )
-    print(f"  metrics and plots:            {run}/metrics/metrics_uncond.json and {run}/metrics/*.png")
+    print(f"  metrics and plots:            the report folder `smdiff evaluate` printed ({run}/metrics on a first run;")
+    print("                                an earlier report is kept, a new one goes to metrics-2, …; see docs/metrics.md)")
     print(f"  TensorBoard logs:             tensorboard --logdir {run}/tensorboard")
     print(f"  checkpoints:                  {run}/checkpoints (continue training with the same command: it resumes)")
 

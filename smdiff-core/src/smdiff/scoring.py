@@ -152,12 +152,27 @@ def load_samples(sample_dir: Path, tokenizer: Tokenizer, index: dict[str, Any], 
     return Evaluation(task=task, samples=samples, reference=[], valid=valid, pairs=pairs)
 
 
+def songs_first(indices: np.ndarray, songs: np.ndarray) -> np.ndarray:
+    """``indices`` reordered so each song's first window comes first, then each song's second, and so on."""
+    order = np.argsort(songs, kind="stable")
+    sorted_songs = songs[order]
+    starts = np.flatnonzero(np.r_[True, sorted_songs[1:] != sorted_songs[:-1]])
+    rank = np.empty(len(songs), dtype=np.int64)
+    rank[order] = np.arange(len(songs)) - np.repeat(starts, np.diff(np.r_[starts, len(songs)]))
+    return indices[np.lexsort((songs, rank))]
+
+
 def test_windows(cache_file: Path, tokenizer: Tokenizer, version: str, count: int) -> list[np.ndarray]:
-    """The first ``count`` test-split windows: the originals an infilling evaluation fills."""
+    """``count`` test-split windows, songs first: the originals an infilling evaluation fills.
+
+    The first window of every test song comes before any song's second one, so
+    ``count`` infillings cover as many different songs as the split has.
+    """
     cache = TokenCache.load(
         cache_file, tokenizer_id=tokenizer.id, tokenizer_version=version, rebuild_hint="smdiff prepare"
     )
-    indices = cache.split_indices("test")[:count]
+    indices = songs_first(cache.split_indices("test"), np.asarray(cache.meta["window_file"])[cache.split_indices("test")])
+    indices = indices[:count]
     if len(indices) == 0:
         raise DataError(f"the test split of {cache_file} is empty; infilling evaluation needs test pieces")
     return [np.asarray(cache.windows[i], dtype=np.int64) for i in indices]
