@@ -55,7 +55,11 @@ def main() -> None:
     for index, (table, _) in enumerate(decoded):
         other = windows[(index + 1) % len(windows)]
         generated = np.where(region, other, windows[index])
-        pairs.append(InfillPair(table, notes_of(tokenizer, generated, data.bars)[0], Gap(16, 32), windows[index], generated, region))
+        pairs.append(
+            InfillPair(
+                table, notes_of(tokenizer, generated, data.bars)[0], Gap(16, 32), windows[index], generated, region
+            )
+        )
     infill = Evaluation("infill", [p.generated for p in pairs], reference, [True] * len(pairs), pairs)
     results = score(infill, registries)
     seconds = time.perf_counter() - started

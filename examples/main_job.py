@@ -68,7 +68,9 @@ def main() -> None:
         f"  MIDI, tokens and piano rolls: {run}/generated/uncond, {run}/generated/infill (bars 16-32 of {song.name} refilled)"
     )
     print(f"  metrics and plots:            the report folder `smdiff evaluate` printed ({run}/metrics on a first run;")
-    print("                                an earlier report is kept, a new one goes to metrics-2, …; see docs/metrics.md)")
+    print(
+        "                                an earlier report is kept, a new one goes to metrics-2, …; see docs/metrics.md)"
+    )
     print(f"  TensorBoard logs:             tensorboard --logdir {run}/tensorboard")
     print(f"  checkpoints:                  {run}/checkpoints (continue training with the same command: it resumes)")
 

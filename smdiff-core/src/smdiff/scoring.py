@@ -171,7 +171,9 @@ def test_windows(cache_file: Path, tokenizer: Tokenizer, version: str, count: in
     cache = TokenCache.load(
         cache_file, tokenizer_id=tokenizer.id, tokenizer_version=version, rebuild_hint="smdiff prepare"
     )
-    indices = songs_first(cache.split_indices("test"), np.asarray(cache.meta["window_file"])[cache.split_indices("test")])
+    indices = songs_first(
+        cache.split_indices("test"), np.asarray(cache.meta["window_file"])[cache.split_indices("test")]
+    )
     indices = indices[:count]
     if len(indices) == 0:
         raise DataError(f"the test split of {cache_file} is empty; infilling evaluation needs test pieces")
