@@ -88,10 +88,16 @@ def _sounding_classes(table: NoteTable, steps: int) -> np.ndarray:
 
 
 def chord_fit(tables: Sequence[NoteTable]) -> np.ndarray:
-    """Per piece: share of the melody's note-time on pitch classes the accompaniment sounds at that moment.
+    """Per piece: how much more of the melody lies on the accompaniment's pitch classes than chance would put there.
 
-    Counted on a sixteenth-note grid over the moments where both the melody and
-    the accompaniment (every other track) sound. NaN for pieces without a melody
+    On a sixteenth-note grid, at every moment where the melody and the
+    accompaniment (every other track) both sound, a *hit* is a melody pitch
+    class the accompaniment sounds too; *chance* is the share of the 12 classes
+    the accompaniment covers then. The fit is (hits − chance) / (moments −
+    chance) summed over moments: 1 when the melody always sits on the
+    accompaniment's pitch classes, 0 when it is no better than chance. An
+    accompaniment sounding all 12 classes says nothing and is skipped, so a
+    dense cluster cannot make any melody fit. NaN for pieces without a melody
     track and an accompaniment.
     """
     values = np.full(len(tables), np.nan)
@@ -104,7 +110,10 @@ def chord_fit(tables: Sequence[NoteTable]) -> np.ndarray:
             continue
         steps = int(np.ceil(max((t.onset + t.duration).max() for t in (lead, accompaniment)) * STEPS_PER_QUARTER)) + 1
         lead_classes, chord_classes = _sounding_classes(lead, steps), _sounding_classes(accompaniment, steps)
-        both = lead_classes.any(axis=1) & chord_classes.any(axis=1)
-        if both.any():
-            values[index] = float((lead_classes & chord_classes)[both].any(axis=1).mean())
+        covered = chord_classes.sum(axis=1)
+        moments = lead_classes.any(axis=1) & (covered > 0) & (covered < 12)
+        if moments.any():
+            hits = (lead_classes & chord_classes)[moments].any(axis=1).sum()
+            chance = (covered[moments] / 12.0).sum()
+            values[index] = float((hits - chance) / (moments.sum() - chance))
     return values
