@@ -29,6 +29,15 @@ def smdiff(*args: str) -> None:
     subprocess.run(command, check=True, cwd=ROOT)
 
 
+def fresh(folder: str) -> str:
+    """``folder``, or ``folder-2``, ``folder-3``, … when it exists: a resumed job never writes into earlier output."""
+    candidate, number = Path(folder), 1
+    while candidate.exists():
+        number += 1
+        candidate = Path(f"{folder}-{number}")
+    return str(candidate)
+
+
 def main() -> None:
     """Run the whole flow with the budget and data the flags give."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -58,14 +67,15 @@ def main() -> None:
     smdiff("prepare", *config)
     smdiff("train", *config, "--log_dir", run, "--resume", "--set", f"model.preset={args.preset}",
            "--steps", "100000", "--set", f"train.max_seconds={args.minutes * 60}")  # fmt: skip
+    uncond, infill = fresh(f"{run}/generated/uncond"), fresh(f"{run}/generated/infill")
     smdiff("sample", "--load_dir", run, "--task", "uncond", "--n_samples", str(args.samples), *sampling,
-           "--out_dir", f"{run}/generated/uncond")  # fmt: skip
+           "--out_dir", uncond)  # fmt: skip
     smdiff("sample", "--load_dir", run, "--task", "infill", "--input_midi", str(song), "--mask_start_bar", "16",
-           "--mask_end_bar", "32", "--samples_per_midi", "2", *sampling, "--out_dir", f"{run}/generated/infill")  # fmt: skip
+           "--mask_end_bar", "32", "--n_samples", "2", *sampling, "--out_dir", infill)  # fmt: skip
     smdiff("evaluate", "--load_dir", run, "--n_samples", str(args.eval_samples), "--probe", *sampling)
     print(f"\nDone in {(time.perf_counter() - started) / 60:.1f} min. Where things are:")
     print(
-        f"  MIDI, tokens and piano rolls: {run}/generated/uncond, {run}/generated/infill (bars 16-32 of {song.name} refilled)"
+        f"  MIDI, tokens and piano rolls: {uncond}, {infill} (bars 16-32 of {song.name} refilled)"
     )
     print(f"  metrics and plots:            the report folder `smdiff evaluate` printed ({run}/metrics on a first run;")
     print(

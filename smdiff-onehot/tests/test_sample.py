@@ -57,13 +57,13 @@ def test_same_seed_same_music(cli, run, tmp_path):
 
 
 @pytest.mark.parametrize("sampler", ["ancestral", "confidence"])
-def test_infill_keeps_everything_outside_the_gap_bit_exact(cli, run, songs, tmp_path, sampler):
+def test_infill_keeps_every_token_outside_the_gap_but_the_step_it_pins(cli, run, songs, tmp_path, sampler):
     from smdiff.config import DataConfig
-    from smdiff_onehot.grid import GridTokenizer
+    from smdiff_onehot.grid import HOLD, GridTokenizer
 
     song = songs / "3.mid"
     result = cli("sample", "--load_dir", str(run), "--out_dir", str(tmp_path), "--task", "infill", "--input_midi", str(song),
-                 "--mask_start_bar", "2", "--mask_end_bar", "5", "--mask_tracks", "piano,bridge", "--samples_per_midi", "2",
+                 "--mask_start_bar", "2", "--mask_end_bar", "5", "--mask_tracks", "piano,bridge", "--n_samples", "2",
                  "--sampler", sampler, "--sample_steps", "8")  # fmt: skip
     assert result.exit_code == 0, result.output
     original = (
@@ -73,8 +73,46 @@ def test_infill_keeps_everything_outside_the_gap_bit_exact(cli, run, songs, tmp_
         generated = np.load(tmp_path / f"sample_{index:04d}.npy")
         region = np.zeros_like(generated, dtype=bool)
         region[2 * 16 : 5 * 16, 1:] = True  # bars 2-4 of bridge and piano
-        assert np.array_equal(generated[~region], original[~region])
-    assert json.loads((tmp_path / "index.json").read_text())["samples"][0]["generated_elements"] == 3 * 16 * 2
+        pinned = np.zeros_like(region)
+        pinned[5 * 16, 1:] = original[5 * 16, 1:] == HOLD  # a hold right after the gap is made explicit
+        assert np.array_equal(generated[~region & ~pinned], original[~region & ~pinned])
+        assert (generated[pinned] != HOLD).all()
+    index = json.loads((tmp_path / "index.json").read_text())
+    assert index["samples"][0]["generated_elements"] == 3 * 16 * 2
+    assert [s["outside_gap_notes_changed"] for s in index["samples"]] == [0, 0]
+
+
+def test_one_input_file_gives_n_samples_variants(cli, run, songs, tmp_path):
+    result = sample(cli, run, tmp_path / "v", "--task", "infill", "--input_midi", str(songs / "1.mid"),
+                    "--mask_start_bar", "2", "--mask_end_bar", "4", "--n_samples", "3")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert len(json.loads((tmp_path / "v" / "index.json").read_text())["samples"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--mask_start_bar", "2"], "--mask_start_bar has no effect with --task uncond"),
+        (["--input_midi", "SONG"], "--input_midi has no effect with --task uncond"),
+        (["--task", "infill", "--input_midi", "SONG", "--mask_start_bar", "1", "--samples_per_midi", "2"],
+         "--samples_per_midi is for --input_midi_dir"),
+        (["--task", "infill", "--input_midi_dir", "DIR", "--mask_start_bar", "1", "--n_samples", "2"],
+         "--n_samples has no effect with --input_midi_dir"),
+    ],
+)  # fmt: skip
+def test_flags_without_effect_are_refused(cli, run, songs, tmp_path, args, message):
+    args = [{"SONG": str(songs / "1.mid"), "DIR": str(songs)}.get(a, a) for a in args]
+    result = sample(cli, run, tmp_path / "x", *args)
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_an_out_dir_holding_samples_is_refused_and_kept(cli, run, tmp_path):
+    assert sample(cli, run, tmp_path / "o", "--n_samples", "2").exit_code == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "o").iterdir()}
+    again = sample(cli, run, tmp_path / "o", "--n_samples", "1", "--seed", "3")
+    assert again.exit_code == 2 and "already holds samples" in again.output
+    assert {p.name: p.read_bytes() for p in (tmp_path / "o").iterdir()} == before
 
 
 @pytest.mark.parametrize(

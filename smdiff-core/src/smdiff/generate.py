@@ -158,6 +158,8 @@ def generate(
         )  # fmt: skip
         seconds = time.perf_counter() - began
         for offset, (job, window) in enumerate(zip(batch, tokens.cpu().numpy(), strict=True)):
+            if job["original"] is not None:
+                window = run.tokenizer.finish_infill(window, job["prepared"], job["region"], config.mask_end_bar)
             records.append(_write_sample(run, config, job, window, out_dir, first + offset, seed, seconds / len(batch)))
             records[-1]["network_calls_in_batch"] = denoiser.calls
             on_sample(len(records), len(jobs))
@@ -174,7 +176,7 @@ def _jobs(
         task.check_bars(run.config.data.bars)
         starts = [task.initial(run.tokenizer, run.window_length, window) for window in originals]
         return [
-            {"source": None, "initial": i, "region": r, "original": w}
+            {"source": None, "initial": i, "region": r, "original": w, "prepared": np.where(r, w, i)}
             for (i, r), w in zip(starts, originals, strict=True)
         ]
     jobs = []
@@ -183,8 +185,12 @@ def _jobs(
         if hasattr(task, "check_bars"):
             task.check_bars(run.config.data.bars)
         initial, region = task.initial(run.tokenizer, run.window_length, window)
-        repeats = config.samples_per_midi if source is not None else config.n_samples
-        jobs += [{"source": source, "initial": initial, "region": region, "original": window} for _ in range(repeats)]
+        prepared = None if window is None else np.where(region, window, initial)
+        repeats = config.samples_per_midi if config.input_midi_dir else config.n_samples
+        jobs += [
+            {"source": source, "initial": initial, "region": region, "original": window, "prepared": prepared}
+            for _ in range(repeats)
+        ]
     return jobs
 
 
@@ -208,7 +214,7 @@ def _write_sample(
     save_score(score, stem.with_suffix(".mid"))
     shaded = shaded_quarters(score, job["region"], run.tokenizer, config)
     save_piano_roll(score, stem.with_suffix(".png"), shaded=shaded, title=f"{config.task} sample {index}")
-    kept = job["original"] is None or bool((window[~job["region"]] == job["original"][~job["region"]]).all())
+    changed = None if job["original"] is None else _notes_changed(run, config, job["original"], score)
     return {
         "index": index,
         "midi": stem.with_suffix(".mid").name,
@@ -219,8 +225,22 @@ def _write_sample(
         "seconds": seconds,
         "generated_elements": int(job["region"].sum()),
         "units_dropped_by_repair": dropped,
-        "outside_region_unchanged": kept,
+        "outside_gap_notes_changed": changed,
     }
+
+
+def _notes_changed(run: LoadedRun, config: SampleConfig, original: np.ndarray, generated: Any) -> int:
+    """Notes of the decoded output that differ from the decoded input outside the gap (0 = the contract holds)."""
+    from smdiff.evaluation import Gap
+    from smdiff.infill_contract import notes_changed_outside_gap
+    from smdiff.notes import NoteTable
+
+    bars = run.config.data.bars
+    names = [name.lower() for name in run.tokenizer.track_names]
+    tracks = tuple(names.index(t.lower()) for t in config.mask_tracks if t.lower() in names)
+    gap = Gap(config.mask_start_bar or 0, bars if config.mask_end_bar is None else config.mask_end_bar, tracks)
+    before = NoteTable.from_score(run.tokenizer.decode(run.tokenizer.repair(original)[0]), n_bars=bars)
+    return notes_changed_outside_gap(before, NoteTable.from_score(generated, n_bars=bars), gap)
 
 
 def _index(run: LoadedRun, config: SampleConfig, records: Sequence[dict], seconds: float) -> dict[str, Any]:

@@ -67,5 +67,6 @@ class Infill:
         region = tokenizer.region_mask(window, start_bar=self.start_bar, end_bar=self.end_bar, tracks=self.tracks)
         if not region.any():
             raise DataError("the chosen bars/tracks hold nothing to fill in this piece; check the bar range and tracks")
+        window, region = tokenizer.prepare_infill(window, region, self.end_bar)
         masks = np.broadcast_to(np.asarray(tokenizer.token_spec.mask_ids), window.shape)
         return np.where(region, masks, window), region

@@ -117,3 +117,58 @@ def assert_batch_matches_single(tokenizer: object, files: list[Path], *, bars: i
         assert next(nonzero) == next(nonzero), path
         windows += len(alone.windows)
     return windows
+
+
+def sounding_steps(score: symusic.Score, steps_per_quarter: int = 12) -> dict[int, set[tuple[str, int]]]:
+    """For each step (``1/steps_per_quarter`` of a quarter), the (track name, pitch) pairs sounding then."""
+    tpq = score.ticks_per_quarter
+    sounding: dict[int, set[tuple[str, int]]] = {}
+    for track in score.tracks:
+        for note in track.notes:
+            first = round(note.time * steps_per_quarter / tpq)
+            last = round((note.time + note.duration) * steps_per_quarter / tpq)
+            for step in range(first, max(last, first + 1)):
+                sounding.setdefault(step, set()).add((track.name.lower(), note.pitch))
+    return sounding
+
+
+def assert_same_music_outside(
+    before: symusic.Score, after: symusic.Score, gap: tuple[float, float], tracks: tuple[str, ...] = ()
+) -> int:
+    """Check that ``after`` sounds like ``before`` outside ``gap`` (quarters ``[start, end)`` of ``tracks``; all when empty).
+
+    At every step outside the gap the same (track, pitch) pairs sound, and every
+    note starting outside the gap starts in both. Returns how many steps were
+    compared, so a test can show it compared something.
+    """
+    steps = 12
+    start = round(gap[0] * steps)
+    end = round(gap[1] * steps) if gap[1] != float("inf") else 2**62
+    in_gap = {name.lower() for name in tracks}
+
+    def outside(pairs: set[tuple[str, int]], step: int) -> set[tuple[str, int]]:
+        if start <= step < end:
+            return {pair for pair in pairs if in_gap and pair[0] not in in_gap}
+        return pairs
+
+    a, b = sounding_steps(before, steps), sounding_steps(after, steps)
+    compared = 0
+    for step in sorted(set(a) | set(b)):
+        left, right = outside(a.get(step, set()), step), outside(b.get(step, set()), step)
+        assert left == right, f"at quarter {step / steps:g} the input sounds {sorted(left)}, the output {sorted(right)}"
+        compared += 1
+
+    def onsets(score: symusic.Score) -> set[tuple[str, int, int]]:
+        found = set()
+        for track in score.tracks:
+            for note in track.notes:
+                step = round(note.time * steps / score.ticks_per_quarter)
+                if not (start <= step < end) or (in_gap and track.name.lower() not in in_gap):
+                    found.add((track.name.lower(), step, note.pitch))
+        return found
+
+    lost = onsets(before) - onsets(after)
+    assert not lost, f"notes starting outside the gap were lost: {sorted(lost)[:5]}"
+    extra = onsets(after) - onsets(before)
+    assert all(step == end for _, step, _ in extra), f"the output starts notes outside the gap: {sorted(extra)[:5]}"
+    return compared

@@ -129,6 +129,31 @@ class Tokenizer(abc.ABC):
         """
         return windows
 
+    def prepare_infill(
+        self, window: np.ndarray, region: np.ndarray, end_bar: int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The input ``window`` and ``region`` to generate, adjusted so nothing generated can change the music outside.
+
+        Called before masking; ``end_bar`` is the bar after the gap (``None``:
+        the gap runs to the end of the window). A representation whose tokens outside the region
+        depend on what precedes them (a grid's hold token continues whatever
+        note sounds) makes them explicit here; one whose generated units carry
+        their own time (an Octuple note's bar) takes those fields out of the
+        region so they keep the input's values. The default changes nothing.
+        """
+        return window, region
+
+    def finish_infill(
+        self, tokens: np.ndarray, window: np.ndarray, region: np.ndarray, end_bar: int | None
+    ) -> np.ndarray:
+        """A sampled infilling ``tokens`` made to keep the gap: e.g. generated notes cut where the gap ends.
+
+        ``window`` and ``region`` are what :meth:`prepare_infill` returned;
+        ``end_bar`` is the bar after the gap (``None``: the gap runs to the end
+        of the window). The default changes nothing.
+        """
+        return tokens
+
     def pitch_tokens(self) -> dict[int, np.ndarray]:
         """For each channel that holds pitches: the MIDI pitch of every token of its vocabulary, ``-1`` for others.
 

@@ -41,6 +41,8 @@ from smdiff_octuple import codes
 
 FIELDS = ("bar", "position", "instrument", "pitch", "duration", "velocity", "time_signature", "tempo")
 BAR, POSITION, INSTRUMENT, PITCH, DURATION, VELOCITY, TIME_SIGNATURE, TEMPO = range(8)
+#: the fields an infilling generates; bar, track, time signature and tempo stay the input's
+GENERATED_FIELDS = [POSITION, PITCH, DURATION, VELOCITY]
 DECODE_TPQ = 480
 POP909_TRACKS = {"melody": "name:MELODY", "bridge": "name:BRIDGE", "piano": "name:PIANO"}
 
@@ -352,6 +354,68 @@ class OctupleTokenizer(PieceTokenizer):
         tokens[broken] = pads
         order = np.lexsort((tokens[:, PITCH], tokens[:, INSTRUMENT], tokens[:, POSITION], tokens[:, BAR]))
         return tokens[order], int(broken.sum())
+
+    def prepare_infill(
+        self, window: np.ndarray, region: np.ndarray, end_bar: int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Generate only position, pitch, duration and velocity of the gap's notes; keep bar, track, metre and tempo.
+
+        Each of the gap's rows stays a note of the same track in the same bar
+        as the input's, so the gap has the input's number of notes per track and
+        bar, the bar structure (time signatures, tempo) is the input's, and no
+        generated note can land in a bar outside the gap. A note that sounds
+        across the gap's end belongs to what follows the gap and is kept whole.
+        """
+        window = np.asarray(window, dtype=np.int64)
+        rows = np.asarray(region).any(axis=1)
+        if end_bar is not None and rows.any():
+            bar_start = np.concatenate(([0], np.cumsum(self._bar_lengths(window))))
+            onset = bar_start[np.minimum(window[:, BAR], self.bars)] + window[:, POSITION]
+            ends = onset + codes.DURATION_DECODE[np.minimum(window[:, DURATION], codes.N_DURATIONS - 1)]
+            rows &= ends <= bar_start[min(end_bar, self.bars)]
+        kept = np.zeros_like(region, dtype=bool)
+        kept[np.ix_(rows, GENERATED_FIELDS)] = True
+        return window, kept
+
+    def finish_infill(
+        self, tokens: np.ndarray, window: np.ndarray, region: np.ndarray, end_bar: int | None
+    ) -> np.ndarray:
+        """Keep every generated note inside its bar and ending by ``end_bar``; padding drawn in a field is refilled.
+
+        A position past its bar's length moves to the bar's last position; a
+        duration reaching past the gap's end takes the longest code that ends
+        by it; a field sampled as padding gets the input's value back.
+        """
+        tokens = np.asarray(tokens, dtype=np.int64).copy()
+        window = np.asarray(window, dtype=np.int64)
+        rows = np.flatnonzero(region.any(axis=1))
+        if not len(rows):
+            return tokens
+        pads = np.asarray(self.pad_ids)
+        padded = (tokens[rows] >= pads) & region[rows]
+        tokens[rows] = np.where(padded, window[rows], tokens[rows])
+        bar_length = self._bar_lengths(window)
+        bar_start = np.concatenate(([0], np.cumsum(bar_length)))
+        bar = tokens[rows, BAR]
+        position = np.minimum(tokens[rows, POSITION], bar_length[bar] - 1)
+        tokens[rows, POSITION] = position
+        if end_bar is not None:
+            room = np.maximum(bar_start[min(end_bar, len(bar_length))] - (bar_start[bar] + position), 1)
+            longest = np.searchsorted(codes.DURATION_DECODE, room, side="right") - 1
+            tokens[rows, DURATION] = np.minimum(tokens[rows, DURATION], np.maximum(longest, 0))
+        return tokens
+
+    def _bar_lengths(self, window: np.ndarray) -> np.ndarray:
+        """Positions in each bar of the window, from its notes' time signatures (4/4 where a bar has none, as decoding does)."""
+        signature = np.full(self.bars, codes.TIME_SIGNATURE_CODES[(4, 4)])
+        notes = window[:, BAR] != self.pad_ids[BAR]
+        signature[window[notes, BAR]] = window[notes, TIME_SIGNATURE]
+        return (
+            codes.SIGNATURE_NUMERATORS[signature]
+            * codes.POSITIONS_PER_QUARTER
+            * 4
+            // codes.SIGNATURE_DENOMINATORS[signature]
+        )
 
     def pitch_tokens(self) -> dict[int, np.ndarray]:
         """The pitch field: token ``p`` is MIDI pitch ``p``; its padding id is no pitch."""

@@ -219,6 +219,26 @@ class GridTokenizer(PieceTokenizer):
             )
         return score
 
+    def prepare_infill(
+        self, window: np.ndarray, region: np.ndarray, end_bar: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Make the first step after every generated span explicit: the note the input sounds there, or silence.
+
+        A hold token right after the gap would continue whatever the gap ends
+        with; pinned to the input's state (re-striking a note that sounds across
+        the gap's end, or a note-off where the input rests) the music after the
+        gap sounds as in the input whatever is generated.
+        """
+        window = np.asarray(window, dtype=np.int64).copy()
+        for channel in range(window.shape[1]):
+            inside = region[:, channel]
+            for step in np.flatnonzero(inside[:-1] & ~inside[1:]) + 1:
+                if window[step, channel] != HOLD:
+                    continue
+                events = np.flatnonzero(window[: step + 1, channel] != HOLD)
+                window[step, channel] = window[events[-1], channel] if len(events) else NOTE_OFF
+        return window, region
+
     def pitch_tokens(self) -> dict[int, np.ndarray]:
         """Every channel: tokens ``2..89`` start MIDI pitches ``21..108``; hold and note-off are not pitches."""
         table = np.full(VOCAB, -1, dtype=np.int64)

@@ -22,6 +22,33 @@ def free_folder(base: Path) -> Path:
     return candidate
 
 
+def refuse_flags_without_effect(needs_input: bool, task: str, given: dict[str, object]) -> None:
+    """A flag the chosen task or input ignores is a one-line error, never silence."""
+    present = {flag for flag, value in given.items() if value not in (None, ())}
+    if not needs_input:
+        ignored = sorted(present & {"--input_midi", "--input_midi_dir", "--samples_per_midi", "--mask_start_bar",
+                                    "--mask_end_bar", "--mask_tracks"})  # fmt: skip
+        if ignored:
+            raise DataError(f"{ignored[0]} has no effect with --task {task}; use --task infill to condition on a piece")
+        return
+    if {"--input_midi", "--input_midi_dir"} <= present:
+        raise DataError("pass --input_midi FILE or --input_midi_dir DIR, not both")
+    if "--input_midi" in present and "--samples_per_midi" in present:
+        raise DataError(
+            "--samples_per_midi is for --input_midi_dir; with --input_midi, --n_samples N writes N variants"
+        )
+    if "--input_midi_dir" in present and "--n_samples" in present:
+        raise DataError(
+            "--n_samples has no effect with --input_midi_dir; --samples_per_midi N writes N variants per file"
+        )
+
+
+def refuse_used_folder(folder: Path) -> None:
+    """An explicit ``--out_dir`` that already holds samples is refused, so two runs never mix in one folder."""
+    if folder.is_dir() and ((folder / "index.json").exists() or any(folder.glob("sample_*"))):
+        raise DataError(f"--out_dir {folder} already holds samples; choose a new folder (nothing was written)")
+
+
 def make_sample_command(host: PluginHost):
     """Build the ``sample`` command bound to ``host``."""
 
@@ -31,7 +58,7 @@ def make_sample_command(host: PluginHost):
         model: ModelId = None,
         dataset_id: DatasetId = None,
         n_samples: Annotated[
-            int | None, typer.Option("--n_samples", "--n-samples", help="Unconditional samples.")
+            int | None, typer.Option("--n_samples", "--n-samples", help="Samples (variants of --input_midi).")
         ] = None,
         sample_steps: Annotated[
             int | None, typer.Option("--sample_steps", "--sample-steps", help="Reverse steps (default: length).")
@@ -48,7 +75,8 @@ def make_sample_command(host: PluginHost):
             Path | None, typer.Option("--input_midi_dir", "--input-midi-dir", help="Folder of pieces.")
         ] = None,
         samples_per_midi: Annotated[
-            int | None, typer.Option("--samples_per_midi", "--samples-per-midi", help="Samples per input.")
+            int | None,
+            typer.Option("--samples_per_midi", "--samples-per-midi", help="Variants per file of --input_midi_dir."),
         ] = None,
         mask_start_bar: Annotated[
             int | None, typer.Option("--mask_start_bar", "--mask-start-bar", help="First bar to fill.")
@@ -84,6 +112,14 @@ def make_sample_command(host: PluginHost):
             files=config or (), overrides=set_ or (), flags=flags, registries=host.registries, with_model=False
         ).sample
         task_runner = host.registries.tasks.get(settings.task).factory(settings)
+        refuse_flags_without_effect(
+            task_runner.needs_input, settings.task,
+            {"--input_midi": input_midi, "--input_midi_dir": input_midi_dir, "--samples_per_midi": samples_per_midi,
+             "--n_samples": n_samples, "--mask_start_bar": mask_start_bar, "--mask_end_bar": mask_end_bar,
+             "--mask_tracks": mask_tracks},
+        )  # fmt: skip
+        if settings.out_dir:
+            refuse_used_folder(Path(settings.out_dir))
         run = load_run(
             load_dir, load_step=settings.load_step, ema=settings.ema, registries=host.registries, dataset_id=dataset_id
         )

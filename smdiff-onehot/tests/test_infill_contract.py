@@ -1,0 +1,147 @@
+"""Infilling keeps the song: decoded notes outside the gap sound exactly as in the input, on real POP909 songs.
+
+Grid tokenizers (`melody`, `trio`), both samplers, an untrained model (it writes
+notes anywhere, the hardest case) and a briefly trained one. Each case picks its
+gap from the song so the situation it names really occurs there.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import symusic
+
+from smdiff.config import DataConfig
+from smdiff.testing import assert_same_music_outside, pop909_or_bundled
+from smdiff_onehot.grid import FIRST_PITCH_TOKEN, HOLD, NOTE_OFF, STEPS_PER_BAR, GridTokenizer
+
+ROOT = Path(__file__).resolve().parents[2]
+BARS = 16
+SONGS = ["001", "016", "031", "046"]
+
+
+@pytest.fixture(scope="module")
+def songs() -> list[Path]:
+    root = pop909_or_bundled(ROOT)
+    return [root / song / f"{song}.mid" for song in SONGS]
+
+
+def make_run(cli, songs, folder: Path, tokenizer: str, steps: int) -> Path:
+    cache = folder / f"{tokenizer}.npy"
+    prepared = cli("prepare", "--tokenizer_id", tokenizer, "--bars", str(BARS), "--root_dir", str(songs[0].parents[1]),
+                   "--cache_path", str(cache))  # fmt: skip
+    assert prepared.exit_code == 0, prepared.output
+    trained = cli("train", "--model", "schmu_conv", "--bars", str(BARS), "--dataset_id", f"pop909_{tokenizer}",
+                  "--batch_size", "4", "--steps", str(steps), "--log_dir", str(folder / "run"), "--set", f"data.cache_path={cache}",
+                  "--set", "model.preset=tiny", "--set", "train.warmup_steps=0", "--set", "train.train_samples=0",
+                  "--set", "train.probe_windows=0", "--set", "train.validate_every=1000")  # fmt: skip
+    assert trained.exit_code == 0, trained.output
+    return folder / "run"
+
+
+@pytest.fixture(scope="module")
+def melody_runs(cli, songs, tmp_path_factory):
+    return {
+        steps: make_run(cli, songs, tmp_path_factory.mktemp(f"melody{steps}"), "melody", steps) for steps in (1, 150)
+    }
+
+
+@pytest.fixture(scope="module")
+def trio_run(cli, songs, tmp_path_factory):
+    return make_run(cli, songs, tmp_path_factory.mktemp("trio"), "trio", 1)
+
+
+def melody_window(song: Path) -> np.ndarray:
+    return GridTokenizer.from_config("melody", ("melody",), DataConfig()).encode(song, bars=BARS).windows[0][:, 0]
+
+
+def bar_where(column: np.ndarray, wanted: str) -> int | None:
+    """A bar boundary (2..BARS-2) where the input has the named situation at that boundary's first step."""
+    for bar in range(2, BARS - 1):
+        step = bar * STEPS_PER_BAR
+        token, before = int(column[step]), column[:step][column[:step] != HOLD]
+        sounding = len(before) > 0 and before[-1] >= FIRST_PITCH_TOKEN
+        if wanted == "note crossing" and token == HOLD and sounding:
+            return bar
+        if wanted == "rest continuing" and token == HOLD and not sounding:
+            return bar
+    return None
+
+
+def song_with(songs: list[Path], wanted: str) -> tuple[Path, int]:
+    """The first song whose first 16 bars have ``wanted`` at a bar boundary, and that bar."""
+    for song in songs:
+        bar = bar_where(melody_window(song), wanted)
+        if bar is not None:
+            return song, bar
+    raise AssertionError(f"no song has a {wanted} at a bar boundary")
+
+
+def infill(cli, run: Path, song: Path, out: Path, sampler: str, *gap: str) -> list[dict]:
+    result = cli("sample", "--load_dir", str(run), "--task", "infill", "--input_midi", str(song), "--n_samples", "2",
+                 "--sampler", sampler, "--sample_steps", "8", "--out_dir", str(out), *gap)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return json.loads((out / "index.json").read_text())["samples"]
+
+
+def check(out: Path, records: list[dict], start_bar: int, end_bar: int, tracks: tuple[str, ...] = ()) -> None:
+    """The output MIDI against the input window decoded by the same tokenizer: same music outside the gap."""
+    for record in records:
+        tokens = np.load(out / record["tokens"].replace(".npy", ".original.npy"))
+        index = json.loads((out / "index.json").read_text())
+        slots = ("melody",) if tokens.shape[1] == 1 else ("melody", "bridge", "piano")
+        before = GridTokenizer.from_config(index["tokenizer"], slots, DataConfig()).decode(tokens)
+        after = symusic.Score(str(out / record["midi"]))
+        compared = assert_same_music_outside(before, after, (start_bar * 4.0, end_bar * 4.0), tracks)
+        assert compared > 0 and record["outside_gap_notes_changed"] == 0
+
+
+@pytest.mark.parametrize("sampler", ["ancestral", "confidence"])
+@pytest.mark.parametrize("steps", [1, 150])
+@pytest.mark.parametrize("situation", ["note crossing", "rest continuing"])
+def test_the_music_after_the_gap_sounds_as_in_the_input(cli, melody_runs, songs, tmp_path, sampler, steps, situation):
+    song, end = song_with(songs, situation)  # the gap ends where a note sounds on, or a rest goes on
+    start = max(end - 4, 1)
+    records = infill(
+        cli, melody_runs[steps], song, tmp_path, sampler, "--mask_start_bar", str(start), "--mask_end_bar", str(end)
+    )
+    check(tmp_path, records, start, end)
+
+
+def test_a_note_sounding_into_the_gap_keeps_its_onset(cli, melody_runs, songs, tmp_path):
+    song, start = song_with(songs[::-1], "note crossing")  # the gap starts while a note sounds
+    records = infill(cli, melody_runs[1], song, tmp_path, "confidence", "--mask_start_bar", str(start),
+                     "--mask_end_bar", str(start + 3))  # fmt: skip
+    check(tmp_path, records, start, start + 3)
+
+
+def test_track_infilling_keeps_the_other_tracks_and_the_bars_around(cli, trio_run, songs, tmp_path):
+    records = infill(cli, trio_run, songs[3], tmp_path, "ancestral", "--mask_start_bar", "4", "--mask_end_bar", "9",
+                     "--mask_tracks", "piano")  # fmt: skip
+    check(tmp_path, records, 4, 9, ("piano",))
+    whole = infill(cli, trio_run, songs[3], tmp_path / "whole", "confidence", "--mask_tracks", "bridge,piano")
+    check(tmp_path / "whole", whole, 0, BARS, ("bridge", "piano"))
+
+
+def test_hold_tokens_after_the_gap_are_pinned_to_what_the_input_sounds():
+    tokenizer = GridTokenizer.from_config("melody", ("melody",), DataConfig())
+    window = np.array([[2 + 40], [HOLD], [HOLD], [HOLD], [NOTE_OFF], [HOLD], [HOLD], [2 + 50]])
+    region = np.zeros_like(window, dtype=bool)
+    region[1:3] = True  # the note sounds across the gap's end: re-struck at step 3
+    prepared, kept = tokenizer.prepare_infill(window, region)
+    assert prepared[:, 0].tolist() == [42, HOLD, HOLD, 42, NOTE_OFF, HOLD, HOLD, 52] and (kept == region).all()
+    region = np.zeros_like(window, dtype=bool)
+    region[4:6] = True  # the input rests after the gap: an explicit note-off at step 6
+    assert tokenizer.prepare_infill(window, region)[0][:, 0].tolist() == [
+        42,
+        HOLD,
+        HOLD,
+        HOLD,
+        NOTE_OFF,
+        HOLD,
+        NOTE_OFF,
+        52,
+    ]
