@@ -74,9 +74,7 @@ def main() -> None:
            "--mask_end_bar", "32", "--n_samples", "2", *sampling, "--out_dir", infill)  # fmt: skip
     smdiff("evaluate", "--load_dir", run, "--n_samples", str(args.eval_samples), "--probe", *sampling)
     print(f"\nDone in {(time.perf_counter() - started) / 60:.1f} min. Where things are:")
-    print(
-        f"  MIDI, tokens and piano rolls: {uncond}, {infill} (bars 16-32 of {song.name} refilled)"
-    )
+    print(f"  MIDI, tokens and piano rolls: {uncond}, {infill} (bars 16-32 of {song.name} refilled)")
     print(f"  metrics and plots:            the report folder `smdiff evaluate` printed ({run}/metrics on a first run;")
     print(
         "                                an earlier report is kept, a new one goes to metrics-2, …; see docs/metrics.md)"

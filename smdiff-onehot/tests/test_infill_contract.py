@@ -88,13 +88,13 @@ def infill(cli, run: Path, song: Path, out: Path, sampler: str, *gap: str) -> li
 
 
 def check(out: Path, records: list[dict], start_bar: int, end_bar: int, tracks: tuple[str, ...] = ()) -> None:
-    """The output MIDI against the input window decoded by the same tokenizer: same music outside the gap."""
+    """The output's notes against the input window's, both decoded by the same tokenizer: same music outside the gap."""
     for record in records:
         tokens = np.load(out / record["tokens"].replace(".npy", ".original.npy"))
         index = json.loads((out / "index.json").read_text())
         slots = ("melody",) if tokens.shape[1] == 1 else ("melody", "bridge", "piano")
-        before = GridTokenizer.from_config(index["tokenizer"], slots, DataConfig()).decode(tokens)
-        after = symusic.Score(str(out / record["midi"]))
+        tokenizer = GridTokenizer.from_config(index["tokenizer"], slots, DataConfig())
+        before, after = tokenizer.decode(tokens), tokenizer.decode(np.load(out / record["tokens"]))
         compared = assert_same_music_outside(before, after, (start_bar * 4.0, end_bar * 4.0), tracks)
         assert compared > 0 and record["outside_gap_notes_changed"] == 0
 
@@ -145,3 +145,30 @@ def test_hold_tokens_after_the_gap_are_pinned_to_what_the_input_sounds():
         NOTE_OFF,
         52,
     ]
+
+
+def test_the_song_comes_back_in_its_own_tempo_metre_and_velocities(cli, melody_runs, tmp_path):
+    """A 2/4 song at 90 qpm with varied velocities, on the grid's own steps: outside the gap it comes back as it was."""
+    score = symusic.Score(480)
+    score.time_signatures.append(symusic.TimeSignature(0, 2, 4))
+    score.tempos.append(symusic.Tempo(0, 90.0))
+    melody = symusic.Track(name="MELODY")
+    step = 2 * 480 // STEPS_PER_BAR  # sixteen steps in a 2/4 bar
+    for index in range(BARS * 4):  # four notes a bar, each two steps long
+        melody.notes.append(symusic.Note(index * 4 * step, 2 * step, 60 + (index * 3) % 12, 40 + (index * 7) % 80))
+    score.tracks.append(melody)
+    song = tmp_path / "two-four.mid"
+    score.dump_midi(str(song))
+    records = infill(
+        cli, melody_runs[150], song, tmp_path / "out", "confidence", "--mask_start_bar", "4", "--mask_end_bar", "8"
+    )
+    for record in records:
+        output = symusic.Score(str(tmp_path / "out" / record["midi"]))
+        assert [(t.numerator, t.denominator) for t in output.time_signatures] == [(2, 4)]
+        assert [round(t.qpm, 2) for t in output.tempos] == [90.0]
+        gap = (4 * 960, 8 * 960)
+        kept = [
+            (n.time, n.duration, n.pitch, n.velocity) for n in output.tracks[0].notes if not gap[0] <= n.time < gap[1]
+        ]
+        expected = [(n.time, n.duration, n.pitch, n.velocity) for n in melody.notes if not gap[0] <= n.time < gap[1]]
+        assert kept == expected

@@ -210,11 +210,12 @@ def _write_sample(
         np.save(out_dir / f"{stem.name}.original.npy", job["original"])
         np.save(out_dir / f"{stem.name}.region.npy", job["region"])
     repaired, dropped = run.tokenizer.repair(window)
-    score = run.tokenizer.decode(repaired)
+    decoded = run.tokenizer.decode(repaired)
+    score = decoded if job["source"] is None else _in_input_time(run, decoded, Path(job["source"]))
     save_score(score, stem.with_suffix(".mid"))
     shaded = shaded_quarters(score, job["region"], run.tokenizer, config)
     save_piano_roll(score, stem.with_suffix(".png"), shaded=shaded, title=f"{config.task} sample {index}")
-    changed = None if job["original"] is None else _notes_changed(run, config, job["original"], score)
+    changed = None if job["original"] is None else _notes_changed(run, config, job["original"], decoded)
     return {
         "index": index,
         "midi": stem.with_suffix(".mid").name,
@@ -227,6 +228,17 @@ def _write_sample(
         "units_dropped_by_repair": dropped,
         "outside_gap_notes_changed": changed,
     }
+
+
+def _in_input_time(run: LoadedRun, decoded: Any, source: Path) -> Any:
+    """The decoded sample on its input file's bars, tempo map, time signatures and velocities."""
+    from smdiff.midi import load_score
+    from smdiff.retime import onto_source
+
+    return onto_source(
+        decoded, load_score(source), bars=run.config.data.bars, source_path=source,
+        time_signature=run.config.data.time_signature,
+    )  # fmt: skip
 
 
 def _notes_changed(run: LoadedRun, config: SampleConfig, original: np.ndarray, generated: Any) -> int:
