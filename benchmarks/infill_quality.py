@@ -69,8 +69,10 @@ def main() -> None:
         subprocess.run([*smdiff, "evaluate", "--sample_dir", str(out), "--out_dir", str(Path(scratch) / "report")],
                        check=True, stdout=subprocess.DEVNULL)  # fmt: skip
         report = json.loads((Path(scratch) / "report" / "metrics_infill.json").read_text())
+        changed = [r["outside_gap_notes_changed"] for r in json.loads((out / "index.json").read_text())["samples"]]
     print(f"{len(chosen)} unseen songs ({chosen[0].name} … {chosen[-1].name}), bars {args.start}-{args.end}, "
-          f"{args.sampler} {args.sample_steps} steps, checkpoint {report.get('checkpoint')}\n")  # fmt: skip
+          f"{args.sampler} {args.sample_steps} steps, checkpoint {report.get('checkpoint')}")  # fmt: skip
+    print(f"samples whose notes outside the gap changed: {sum(c > 0 for c in changed)} of {len(changed)}\n")
     print("| metric | model | original | copy previous bars | context pitches, original rhythm |")
     print("|---|---|---|---|---|")
     for name in METRICS:

@@ -131,3 +131,16 @@ def test_bars_of_irregular_length_keep_their_metre(cli, runs, tmp_path):
     score.dump_midi(str(song))
     records = infill(cli, runs[1], song, tmp_path / "out", "confidence", "--mask_start_bar", "2", "--mask_end_bar", "5")
     check(tmp_path / "out", records, 2, 5)
+
+
+@pytest.mark.parametrize("share", [0.5, 1.5])
+def test_the_gap_can_be_given_fewer_or_more_notes(cli, runs, songs, tmp_path, share):
+    song = songs / "001" / "001.mid"
+    records = infill(cli, runs[1], song, tmp_path, "confidence", "--mask_start_bar", "4", "--mask_end_bar", "9",
+                     "--set", f"sample.infill_notes={share}")  # fmt: skip
+    for record in records:
+        original = np.load(tmp_path / record["tokens"].replace(".npy", ".original.npy"))
+        generated = np.load(tmp_path / record["tokens"])
+        in_gap = lambda tokens: int(((tokens[:, BAR] >= 4) & (tokens[:, BAR] < 9)).sum())  # noqa: E731
+        assert abs(in_gap(generated) - share * in_gap(original)) <= 1 + 0.1 * in_gap(original)
+        assert record["outside_gap_notes_changed"] == 0

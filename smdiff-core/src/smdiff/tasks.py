@@ -49,6 +49,11 @@ class Infill:
         self.start_bar = config.mask_start_bar
         self.end_bar = config.mask_end_bar
         self.tracks = tuple(config.mask_tracks)
+        self.note_share = config.infill_notes
+        if self.note_share <= 0:
+            raise DataError(
+                f"sample.infill_notes must be above 0 (a share of the input's notes), got {self.note_share}"
+            )
         if self.start_bar is None and self.end_bar is None and not self.tracks:
             raise DataError("infill needs --mask_start_bar/--mask_end_bar and/or --mask_tracks to know what to fill")
         if self.start_bar is not None and self.end_bar is not None and self.end_bar <= self.start_bar:
@@ -67,6 +72,6 @@ class Infill:
         region = tokenizer.region_mask(window, start_bar=self.start_bar, end_bar=self.end_bar, tracks=self.tracks)
         if not region.any():
             raise DataError("the chosen bars/tracks hold nothing to fill in this piece; check the bar range and tracks")
-        window, region = tokenizer.prepare_infill(window, region, self.end_bar)
+        window, region = tokenizer.prepare_infill(window, region, self.end_bar, note_share=self.note_share)
         masks = np.broadcast_to(np.asarray(tokenizer.token_spec.mask_ids), window.shape)
         return np.where(region, masks, window), region

@@ -130,12 +130,14 @@ class Tokenizer(abc.ABC):
         return windows
 
     def prepare_infill(
-        self, window: np.ndarray, region: np.ndarray, end_bar: int | None
+        self, window: np.ndarray, region: np.ndarray, end_bar: int | None, *, note_share: float = 1.0
     ) -> tuple[np.ndarray, np.ndarray]:
         """The input ``window`` and ``region`` to generate, adjusted so nothing generated can change the music outside.
 
         Called before masking; ``end_bar`` is the bar after the gap (``None``:
-        the gap runs to the end of the window). A representation whose tokens outside the region
+        the gap runs to the end of the window). Event representations give the
+        gap ``note_share`` times the input's number of notes there (grids, whose
+        steps are fixed, ignore it). A representation whose tokens outside the region
         depend on what precedes them (a grid's hold token continues whatever
         note sounds) makes them explicit here; one whose generated units carry
         their own time (an Octuple note's bar) takes those fields out of the

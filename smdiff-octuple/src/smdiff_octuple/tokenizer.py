@@ -356,7 +356,7 @@ class OctupleTokenizer(PieceTokenizer):
         return tokens[order], int(broken.sum())
 
     def prepare_infill(
-        self, window: np.ndarray, region: np.ndarray, end_bar: int | None
+        self, window: np.ndarray, region: np.ndarray, end_bar: int | None, *, note_share: float = 1.0
     ) -> tuple[np.ndarray, np.ndarray]:
         """Generate only position, pitch, duration and velocity of the gap's notes; keep bar, track, metre and tempo.
 
@@ -365,14 +365,26 @@ class OctupleTokenizer(PieceTokenizer):
         bar, the bar structure (time signatures, tempo) is the input's, and no
         generated note can land in a bar outside the gap. A note that sounds
         across the gap's end belongs to what follows the gap and is kept whole.
+        ``note_share`` other than 1 drops gap notes evenly, or adds notes in
+        free (padding) rows copying the bar and track of gap notes spread over
+        the gap, as far as the window has room.
         """
-        window = np.asarray(window, dtype=np.int64)
+        window = np.asarray(window, dtype=np.int64).copy()
         rows = np.asarray(region).any(axis=1)
         if end_bar is not None and rows.any():
             bar_start = np.concatenate(([0], np.cumsum(self._bar_lengths(window))))
             onset = bar_start[np.minimum(window[:, BAR], self.bars)] + window[:, POSITION]
             ends = onset + codes.DURATION_DECODE[np.minimum(window[:, DURATION], codes.N_DURATIONS - 1)]
             rows &= ends <= bar_start[min(end_bar, self.bars)]
+        gap = np.flatnonzero(rows)
+        target = round(len(gap) * note_share)
+        if len(gap) and target < len(gap):
+            dropped = gap[np.unique(np.linspace(0, len(gap) - 1, len(gap) - target).round().astype(np.int64))]
+            window[dropped], rows[dropped] = self.pad_ids, False
+        elif len(gap) and target > len(gap):
+            free = np.flatnonzero(window[:, BAR] == self.pad_ids[BAR])[: target - len(gap)]
+            window[free] = window[gap[np.linspace(0, len(gap) - 1, len(free)).round().astype(np.int64)]]
+            rows[free] = True
         kept = np.zeros_like(region, dtype=bool)
         kept[np.ix_(rows, GENERATED_FIELDS)] = True
         return window, kept

@@ -220,7 +220,7 @@ class GridTokenizer(PieceTokenizer):
         return score
 
     def prepare_infill(
-        self, window: np.ndarray, region: np.ndarray, end_bar: int | None = None
+        self, window: np.ndarray, region: np.ndarray, end_bar: int | None = None, *, note_share: float = 1.0
     ) -> tuple[np.ndarray, np.ndarray]:
         """Make the first step after every generated span explicit: the note the input sounds there, or silence.
 

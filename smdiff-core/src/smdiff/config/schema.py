@@ -113,6 +113,7 @@ class SampleConfig:
     input_midi: str | None = None
     input_midi_dir: str | None = None
     samples_per_midi: int = 1
+    infill_notes: float = 1.0
     out_dir: str | None = None
 
 
