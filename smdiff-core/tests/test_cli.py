@@ -79,3 +79,55 @@ def test_config_validate(cli, tmp_path):
 def test_installed_console_script_runs():
     result = subprocess.run([sys.executable, "-m", "smdiff.cli", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("smdiff ")
+
+
+def test_the_cli_answers_without_importing_torch():
+    code = (
+        "import sys\n"
+        "from smdiff.cli.app import build_app\n"
+        "build_app()(args=['--version'], prog_name='smdiff', standalone_mode=False)\n"
+        "heavy = [m for m in ('torch', 'matplotlib', 'tensorboard') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().startswith("smdiff ")
+
+
+def _commands(group, path=()):
+    """Every command of the click tree with its path of names."""
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+def test_help_at_80_columns_shows_every_option_name_whole(host):
+    import typer
+    from typer.testing import CliRunner
+
+    from smdiff.cli.app import build_app
+
+    app = build_app(host)
+    tree = typer.main.get_command(app)
+    runner = CliRunner()
+    checked = 0
+    for path, command in _commands(tree):
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80"}, terminal_width=80)
+        assert result.exit_code == 0, result.output
+        assert max(len(line) for line in result.output.splitlines()) <= 80
+        for parameter in command.params:
+            for name in [*parameter.opts, *parameter.secondary_opts]:
+                if name.startswith("--"):
+                    assert name in result.output, f"`smdiff {' '.join(path)} --help` cuts {name}"
+                    assert "_" not in name, f"{name}: declare options hyphenated; the underscore spelling is accepted"
+                    checked += 1
+    assert checked > 50
+
+
+def test_the_seed_s_underscore_spelling_is_the_same_option(cli):
+    assert cli("list", "tokenizers", "--json").exit_code == 0
+    hyphen = cli("config", "show", "--dataset-id", "toy_set", "--model", "toy_model")
+    underscore = cli("config", "show", "--dataset_id", "toy_set", "--model", "toy_model")
+    assert hyphen.exit_code == underscore.exit_code == 0 and hyphen.stdout == underscore.stdout

@@ -31,13 +31,13 @@ def _write(job: JobSpec, path: Path) -> Path:
 
 Kind = Annotated[str, typer.Argument(help="train, sample or evaluate; options after it go to that smdiff command.")]
 Nodes = Annotated[int, typer.Option("--nodes", help="Nodes.")]
-Gpus = Annotated[int, typer.Option("--gpus_per_node", "--gpus-per-node", help="GPUs (and ranks) per node.")]
+Gpus = Annotated[int, typer.Option("--gpus-per-node", help="GPUs (and ranks) per node.")]
 Time = Annotated[str, typer.Option("--time", help="Wall-clock limit, e.g. 24:00:00.")]
 Partition = Annotated[str | None, typer.Option("--partition", help="SLURM partition.")]
 Account = Annotated[str | None, typer.Option("--account", help="SLURM account.")]
 Mem = Annotated[str | None, typer.Option("--mem", help="Memory per node, e.g. 64G.")]
 Output = Annotated[str, typer.Option("--output", help="Job log file pattern.")]
-Home = Annotated[str, typer.Option("--home_dir", "--home-dir", help="Permanent folder the run is mirrored to.")]
+Home = Annotated[str, typer.Option("--home-dir", help="Permanent folder the run is mirrored to.")]
 Launcher = Annotated[str, typer.Option("--launcher", help="srun (a task per GPU) or torchrun (one per node).")]
 Script = Annotated[Path, typer.Option("--script", help="Where to write the sbatch script.")]
 

@@ -20,6 +20,11 @@ from smdiff.plugins import PluginHost, get_plugin_host
 from smdiff.progress import set_quiet
 
 
+def option_spelling(token: str) -> str:
+    """Options are declared hyphenated (``--load-dir``); the seed's underscore spelling (``--load_dir``) is the same option."""
+    return token.replace("_", "-")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"smdiff {__version__}")
@@ -36,6 +41,7 @@ def build_app(host: PluginHost | None = None) -> typer.Typer:
         no_args_is_help=True,
         pretty_exceptions_show_locals=False,
         add_completion=False,
+        context_settings={"token_normalize_func": option_spelling},
     )
 
     @app.callback()

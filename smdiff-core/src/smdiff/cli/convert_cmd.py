@@ -9,11 +9,9 @@ import typer
 
 from smdiff.cli.options import ConfigFiles, Overrides
 from smdiff.config import resolve_config
-from smdiff.data.convert import cache_data_config, convert_windows, load_token_windows
 from smdiff.errors import DataError
 from smdiff.plugins import PluginHost
 from smdiff.progress import progress_bar, status, warn
-from smdiff.tokenizer import build_tokenizer
 
 
 def make_convert_command(host: PluginHost):
@@ -21,12 +19,12 @@ def make_convert_command(host: PluginHost):
 
     def convert(
         input_: Annotated[Path, typer.Option("--input", "-i", help="A .npy of one window or a batch (or a cache).")],
-        output_dir: Annotated[
-            Path, typer.Option("--output_dir", "--output-dir", "-o", help="Folder for MIDI files.")
-        ] = Path("midi_out"),
+        output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Folder for MIDI files.")] = Path(
+            "midi_out"
+        ),
         tokenizer_id: Annotated[
             str | None,
-            typer.Option("--tokenizer_id", "--tokenizer-id", help="Tokenizer (read from a cache's sidecar)."),
+            typer.Option("--tokenizer-id", help="Tokenizer (read from a cache's sidecar)."),
         ] = None,
         bars: Annotated[int | None, typer.Option("--bars", help="Bars per window (Octuple bar vocabulary).")] = None,
         limit: Annotated[int | None, typer.Option("--limit", help="Convert only the first N windows.")] = None,
@@ -34,6 +32,9 @@ def make_convert_command(host: PluginHost):
         set_: Overrides = None,
     ) -> None:
         """Decode token windows to standard MIDI files; invalid tokens are reported with their position."""
+        from smdiff.data.convert import cache_data_config, convert_windows, load_token_windows
+        from smdiff.tokenizer import build_tokenizer
+
         flags = {"data.tokenizer_id": tokenizer_id, "data.bars": bars}
         resolved = resolve_config(
             files=config or (), overrides=set_ or (), flags=flags, registries=host.registries, with_model=False

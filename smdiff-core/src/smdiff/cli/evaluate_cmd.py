@@ -104,51 +104,31 @@ def make_evaluate_command(host: PluginHost):
     """Build the ``evaluate`` command bound to ``host``."""
 
     def evaluate(
-        load_dir: Annotated[
-            Path | None, typer.Option("--load_dir", "--load-dir", help="Run to sample from and report into.")
-        ] = None,
+        load_dir: Annotated[Path | None, typer.Option("--load-dir", help="Run to sample from and report into.")] = None,
         sample_dir: Annotated[
             Path | None,
-            typer.Option(
-                "--sample_dir", "--sample-dir", help="Score a folder: `smdiff sample` output or any MIDI files."
-            ),
+            typer.Option("--sample-dir", help="Score a folder: `smdiff sample` output or any MIDI files."),
         ] = None,
         reference_dir: Annotated[
             Path | None,
-            typer.Option(
-                "--reference_dir", "--reference-dir", help="Compare with this MIDI folder, not the test split."
-            ),
+            typer.Option("--reference-dir", help="Compare with this MIDI folder, not the test split."),
         ] = None,
         out_dir: Annotated[
-            Path | None, typer.Option("--out_dir", "--out-dir", help="Report folder (a new -2, -3 … if it has one).")
+            Path | None, typer.Option("--out-dir", help="Report folder (a new -2, -3 … if it has one).")
         ] = None,
         probe: Annotated[
             bool, typer.Option("--probe", help="Also probe the run's model: masked-pitch bits vs baselines.")
         ] = False,
         task: Annotated[str | None, typer.Option("--task", help="uncond or infill.")] = None,
         dataset_id: DatasetId = None,
-        n_samples: Annotated[
-            int | None, typer.Option("--n_samples", "--n-samples", help="Samples to generate.")
-        ] = None,
-        sample_steps: Annotated[
-            int | None, typer.Option("--sample_steps", "--sample-steps", help="Reverse steps.")
-        ] = None,
+        n_samples: Annotated[int | None, typer.Option("--n-samples", help="Samples to generate.")] = None,
+        sample_steps: Annotated[int | None, typer.Option("--sample-steps", help="Reverse steps.")] = None,
         sampler: Annotated[str | None, typer.Option("--sampler", help="ancestral or confidence.")] = None,
-        save_samples: Annotated[
-            bool, typer.Option("--save_samples", "--save-samples", help="Keep generated samples.")
-        ] = False,
-        mask_start_bar: Annotated[
-            int | None, typer.Option("--mask_start_bar", "--mask-start-bar", help="Infill: first bar.")
-        ] = None,
-        mask_end_bar: Annotated[
-            int | None, typer.Option("--mask_end_bar", "--mask-end-bar", help="Infill: bar after the last.")
-        ] = None,
-        mask_tracks: Annotated[
-            str | None, typer.Option("--mask_tracks", "--mask-tracks", help="Infill: tracks, e.g. piano.")
-        ] = None,
-        load_step: Annotated[
-            int | None, typer.Option("--load_step", "--load-step", help="Checkpoint step; 0 = best.")
-        ] = None,
+        save_samples: Annotated[bool, typer.Option("--save-samples", help="Keep generated samples.")] = False,
+        mask_start_bar: Annotated[int | None, typer.Option("--mask-start-bar", help="Infill: first bar.")] = None,
+        mask_end_bar: Annotated[int | None, typer.Option("--mask-end-bar", help="Infill: bar after the last.")] = None,
+        mask_tracks: Annotated[str | None, typer.Option("--mask-tracks", help="Infill: tracks, e.g. piano.")] = None,
+        load_step: Annotated[int | None, typer.Option("--load-step", help="Checkpoint step; 0 = best.")] = None,
         metrics: Annotated[
             str | None, typer.Option("--metrics", help="Comma-separated metric ids (default: all).")
         ] = None,

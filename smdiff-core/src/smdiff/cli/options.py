@@ -16,6 +16,4 @@ Overrides = Annotated[
     typer.Option("--set", "-s", help="Override one value: dotted.key=value (repeatable).", show_default=False),
 ]
 ModelId = Annotated[str | None, typer.Option("--model", help="Model id (see `smdiff list models`).")]
-DatasetId = Annotated[
-    str | None, typer.Option("--dataset_id", "--dataset-id", help="Dataset id (see `smdiff list datasets`).")
-]
+DatasetId = Annotated[str | None, typer.Option("--dataset-id", help="Dataset id (see `smdiff list datasets`).")]

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from smdiff.cli.options import ConfigFiles, DatasetId, Overrides
 from smdiff.config import resolve_config
-from smdiff.data.catalog import config_cache_path
-from smdiff.data.prepare import PrepareReport, prepare_cache
 from smdiff.plugins import PluginHost
 from smdiff.progress import console, progress_bar, status
-from smdiff.tokenizer import build_tokenizer
+
+if TYPE_CHECKING:
+    from smdiff.data.prepare import PrepareReport
 
 
 def print_report(report: PrepareReport) -> None:
@@ -42,36 +42,32 @@ def make_prepare_command(host: PluginHost):
     """Build the ``prepare`` command bound to ``host``."""
 
     def prepare(
-        root_dir: Annotated[
-            Path | None, typer.Option("--root_dir", "--root-dir", help="Folder of MIDI files (recursive).")
-        ] = None,
-        tokenizer_id: Annotated[
-            str | None, typer.Option("--tokenizer_id", "--tokenizer-id", help="Tokenizer id.")
-        ] = None,
+        root_dir: Annotated[Path | None, typer.Option("--root-dir", help="Folder of MIDI files (recursive).")] = None,
+        tokenizer_id: Annotated[str | None, typer.Option("--tokenizer-id", help="Tokenizer id.")] = None,
         bars: Annotated[int | None, typer.Option("--bars", help="Bars per window.")] = None,
-        cache_path: Annotated[
-            Path | None, typer.Option("--cache_path", "--cache-path", help="Output .npy path.")
-        ] = None,
+        cache_path: Annotated[Path | None, typer.Option("--cache-path", help="Output .npy path.")] = None,
         limit: Annotated[int | None, typer.Option("--limit", help="Use only the first N files.")] = None,
         num_workers: Annotated[
-            int | None, typer.Option("--num_workers", "--num-workers", help="Processes (default: CPU count).")
+            int | None, typer.Option("--num-workers", help="Processes (default: CPU count).")
         ] = None,
         max_tensors_per_ns: Annotated[
             int | None,
-            typer.Option("--max_tensors_per_ns", "--max-tensors-per-ns", help="Windows kept per song (default 5)."),
+            typer.Option("--max-tensors-per-ns", help="Windows kept per song (default 5)."),
         ] = None,
-        strict_tempo: Annotated[
-            bool | None, typer.Option("--strict_tempo/--no-strict_tempo", help="Skip songs with tempo changes.")
-        ] = None,
+        strict_tempo: Annotated[bool, typer.Option("--strict-tempo", help="Skip songs with tempo changes.")] = False,
         time_signature: Annotated[
             str | None,
-            typer.Option("--time_signature", "--time-signature", help="Force bars of this signature, e.g. 4/4."),
+            typer.Option("--time-signature", help="Force bars of this signature, e.g. 4/4."),
         ] = None,
         dataset_id: DatasetId = None,
         config: ConfigFiles = None,
         set_: Overrides = None,
     ) -> None:
         """Encode a folder of MIDI files into a memory-mappable token cache with a JSON sidecar."""
+        from smdiff.data.catalog import config_cache_path
+        from smdiff.data.prepare import prepare_cache
+        from smdiff.tokenizer import build_tokenizer
+
         flags = {
             "data.root_dir": str(root_dir) if root_dir else None,
             "data.tokenizer_id": tokenizer_id,
@@ -80,7 +76,7 @@ def make_prepare_command(host: PluginHost):
             "data.limit": limit,
             "data.num_workers": num_workers,
             "data.max_tensors_per_ns": max_tensors_per_ns,
-            "data.strict_tempo": strict_tempo,
+            "data.strict_tempo": strict_tempo or None,
             "data.time_signature": time_signature,
             "data.dataset_id": dataset_id,
         }

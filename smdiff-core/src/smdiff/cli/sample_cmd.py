@@ -53,45 +53,37 @@ def make_sample_command(host: PluginHost):
     """Build the ``sample`` command bound to ``host``."""
 
     def sample(
-        load_dir: Annotated[Path, typer.Option("--load_dir", "--load-dir", help="Run directory to sample from.")],
+        load_dir: Annotated[Path, typer.Option("--load-dir", help="Run directory to sample from.")],
         task: Annotated[str | None, typer.Option("--task", help="uncond or infill (see `smdiff list tasks`).")] = None,
         model: ModelId = None,
         dataset_id: DatasetId = None,
         n_samples: Annotated[
-            int | None, typer.Option("--n_samples", "--n-samples", help="Samples (variants of --input_midi).")
+            int | None, typer.Option("--n-samples", help="Samples (variants of --input_midi).")
         ] = None,
         sample_steps: Annotated[
-            int | None, typer.Option("--sample_steps", "--sample-steps", help="Reverse steps (default: length).")
+            int | None, typer.Option("--sample-steps", help="Reverse steps (default: length).")
         ] = None,
         sampler: Annotated[str | None, typer.Option("--sampler", help="ancestral or confidence.")] = None,
         load_step: Annotated[
-            int | None, typer.Option("--load_step", "--load-step", help="Checkpoint step; 0 = best; default latest.")
+            int | None, typer.Option("--load-step", help="Checkpoint step; 0 = best; default latest.")
         ] = None,
-        ema: Annotated[bool | None, typer.Option("--ema/--no-ema", help="Use the EMA weights (default on).")] = None,
-        input_midi: Annotated[
-            Path | None, typer.Option("--input_midi", "--input-midi", help="Piece to condition on.")
-        ] = None,
-        input_midi_dir: Annotated[
-            Path | None, typer.Option("--input_midi_dir", "--input-midi-dir", help="Folder of pieces.")
-        ] = None,
+        no_ema: Annotated[bool, typer.Option("--no-ema", help="Use the raw weights, not the EMA ones.")] = False,
+        input_midi: Annotated[Path | None, typer.Option("--input-midi", help="Piece to condition on.")] = None,
+        input_midi_dir: Annotated[Path | None, typer.Option("--input-midi-dir", help="Folder of pieces.")] = None,
         samples_per_midi: Annotated[
             int | None,
-            typer.Option("--samples_per_midi", "--samples-per-midi", help="Variants per file of --input_midi_dir."),
+            typer.Option("--samples-per-midi", help="Variants per file of --input_midi_dir."),
         ] = None,
-        mask_start_bar: Annotated[
-            int | None, typer.Option("--mask_start_bar", "--mask-start-bar", help="First bar to fill.")
-        ] = None,
-        mask_end_bar: Annotated[
-            int | None, typer.Option("--mask_end_bar", "--mask-end-bar", help="Bar after the last to fill.")
-        ] = None,
+        mask_start_bar: Annotated[int | None, typer.Option("--mask-start-bar", help="First bar to fill.")] = None,
+        mask_end_bar: Annotated[int | None, typer.Option("--mask-end-bar", help="Bar after the last to fill.")] = None,
         mask_tracks: Annotated[
-            str | None, typer.Option("--mask_tracks", "--mask-tracks", help="Tracks to fill, e.g. piano,bridge.")
+            str | None, typer.Option("--mask-tracks", help="Tracks to fill, e.g. piano,bridge.")
         ] = None,
         temperature: Annotated[float | None, typer.Option("--temperature", help="Softmax temperature.")] = None,
-        top_k: Annotated[int | None, typer.Option("--top_k", "--top-k", help="Keep the k most likely tokens.")] = None,
-        top_p: Annotated[float | None, typer.Option("--top_p", "--top-p", help="Nucleus probability mass.")] = None,
+        top_k: Annotated[int | None, typer.Option("--top-k", help="Keep the k most likely tokens.")] = None,
+        top_p: Annotated[float | None, typer.Option("--top-p", help="Nucleus probability mass.")] = None,
         seed: Annotated[int | None, typer.Option("--seed", help="Seed; the same seed gives the same samples.")] = None,
-        out_dir: Annotated[Path | None, typer.Option("--out_dir", "--out-dir", help="Output folder.")] = None,
+        out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Output folder.")] = None,
         config: ConfigFiles = None,
         set_: Overrides = None,
     ) -> None:
@@ -100,7 +92,7 @@ def make_sample_command(host: PluginHost):
 
         flags = {
             "sample.task": task, "sample.n_samples": n_samples, "sample.sample_steps": sample_steps, "sample.sampler": sampler,
-            "sample.load_step": load_step, "sample.ema": ema, "sample.samples_per_midi": samples_per_midi,
+            "sample.load_step": load_step, "sample.ema": False if no_ema else None, "sample.samples_per_midi": samples_per_midi,
             "sample.input_midi": str(input_midi) if input_midi else None,
             "sample.input_midi_dir": str(input_midi_dir) if input_midi_dir else None,
             "sample.mask_start_bar": mask_start_bar, "sample.mask_end_bar": mask_end_bar,

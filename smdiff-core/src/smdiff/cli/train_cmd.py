@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -12,7 +12,9 @@ from smdiff.cli.options import ConfigFiles, DatasetId, ModelId, Overrides
 from smdiff.config import resolve_config, to_toml
 from smdiff.plugins import PluginHost
 from smdiff.progress import console, status
-from smdiff.training.loop import TrainReport
+
+if TYPE_CHECKING:
+    from smdiff.training.loop import TrainReport
 
 
 def print_report(report: TrainReport) -> None:
@@ -41,14 +43,14 @@ def make_train_command(host: PluginHost):
         model: ModelId = None,
         dataset_id: DatasetId = None,
         bars: Annotated[int | None, typer.Option("--bars", help="Bars per window.")] = None,
-        batch_size: Annotated[
-            int | None, typer.Option("--batch_size", "--batch-size", help="Windows per step and process.")
-        ] = None,
+        batch_size: Annotated[int | None, typer.Option("--batch-size", help="Windows per step and process.")] = None,
         lr: Annotated[float | None, typer.Option("--lr", help="Peak learning rate.")] = None,
         steps: Annotated[int | None, typer.Option("--steps", help="Optimizer steps.")] = None,
-        log_dir: Annotated[Path | None, typer.Option("--log_dir", "--log-dir", help="Run directory.")] = None,
-        ema: Annotated[bool | None, typer.Option("--ema/--no-ema", help="Keep an EMA of the weights.")] = None,
-        ema_rate: Annotated[float | None, typer.Option("--ema_rate", "--ema-rate", help="EMA decay.")] = None,
+        log_dir: Annotated[Path | None, typer.Option("--log-dir", help="Run directory.")] = None,
+        no_ema: Annotated[
+            bool, typer.Option("--no-ema", help="Keep no EMA of the weights (default: keep one).")
+        ] = False,
+        ema_rate: Annotated[float | None, typer.Option("--ema-rate", help="EMA decay.")] = None,
         resume: Annotated[
             str | None,
             typer.Option(
@@ -56,24 +58,20 @@ def make_train_command(host: PluginHost):
             ),
         ] = None,
         init_from: Annotated[
-            Path | None, typer.Option("--init_from", "--init-from", help="Start from a checkpoint's weights.")
+            Path | None, typer.Option("--init-from", help="Start from a checkpoint's weights.")
         ] = None,
         allow_partial: Annotated[
-            bool, typer.Option("--allow_partial", "--allow-partial", help="With --init_from: load what matches.")
+            bool, typer.Option("--allow-partial", help="With --init_from: load what matches.")
         ] = False,
-        dry_run: Annotated[
-            bool, typer.Option("--dry-run", "--dry_run", help="Print the resolved config; touch nothing.")
-        ] = False,
-        validate_config: Annotated[
-            bool, typer.Option("--validate-config", "--validate_config", help="Check the config and exit.")
-        ] = False,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the resolved config; touch nothing.")] = False,
+        validate_config: Annotated[bool, typer.Option("--validate-config", help="Check the config and exit.")] = False,
         config: ConfigFiles = None,
         set_: Overrides = None,
     ) -> None:
         """Train a denoiser; progress, TensorBoard logs, samples and checkpoints go to the run directory."""
         flags = {
             "model.id": model, "data.dataset_id": dataset_id, "data.bars": bars, "train.batch_size": batch_size,
-            "train.lr": lr, "train.steps": steps, "train.log_dir": str(log_dir) if log_dir else None, "train.ema": ema,
+            "train.lr": lr, "train.steps": steps, "train.log_dir": str(log_dir) if log_dir else None, "train.ema": False if no_ema else None,
             "train.ema_rate": ema_rate,
         }  # fmt: skip
         resolved = resolve_config(files=config or (), overrides=set_ or (), flags=flags, registries=host.registries)
