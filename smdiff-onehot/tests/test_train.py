@@ -111,6 +111,17 @@ def test_bad_settings_exit_2_with_one_line(cli, cache, tmp_path, extra, message)
     assert len(result.stderr.strip().splitlines()) <= 2
 
 
+def test_a_short_run_needs_no_warm_up_setting(cli, cache, tmp_path):
+    run = tmp_path / "short"
+    result = cli("train", "--model", "schmu_conv", "--bars", "4", "--batch_size", "4", "--log_dir", str(run), "--steps", "30",
+                 "--set", f"data.cache_path={cache}", "--set", "model.preset=tiny", "--set", "train.val_batches=1")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lrs = [json.loads(line)["lr"] for line in (run / "metrics.jsonl").read_text().splitlines() if '"train"' in line]
+    assert lrs[0] == lrs[-1]  # a twentieth of 30 steps is one step of warm-up: the first logged step is past it
+    assert cli("train", "--model", "schmu_conv", "--bars", "4", "--log_dir", str(tmp_path / "w"), "--steps", "10",
+               "--warmup-steps", "10", "--set", f"data.cache_path={cache}").exit_code == 2  # fmt: skip
+
+
 def test_missing_cache_says_which_prepare_command_makes_it(cli, tmp_path):
     result = cli("train", "--dataset_id", "pop909_melody", "--set", f"data.cache_path={tmp_path / 'none.npy'}", *TINY)
     assert result.exit_code == 2

@@ -45,6 +45,9 @@ def make_train_command(host: PluginHost):
         bars: Annotated[int | None, typer.Option("--bars", help="Bars per window.")] = None,
         batch_size: Annotated[int | None, typer.Option("--batch-size", help="Windows per step and process.")] = None,
         lr: Annotated[float | None, typer.Option("--lr", help="Peak learning rate.")] = None,
+        warmup_steps: Annotated[
+            int | None, typer.Option("--warmup-steps", help="Warm-up steps (default: a twentieth of --steps, ≤ 500).")
+        ] = None,
         steps: Annotated[int | None, typer.Option("--steps", help="Optimizer steps.")] = None,
         log_dir: Annotated[Path | None, typer.Option("--log-dir", help="Run directory.")] = None,
         no_ema: Annotated[
@@ -71,7 +74,7 @@ def make_train_command(host: PluginHost):
         """Train a denoiser; progress, TensorBoard logs, samples and checkpoints go to the run directory."""
         flags = {
             "model.id": model, "data.dataset_id": dataset_id, "data.bars": bars, "train.batch_size": batch_size,
-            "train.lr": lr, "train.steps": steps, "train.log_dir": str(log_dir) if log_dir else None, "train.ema": False if no_ema else None,
+            "train.lr": lr, "train.warmup_steps": warmup_steps, "train.steps": steps, "train.log_dir": str(log_dir) if log_dir else None, "train.ema": False if no_ema else None,
             "train.ema_rate": ema_rate,
         }  # fmt: skip
         resolved = resolve_config(files=config or (), overrides=set_ or (), flags=flags, registries=host.registries)

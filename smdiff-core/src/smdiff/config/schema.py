@@ -59,7 +59,11 @@ class DiffusionConfig:
 
 @attrs.frozen(kw_only=True)
 class TrainConfig:
-    """The optimisation loop, its logging and its checkpoints."""
+    """The optimisation loop, its logging and its checkpoints.
+
+    ``warmup_steps`` unset means a twentieth of ``steps``, at most 500
+    (:meth:`warmup`); an explicit value must be shorter than the run.
+    """
 
     seed: int = 0
     batch_size: int = 16
@@ -67,7 +71,7 @@ class TrainConfig:
     steps: int = 10_000
     optimizer: Literal["adam", "adamw"] = "adamw"
     weight_decay: float = 0.0
-    warmup_steps: int = 500
+    warmup_steps: int | None = None
     schedule: Literal["constant", "cosine"] = "constant"
     grad_clip: float = 1.0
     accumulate: int = 1
@@ -88,6 +92,10 @@ class TrainConfig:
     device: str = "auto"
     init_from: str | None = None
     allow_partial: bool = False
+
+    def warmup(self) -> int:
+        """The warm-up length in steps: ``warmup_steps``, or a twentieth of the run (at most 500) when unset."""
+        return self.warmup_steps if self.warmup_steps is not None else min(500, self.steps // 20)
 
 
 @attrs.frozen(kw_only=True)

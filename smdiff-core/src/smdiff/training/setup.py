@@ -43,8 +43,9 @@ def check_settings(config: SmdiffConfig, device: torch.device) -> None:
         (train.steps < 1, f"train.steps must be at least 1, got {train.steps}"),
         (train.batch_size < 1, f"train.batch_size must be at least 1, got {train.batch_size}"),
         (train.accumulate < 1, f"train.accumulate must be at least 1, got {train.accumulate}"),
-        (train.warmup_steps >= train.steps and train.warmup_steps > 0,
-         f"train.warmup_steps ({train.warmup_steps}) is not shorter than train.steps ({train.steps})"),
+        (train.warmup() >= train.steps and train.warmup() > 0,
+         f"train.warmup_steps ({train.warmup_steps}) is not shorter than train.steps ({train.steps}); "
+         f"pass a shorter --warmup-steps or leave it unset (a twentieth of the run)"),
         (not 0.0 <= train.ema_rate < 1.0, f"train.ema_rate must be in [0, 1), got {train.ema_rate}"),
         (train.amp == "fp16" and device.type != "cuda", "train.amp=fp16 needs a CUDA GPU; use bf16 or none on CPU"),
         (train.lr <= 0, f"train.lr must be positive, got {train.lr}"),
@@ -155,7 +156,7 @@ def build_components(config: SmdiffConfig, registries: Any) -> Components:
     if config.model.compile:
         model.compile()  # in place: state-dict keys and the EMA copy stay those of the plain module
     optimizer = build_optimizer(model, config.train)
-    factor = lr_factor(config.train.warmup_steps, config.train.steps, config.train.schedule)
+    factor = lr_factor(config.train.warmup(), config.train.steps, config.train.schedule)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     amp = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}[config.train.amp]
     return Components(
