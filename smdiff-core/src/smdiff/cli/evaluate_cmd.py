@@ -123,7 +123,7 @@ def make_evaluate_command(host: PluginHost):
         dataset_id: DatasetId = None,
         n_samples: Annotated[int | None, typer.Option("--n-samples", help="Samples to generate.")] = None,
         sample_steps: Annotated[int | None, typer.Option("--sample-steps", help="Reverse steps.")] = None,
-        sampler: Annotated[str | None, typer.Option("--sampler", help="ancestral or confidence.")] = None,
+        sampler: Annotated[str | None, typer.Option("--sampler", help="confidence (default) or ancestral.")] = None,
         save_samples: Annotated[bool, typer.Option("--save-samples", help="Keep generated samples.")] = False,
         mask_start_bar: Annotated[int | None, typer.Option("--mask-start-bar", help="Infill: first bar.")] = None,
         mask_end_bar: Annotated[int | None, typer.Option("--mask-end-bar", help="Infill: bar after the last.")] = None,

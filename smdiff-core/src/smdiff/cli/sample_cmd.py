@@ -61,9 +61,9 @@ def make_sample_command(host: PluginHost):
             int | None, typer.Option("--n-samples", help="Samples (variants of --input_midi).")
         ] = None,
         sample_steps: Annotated[
-            int | None, typer.Option("--sample-steps", help="Reverse steps (default: length).")
+            int | None, typer.Option("--sample-steps", help="Reverse steps (default: 32 confidence, length ancestral).")
         ] = None,
-        sampler: Annotated[str | None, typer.Option("--sampler", help="ancestral or confidence.")] = None,
+        sampler: Annotated[str | None, typer.Option("--sampler", help="confidence (default) or ancestral.")] = None,
         load_step: Annotated[
             int | None, typer.Option("--load-step", help="Checkpoint step; 0 = best; default latest.")
         ] = None,
@@ -88,6 +88,7 @@ def make_sample_command(host: PluginHost):
         set_: Overrides = None,
     ) -> None:
         """Generate samples from a trained run: MIDI, tokens, piano rolls and an index.json per call."""
+        from smdiff.diffusion.sampling import default_steps
         from smdiff.generate import generate, load_run
 
         flags = {
@@ -126,7 +127,8 @@ def make_sample_command(host: PluginHost):
             else free_folder(load_dir / "generated" / f"{settings.task}-step{run.step}")
         )
         status(
-            f"sampling {settings.task} from {run.checkpoint} ({settings.sampler}, {settings.sample_steps or run.window_length} steps)"
+            f"sampling {settings.task} from {run.checkpoint} "
+            f"({settings.sampler}, {settings.sample_steps or default_steps(settings.sampler, run.window_length)} steps)"
         )
         with progress_bar() as bar:
             samples_task = bar.add_task("samples", total=None)

@@ -103,7 +103,7 @@ class SampleConfig:
     """What to generate and how the reverse process runs."""
 
     task: str = "uncond"
-    sampler: Literal["ancestral", "confidence"] = "ancestral"
+    sampler: Literal["ancestral", "confidence"] = "confidence"
     sample_steps: int | None = None
     temperature: float = 1.0
     confidence_noise: float = 10.0
