@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -159,3 +160,16 @@ def test_training_and_sampling_run_through_the_triton_kernels(cache, tmp_path):
     )  # fmt: skip
     assert sampled.returncode == 0, sampled.stderr
     assert (tmp_path / "out" / "sample_0000.mid").exists()
+
+
+def test_output_to_a_file_gets_plain_progress_lines(cache, tmp_path):
+    env = {**os.environ, "SMDIFF_LOG_EVERY": "0.2"}
+    result = subprocess.run(
+        [sys.executable, "-m", "smdiff.cli", "train", "--model", "schmu_conv", "--bars", "4", "--batch_size", "4",
+         "--log_dir", str(tmp_path / "run"), "--steps", "60", "--set", f"data.cache_path={cache}", *TINY],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [line for line in result.stdout.splitlines() if line.startswith("training: ")]
+    assert lines and lines[-1].startswith("training: 60/60")
+    assert "/s, elapsed 0:00:" in lines[-1] and "loss " in lines[-1] and "\x1b[" not in result.stdout

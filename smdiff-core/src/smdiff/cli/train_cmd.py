@@ -26,7 +26,8 @@ def print_report(report: TrainReport) -> None:
         table.add_row("validation bits/token at start", f"{report.initial_val:.4f}")
     if report.last_val is not None:
         table.add_row("validation bits/token now", f"{report.last_val:.4f}")
-    table.add_row("best validation bits/token", f"{report.best_val:.4f}")
+    best = f"{report.best_val:.4f}" if report.best_val != float("inf") else "none yet (no validation has run)"
+    table.add_row("best validation bits/token", best)
     table.add_row("skipped non-finite steps", str(report.nonfinite_steps))
     table.add_row("last checkpoint", str(report.last_checkpoint))
     table.add_row("TensorBoard", f"tensorboard --logdir {report.run_dir / 'tensorboard'}")
