@@ -58,8 +58,10 @@ def make_list_command(host: PluginHost):
             typer.echo(json.dumps(rows, indent=2))
             return
         table = Table(title=f"smdiff {kind}")
-        for column in ("id", "aliases", "summary", "details", "plugin"):
-            table.add_column(column, overflow="fold")
+        table.add_column("id", no_wrap=True)  # ids are never broken; text wraps between words
+        for column in ("aliases", "summary", "details"):  # wrap between words; fold only a word wider than the column
+            table.add_column(column, overflow="fold", ratio=1)
+        table.add_column("plugin", no_wrap=True)
         for row in rows:
             table.add_row(row["id"], ", ".join(row["aliases"]), row["summary"], row["details"], row["plugin"])
         console.print(table)

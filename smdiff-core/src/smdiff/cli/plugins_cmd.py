@@ -54,16 +54,17 @@ def make_plugins_command(host: PluginHost):
             typer.echo(json.dumps(rows, indent=2))
             return
         table = Table(title="smdiff plugins")
-        for column in ("plugin", "distribution", "version", "hooks", "registered"):
-            table.add_column(column, overflow="fold")
+        for column in ("plugin", "distribution", "version"):  # names are never broken
+            table.add_column(column, no_wrap=True)
+        table.add_column("registered (hooks in --json)", overflow="fold")  # wraps between ids
         for row in rows:
             if "error" in row:
                 table.add_row(
-                    row["name"], row["distribution"], row["version"], "[red]failed to load[/red]", row["error"]
+                    row["name"], row["distribution"], row["version"], f"[red]failed to load[/red]: {row['error']}"
                 )
                 continue
             registered = "\n".join(f"{kind}: {', '.join(ids)}" for kind, ids in row["registered"].items())
-            table.add_row(row["name"], row["distribution"], row["version"], "\n".join(row["hooks"]), registered)
+            table.add_row(row["name"], row["distribution"], row["version"], registered)
         console.print(table)
 
     return plugins

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 def print_report(report: TrainReport) -> None:
     """The final report of a run: steps, time, validation, where things are."""
-    table = Table(title=f"training run {report.run_dir}", show_header=False)
+    console.print(f"training run {report.run_dir}", soft_wrap=True, markup=False)
+    table = Table(show_header=False)
     table.add_row("steps", str(report.steps))
     table.add_row("time", f"{report.seconds:.1f} s")
     if report.initial_val is not None:
@@ -29,12 +30,17 @@ def print_report(report: TrainReport) -> None:
     best = f"{report.best_val:.4f}" if report.best_val != float("inf") else "none yet (no validation has run)"
     table.add_row("best validation bits/token", best)
     table.add_row("skipped non-finite steps", str(report.nonfinite_steps))
-    table.add_row("last checkpoint", str(report.last_checkpoint))
-    table.add_row("TensorBoard", f"tensorboard --logdir {report.run_dir / 'tensorboard'}")
-    table.add_row("samples", str(report.run_dir / "samples"))
     if report.stopped_by:
         table.add_row("stopped by", f"{report.stopped_by} (resume with --resume)")
     console.print(table)
+    # paths and commands whole, each on its own line, so they can be copied at any terminal width
+    for label, value in (
+        ("last checkpoint", report.last_checkpoint),
+        ("TensorBoard", f"tensorboard --logdir {report.run_dir / 'tensorboard'}"),
+        ("samples", report.run_dir / "samples"),
+    ):
+        console.print(f"{label}:", style="bold")
+        console.print(f"  {value}", soft_wrap=True, markup=False)
 
 
 def make_train_command(host: PluginHost):
