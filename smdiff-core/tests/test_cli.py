@@ -131,3 +131,20 @@ def test_the_seed_s_underscore_spelling_is_the_same_option(cli):
     hyphen = cli("config", "show", "--dataset-id", "toy_set", "--model", "toy_model")
     underscore = cli("config", "show", "--dataset_id", "toy_set", "--model", "toy_model")
     assert hyphen.exit_code == underscore.exit_code == 0 and hyphen.stdout == underscore.stdout
+
+
+def test_progress_bars_keep_elapsed_and_eta_at_80_columns(monkeypatch):
+    from rich.console import Console
+
+    from smdiff import progress
+    from smdiff.training.loop import PROGRESS_COLUMNS
+
+    screen = Console(width=80, force_terminal=True, record=True)
+    monkeypatch.setattr(progress, "console", screen)
+    monkeypatch.setattr(progress.sys.stdout, "isatty", lambda: True)
+    with progress.progress_bar(*PROGRESS_COLUMNS) as bar:
+        task = bar.add_task("training", total=100000, completed=994, loss=0.39, bits=2.11, rate=1.97)
+        bar.update(task, advance=1)
+    line = "training" + screen.export_text().split("training")[-1].splitlines()[0]  # the last refresh
+    assert "995/100000" in line and "loss 0.390" in line and "it/s" in line and len(line) <= 80
+    assert line.rstrip().endswith(("-:--:--", ":00", ":01")) and "0:00:0" in line  # elapsed, then time remaining

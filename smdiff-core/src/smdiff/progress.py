@@ -21,12 +21,12 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
-    TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
 
+BAR_WIDTH = 10  # narrow enough that the longest progress line (training) keeps elapsed and ETA at 80 columns
 _quiet = False
 console = Console(highlight=False)
 error_console = Console(stderr=True, highlight=False)
@@ -143,12 +143,11 @@ def progress_bar(*extra_columns: Any) -> Iterator[Progress | _SilentProgress]:
         return
     columns = [
         TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=BAR_WIDTH),
         MofNCompleteColumn(),
-        TaskProgressColumn(),
         *extra_columns,
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     ]
-    with Progress(*columns, console=console, transient=False) as progress:
+    with Progress(*columns, console=console, transient=False, expand=False) as progress:
         yield progress

@@ -28,9 +28,9 @@ from smdiff.training.step import diffusion_loss, validate
 VALIDATION_SEED = 1234
 UNIGRAM_WINDOWS = 2000  # training windows the probe's pitch unigram is counted from
 PROGRESS_COLUMNS = (
-    field_column("loss {task.fields[loss]:.4f}"),
-    field_column("{task.fields[bits]:.3f} bits/token"),
-    field_column("{task.fields[rate]:.2f} steps/s"),
+    field_column("loss {task.fields[loss]:.3f}"),
+    field_column("{task.fields[bits]:.2f} b/tok"),
+    field_column("{task.fields[rate]:.1f} it/s"),
 )
 
 
