@@ -123,6 +123,15 @@ def test_a_short_run_needs_no_warm_up_setting(cli, cache, tmp_path):
                "--warmup-steps", "10", "--set", f"data.cache_path={cache}").exit_code == 2  # fmt: skip
 
 
+def test_a_cache_of_other_bars_names_the_difference_and_a_new_path(cli, cache, tmp_path):
+    result = cli("train", "--model", "schmu_conv", "--bars", "8", "--log_dir", str(tmp_path / "run"),
+                 "--set", f"data.cache_path={cache}", *TINY)  # fmt: skip
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert "was made with 4 bars, the config asks for 8 (data.bars)" in message
+    assert f"--cache_path {cache.with_name('melody-8bars.npy')}" in message and cache.exists()
+
+
 def test_missing_cache_says_which_prepare_command_makes_it(cli, tmp_path):
     result = cli("train", "--dataset_id", "pop909_melody", "--set", f"data.cache_path={tmp_path / 'none.npy'}", *TINY)
     assert result.exit_code == 2
