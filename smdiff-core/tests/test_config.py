@@ -93,6 +93,14 @@ def test_literal_choices_are_listed(registries, toy_config_defaults):
         resolve(registries, toy_config_defaults, overrides=["diffusion.loss=mse"])
 
 
+def test_a_mistyped_choice_gets_did_you_mean_once(registries, toy_config_defaults):
+    with pytest.raises(ConfigError) as raised:
+        resolve(registries, toy_config_defaults, overrides=["sample.sampler=ancestrl"])
+    message = str(raised.value)
+    assert "sample.sampler: 'ancestrl' is not one of 'ancestral', 'confidence'; did you mean 'ancestral'?" in message
+    assert message.count("did you mean") == 1
+
+
 def test_unknown_key_in_a_file_names_file_key_and_suggestion(registries, toy_config_defaults, tmp_path):
     path = tmp_path / "user.toml"
     path.write_text("[train]\nbatch_sise = 4\n")

@@ -20,8 +20,12 @@ def _format_exception(exc: BaseException, type_: Any) -> str:
     if isinstance(exc, KeyError):
         return "required key is missing"
     if typing.get_origin(type_) is typing.Literal:
-        choices = ", ".join(repr(choice) for choice in typing.get_args(type_))
-        return f"expected one of {choices}"
+        options = [str(choice) for choice in typing.get_args(type_)]
+        value = str(exc).split(" not in literal ")[0] if " not in literal " in str(exc) else ""
+        hint = did_you_mean(value, options)
+        if hint:
+            return f"{value!r} is not one of {', '.join(map(repr, options))}{hint}"
+        return f"expected one of {', '.join(map(repr, options))}"
     if isinstance(exc, (ValueError, TypeError)) and str(exc):
         return str(exc)
     return f"invalid value: {exc}"
