@@ -168,6 +168,21 @@ def generate(
     return index
 
 
+def estimate_seconds(run: LoadedRun, config: SampleConfig, count: int) -> float:
+    """About how long sampling ``count`` pieces takes: one timed network call × steps × batches."""
+    from smdiff.diffusion.sampling import default_steps
+
+    size = max(1, min(config.batch_size, count))
+    tokens = torch.tensor(run.tokenizer.token_spec.mask_ids, device=run.device).expand(size, run.window_length, -1)
+    with torch.no_grad():
+        run.model(tokens)  # the first call pays one-time costs
+        began = time.perf_counter()
+        run.model(tokens)
+        call = time.perf_counter() - began
+    steps = config.sample_steps or default_steps(config.sampler, run.window_length)
+    return call * steps * -(-count // size)
+
+
 def _jobs(
     run: LoadedRun, config: SampleConfig, task: Any, originals: Sequence[np.ndarray] | None
 ) -> list[dict[str, Any]]:

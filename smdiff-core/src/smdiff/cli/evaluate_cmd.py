@@ -68,7 +68,7 @@ def generate_for_evaluation(
     resolved: SmdiffConfig, load_dir: Path, registries: Any, dataset_id: str | None, into: Path
 ) -> None:
     """Sample ``eval.n_samples`` pieces (infilling the test split when no input MIDI is given) into ``into``."""
-    from smdiff.generate import generate, load_run
+    from smdiff.generate import estimate_seconds, generate, load_run
     from smdiff.scoring import test_windows
     from smdiff.training.setup import cache_path
 
@@ -77,6 +77,11 @@ def generate_for_evaluation(
         load_dir, load_step=settings.load_step, ema=settings.ema, registries=registries, dataset_id=dataset_id
     )
     task = registries.tasks.get(settings.task).factory(settings)
+    seconds = estimate_seconds(run, settings, settings.n_samples)
+    status(
+        f"generating {settings.n_samples} {settings.task} samples ({settings.sampler} sampler) on {run.device}: "
+        f"about {seconds:.0f} s (--n_samples and --sample_steps change it)"
+    )
     originals = None
     if settings.task == "infill" and not (settings.input_midi or settings.input_midi_dir):
         version = registries.tokenizers.get(run.tokenizer.id).version
