@@ -78,10 +78,12 @@ def main() -> None:
             started = time.perf_counter()
             index = generate(run, config, task, Path(folder))
             overall = args.n_samples / (time.perf_counter() - started)
-            evaluation, results, _, _ = evaluate_folder(
-                Path(folder), registries, cache_file_for=lambda data: cache_path(attrs.evolve(run.config, data=data)),
+            scored = evaluate_folder(
+                Path(folder), registries, data=run.config.data,
+                cache_file_for=lambda data: cache_path(attrs.evolve(run.config, data=data)),
                 reference_split="test", metrics=METRICS, out_dir=Path(folder) / "metrics",
             )  # fmt: skip
+            evaluation, results = scored.evaluation, scored.results
         errors = spread(evaluation, registries, args.groups)
         rate = args.n_samples / sum(record["seconds"] for record in index["samples"])
         calls = statistics.mean(record["network_calls_in_batch"] for record in index["samples"])
