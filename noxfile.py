@@ -1,34 +1,53 @@
 """Sessions: one test session per package (fresh venv: core + that package), all, lint, example plugin, demo.
 
-torch is installed first from its pinned CPU wheel (`torch==2.13.0`): an unpinned
-`torch` requirement would otherwise pull a multi-GB CUDA build.
+torch is installed first, pinned (`torch==2.13.0`). Which build: on a machine
+without an NVIDIA GPU (no `nvidia-smi`), the CPU build from PyTorch's CPU wheel
+index (PyPI's torch for Linux is the CUDA build, several GB of NVIDIA libraries);
+on a GPU machine, the default (CUDA) build. `SMDIFF_TORCH_INDEX=URL` picks
+another index; `SMDIFF_TORCH_INDEX=pip` uses whatever pip is configured with.
+Triton is installed only where its tests run (the smdiff-core session).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 
 import nox
 
 PACKAGES = ["smdiff-core", "smdiff-onehot", "smdiff-octuple", "smdiff-metrics", "smdiff-slurm"]
 TORCH = "torch==2.13.0"
+TORCH_INDEX_VARIABLE = "SMDIFF_TORCH_INDEX"
+CPU_WHEEL_INDEX = "https://download.pytorch.org/whl/cpu"
 EXAMPLE_PLUGIN = "examples/smdiff-drums"
 
 nox.options.sessions = ["lint", "tests", "integration", "plugin_example"]
 nox.options.error_on_external_run = True
 
 
-def install(session: nox.Session, *packages: str) -> None:
-    """Install the CPU torch wheel, then the given local packages with their test extras (not editable)."""
-    session.install(TORCH)
-    session.install(*[f"./{package}[test]" for package in packages])
+def torch_index() -> list[str]:
+    """pip options choosing the torch build: the CPU wheel index without a GPU (see the module docstring)."""
+    chosen = os.environ.get(TORCH_INDEX_VARIABLE)
+    if chosen == "pip":
+        return []
+    if chosen:
+        return ["--extra-index-url", chosen]
+    return [] if shutil.which("nvidia-smi") else ["--extra-index-url", CPU_WHEEL_INDEX]
+
+
+def install(session: nox.Session, *packages: str, triton: bool = False) -> None:
+    """Install pinned torch, then the given local packages with their test extras (not editable)."""
+    session.install(TORCH, *torch_index())
+    extras = {package: "[test,triton]" if triton and package == "smdiff-core" else "[test]" for package in packages}
+    session.install(*[f"./{package}{extras[package]}" for package in packages])
 
 
 @nox.session(python="3.11")
 @nox.parametrize("package", PACKAGES)
 def tests(session: nox.Session, package: str) -> None:
     """Run one package's tests in a venv holding only smdiff-core and that package."""
-    install(session, *dict.fromkeys(["smdiff-core", package]))
+    install(session, *dict.fromkeys(["smdiff-core", package]), triton=package == "smdiff-core")
     session.run("pytest", f"{package}/tests", "-m", "not slow", *session.posargs)
 
 
@@ -42,7 +61,7 @@ def integration(session: nox.Session) -> None:
 @nox.session(python="3.11", name="all")
 def all_packages(session: nox.Session) -> None:
     """Every package in one venv, every test but the slow ones (fast local iteration)."""
-    install(session, *PACKAGES)
+    install(session, *PACKAGES, triton=True)
     session.run(
         "pytest", *[f"{package}/tests" for package in PACKAGES], "tests/integration", "-m", "not slow", *session.posargs
     )
@@ -51,7 +70,7 @@ def all_packages(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def slow(session: nox.Session) -> None:
     """The slow end-to-end and training tests, all packages in one venv."""
-    install(session, *PACKAGES)
+    install(session, *PACKAGES, triton=True)
     tests = [f"{package}/tests" for package in PACKAGES]
     session.run("pytest", *tests, "tests/integration", "-m", "slow", *session.posargs, success_codes=[0, 5])
 
@@ -69,7 +88,7 @@ def plugin_example(session: nox.Session) -> None:
     """Build the third-party example plugin's wheel, install it beside smdiff-core, and check smdiff sees it."""
     dist = session.create_tmp()
     session.run("pip", "wheel", "--no-deps", "--wheel-dir", dist, EXAMPLE_PLUGIN, silent=True)
-    session.install(TORCH)
+    session.install(TORCH, *torch_index())
     session.install("./smdiff-core", "--find-links", dist, "smdiff-drums[test]")
     plugins = json.loads(session.run("smdiff", "plugins", "--json", silent=True))
     assert [row for row in plugins if row["name"] == "drums" and row["registered"] == {"tokenizers": ["drums"]}]
