@@ -161,3 +161,15 @@ def test_module_form_with_seed_flags(run, tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "index.json").read_text())["checkpoint"].endswith("best.pt")
+
+
+def test_a_sample_is_reproduced_from_the_seed_its_record_holds(cli, run, tmp_path):
+    assert sample(cli, run, tmp_path / "all", "--n_samples", "11", "--seed", "4").exit_code == 0  # batches of 8 and 3
+    record = json.loads((tmp_path / "all" / "index.json").read_text())["samples"][9]
+    assert (record["seed"], record["batch_samples"], record["position_in_batch"]) == (12, 3, 1)
+    again = sample(
+        cli, run, tmp_path / "one", "--n_samples", str(record["batch_samples"]), "--seed", str(record["seed"])
+    )
+    assert again.exit_code == 0
+    reproduced = np.load(tmp_path / "one" / f"sample_{record['position_in_batch']:04d}.npy")
+    assert np.array_equal(reproduced, np.load(tmp_path / "all" / record["tokens"]))

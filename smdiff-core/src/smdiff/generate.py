@@ -161,7 +161,10 @@ def generate(
             if job["original"] is not None:
                 window = run.tokenizer.finish_infill(window, job["prepared"], job["region"], config.mask_end_bar)
             records.append(_write_sample(run, config, job, window, out_dir, first + offset, seed, seconds / len(batch)))
-            records[-1]["network_calls_in_batch"] = denoiser.calls
+            # the sampler draws one batch's noise from one generator: a sample is reproduced by its batch
+            records[-1].update(
+                network_calls_in_batch=denoiser.calls, batch_samples=len(batch), position_in_batch=offset
+            )
             on_sample(len(records), len(jobs))
     index = _index(run, config, records, time.perf_counter() - started)
     (out_dir / "index.json").write_text(json.dumps(index, indent=1))
