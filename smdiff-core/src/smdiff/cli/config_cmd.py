@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from smdiff.cli.options import ConfigFiles, DatasetId, ModelId, Overrides
-from smdiff.config import resolve_config, to_toml
+from smdiff.cli.options import ConfigFiles, DatasetId, ModelId, Overrides, resolve_config, to_toml
 from smdiff.plugins import PluginHost
 from smdiff.progress import console
 

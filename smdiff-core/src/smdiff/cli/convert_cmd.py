@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from smdiff.cli.options import ConfigFiles, Overrides
-from smdiff.config import resolve_config
+from smdiff.cli.options import ConfigFiles, Overrides, resolve_config
 from smdiff.errors import DataError
 from smdiff.plugins import PluginHost
 from smdiff.progress import progress_bar, status, warn

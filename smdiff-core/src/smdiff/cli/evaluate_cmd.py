@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import attrs
 import typer
 from rich.table import Table
 
-from smdiff.cli.options import ConfigFiles, DatasetId, Overrides
-from smdiff.config import resolve_config
-from smdiff.config.schema import SmdiffConfig
+from smdiff.cli.options import ConfigFiles, DatasetId, Overrides, resolve_config
 from smdiff.errors import DataError
 from smdiff.plugins import PluginHost
 from smdiff.progress import console, progress_bar, status, warn
+
+if TYPE_CHECKING:
+    from smdiff.config.schema import SmdiffConfig
 
 ARROWS = {"higher": "↑", "lower": "↓", "reference": "≈ data"}
 BASELINE_LABELS = {"copy_previous": "copy", "context_pitches": "ctx"}

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from smdiff.config.schema import SmdiffConfig
 
 ConfigFiles = Annotated[
     list[Path] | None,
@@ -17,3 +20,17 @@ Overrides = Annotated[
 ]
 ModelId = Annotated[str | None, typer.Option("--model", help="Model id (see `smdiff list models`).")]
 DatasetId = Annotated[str | None, typer.Option("--dataset-id", help="Dataset id (see `smdiff list datasets`).")]
+
+
+def resolve_config(**layers: Any) -> SmdiffConfig:
+    """:func:`smdiff.config.resolve_config`, imported when a command runs rather than when the CLI starts."""
+    from smdiff.config import resolve_config as resolve
+
+    return resolve(**layers)
+
+
+def to_toml(config: SmdiffConfig) -> str:
+    """:func:`smdiff.config.to_toml`, imported when needed."""
+    from smdiff.config import to_toml as render
+
+    return render(config)

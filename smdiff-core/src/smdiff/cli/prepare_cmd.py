@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from smdiff.cli.options import ConfigFiles, DatasetId, Overrides
-from smdiff.config import resolve_config
+from smdiff.cli.options import ConfigFiles, DatasetId, Overrides, resolve_config
 from smdiff.plugins import PluginHost
 from smdiff.progress import console, progress_bar, status
 

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from smdiff.cli.options import ConfigFiles, DatasetId, ModelId, Overrides
-from smdiff.config import resolve_config, to_toml
+from smdiff.cli.options import ConfigFiles, DatasetId, ModelId, Overrides, resolve_config, to_toml
 from smdiff.plugins import PluginHost
 from smdiff.progress import console, status
 
