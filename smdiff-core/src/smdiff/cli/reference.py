@@ -19,7 +19,8 @@ Generated from the `smdiff` app by `python -m smdiff.cli.reference > docs/cli.md
 when this file is stale. Exit codes: 0 ok, 1 failure, 2 bad usage or input; training stopped by a
 signal exits 128 + the signal number (SIGTERM 143, SIGUSR1 138, SIGINT 130) after checkpointing.
 Every command that reads configuration also takes `--config FILE` (repeatable) and
-`--set dotted.key=value` (repeatable); see the user guide for the layering.
+`--set dotted.key=value` (repeatable); see the user guide for the layering. Options are shown
+hyphenated; the seed scripts' underscore spelling (`--load_dir`, `--n_samples`) is the same option.
 """
 
 
