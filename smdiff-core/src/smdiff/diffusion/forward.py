@@ -17,11 +17,12 @@ MIN_RATE = 1e-3  # rates near zero make the ELBO weight 1/t explode on a single 
 
 
 def sample_rates(batch: int, mode: Literal["uniform", "antithetic"], generator: torch.Generator) -> torch.Tensor:
-    """Masking rates in ``[MIN_RATE, 1]``, one per row; ``antithetic`` spreads them evenly (lower variance)."""
-    u = torch.rand(batch, generator=generator, dtype=torch.float64)
+    """Masking rates in ``[MIN_RATE, 1]``, one per row, on the generator's device; ``antithetic`` spreads them evenly."""
+    device = generator.device
+    u = torch.rand(batch, generator=generator, dtype=torch.float64, device=device)
     if mode == "antithetic":
-        u = (u[:1] + torch.arange(batch, dtype=torch.float64) / batch) % 1.0
-        u = u[torch.randperm(batch, generator=generator)]
+        u = (u[:1] + torch.arange(batch, dtype=torch.float64, device=device) / batch) % 1.0
+        u = u[torch.randperm(batch, generator=generator, device=device)]
     return (MIN_RATE + (1 - MIN_RATE) * u).float()
 
 

@@ -52,7 +52,9 @@ def init_distributed(device_type: str) -> DistInfo:
     if not dist.is_initialized():
         os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
         os.environ.setdefault("MASTER_PORT", "29500")
-        dist.init_process_group("nccl" if device_type == "cuda" else "gloo", rank=rank, world_size=world)
+        # NCCL for CUDA tensors, gloo for the CPU scalars the loop reduces (stop flags, logged means)
+        backend = "cpu:gloo,cuda:nccl" if device_type == "cuda" else "gloo"
+        dist.init_process_group(backend, rank=rank, world_size=world)
     if device_type == "cuda":
         torch.cuda.set_device(local_rank)
     return DistInfo(rank, world, local_rank)
