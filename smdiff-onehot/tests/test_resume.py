@@ -173,3 +173,42 @@ def test_init_from_starts_a_new_run_from_a_checkpoints_weights(cache, uninterrup
     partial = subprocess.run(command(cache, tmp_path / "partial", "--init_from", str(source), "--set", "model.width=64",
                                      "--allow_partial", steps=3), capture_output=True, text=True)  # fmt: skip
     assert partial.returncode == 0, partial.stderr
+
+
+def torchrun(args: list[str], port: int) -> list[str]:
+    return [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(port),
+            "-m", "smdiff.cli", *args[3:]]  # fmt: skip
+
+
+def test_two_ranks_with_dropout_resume_exactly(cache, tmp_path):
+    """Every rank's dropout stream is checkpointed: stopped and resumed equals uninterrupted, step for step."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    straight, stopped = tmp_path / "straight", tmp_path / "stopped"
+    steps = 16
+    args = {run: command(cache, run, "--set", "model.dropout=0.1", steps=steps) for run in (straight, stopped)}
+    for each in args.values():
+        each[each.index("--batch_size") + 1] = "2"
+    done = subprocess.run(torchrun(args[straight], 29541), capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    interrupted = interrupt(torchrun(args[stopped], 29542), stopped, 6, signal.SIGTERM)
+    assert interrupted.returncode != 0 and list((stopped / "checkpoints").glob("step_*.pt"))
+    resumed = subprocess.run([*torchrun(args[stopped], 29543), "--resume"], capture_output=True, text=True, env=env)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    one, two = train_losses(straight), train_losses(stopped)
+    assert one.keys() == two.keys() == set(range(1, steps + 1))
+    assert all(one[s] == two[s] for s in one), [(s, one[s], two[s]) for s in one if one[s] != two[s]][:3]
+    expected = final_weights(straight, steps)
+    assert all(torch.equal(v, expected[k]) for k, v in final_weights(stopped, steps).items())
+    payload = load_checkpoint(stopped / "checkpoints" / f"step_{steps:08d}.pt")
+    assert payload["world_size"] == 2 and len(payload["rng_ranks"]) == 2
+
+
+def test_a_checkpoint_of_two_ranks_is_refused_by_one(cache, tmp_path):
+    run = tmp_path / "run"
+    args = command(cache, run, steps=4)
+    args[args.index("--batch_size") + 1] = "2"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    assert subprocess.run(torchrun(args, 29544), capture_output=True, env=env).returncode == 0
+    alone = subprocess.run([*command(cache, run, steps=8), "--resume"], capture_output=True, text=True)
+    assert alone.returncode == 2
+    assert "written by 2 training process(es), and this run has 1; resume with 2" in " ".join(alone.stderr.split())

@@ -9,6 +9,7 @@ ranks so no rank waits forever on a collective another rank never joins.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import attrs
 import torch
@@ -67,6 +68,15 @@ def any_rank(flag: bool, info: DistInfo) -> bool:
     value = torch.tensor([1 if flag else 0])
     dist.all_reduce(value, op=dist.ReduceOp.MAX)
     return bool(value.item())
+
+
+def gather_objects(value: Any, info: DistInfo) -> list[Any]:
+    """``value`` of every rank, in rank order, on every rank (``[value]`` for a single process)."""
+    if info.world == 1:
+        return [value]
+    gathered: list[Any] = [None] * info.world
+    dist.all_gather_object(gathered, value)
+    return gathered
 
 
 def barrier(info: DistInfo) -> None:

@@ -17,8 +17,9 @@ from smdiff.errors import SmdiffError
 from smdiff.progress import field_column, progress_bar, status, warn
 from smdiff.training import checkpoint as ckpt
 from smdiff.training.data import ResumableBatches, augment, fetch_batch, split_or_fail, to_device
-from smdiff.training.distributed import DistInfo, any_rank, barrier, mean_across
+from smdiff.training.distributed import DistInfo, any_rank, barrier, gather_objects, mean_across
 from smdiff.training.logging import MetricsLogger
+from smdiff.training.rng import capture_rng
 from smdiff.training.samples import write_training_samples
 from smdiff.training.setup import Components
 from smdiff.training.signals import StopRequests
@@ -77,7 +78,9 @@ class Trainer:
 
     def restore(self, payload: dict[str, Any], path: Path) -> None:
         """Continue from a checkpoint payload."""
-        self.state = restore_payload(self.c, payload, self.generators, self.augment_rng)
+        self.state = restore_payload(
+            self.c, payload, self.generators, self.augment_rng, rank=self.dist.rank, world=self.dist.world
+        )
         self.last_checkpoint = path
 
     def _global_batch(self, batches: Any) -> torch.Tensor:
@@ -151,18 +154,26 @@ class Trainer:
             self.state.best_val = self.last_val
             self._checkpoint("best.pt")
 
-    def _checkpoint(self, name: str | None = None) -> Path | None:
-        """Rank 0 writes a checkpoint (periodic unless ``name`` is given); every rank waits for it."""
+    def _checkpoint(self, name: str | None = None, *, collective: bool = True) -> Path | None:
+        """Rank 0 writes a checkpoint (periodic unless ``name`` is given) with every rank's random states.
+
+        Every rank calls it and waits for the write; ``collective=False`` (after
+        a crash, when other ranks may be gone) writes rank 0's states alone.
+        """
         path = None
+        rank_rngs = None
+        if collective and self.dist.world > 1:
+            rank_rngs = gather_objects(capture_rng(self.generators, self.augment_rng), self.dist)
         if self.dist.is_main:
-            payload = build_payload(self.c, self.state, self.generators, self.augment_rng)
+            payload = build_payload(self.c, self.state, self.generators, self.augment_rng, rank_rngs, self.dist.world)
             path = self.run_dir / "checkpoints" / name if name else ckpt.step_checkpoint(self.run_dir, self.state.step)
             ckpt.save_checkpoint(path, payload)
             if name is None:
                 self.last_checkpoint = path
                 ckpt.rotate(self.run_dir, self.c.config.train.keep_last)
             self.after_checkpoint(path)
-        barrier(self.dist)
+        if collective:
+            barrier(self.dist)
         return path
 
     def _write_samples(self) -> None:
@@ -255,7 +266,7 @@ class Trainer:
         if not self.dist.is_main or not all(torch.isfinite(p).all() for p in model.parameters()):
             return
         try:
-            path = self._checkpoint(f"emergency_step_{self.state.step:08d}.pt")
+            path = self._checkpoint(f"emergency_step_{self.state.step:08d}.pt", collective=False)
             warn(f"training failed at step {self.state.step}; emergency checkpoint written to {path}")
         except Exception as error:  # the original error matters more
             warn(f"could not write an emergency checkpoint: {error}")

@@ -12,6 +12,8 @@ import numpy as np
 import torch
 
 from smdiff.config.resolve import to_dict
+from smdiff.errors import DataError
+from smdiff.progress import warn
 from smdiff.training.checkpoint import config_digest
 from smdiff.training.rng import capture_rng, restore_rng
 from smdiff.training.setup import Components
@@ -52,9 +54,19 @@ def package_versions() -> dict[str, str]:
 
 
 def build_payload(
-    c: Components, state: TrainState, generators: dict[str, torch.Generator], augment: np.random.Generator
+    c: Components,
+    state: TrainState,
+    generators: dict[str, torch.Generator],
+    augment: np.random.Generator,
+    rank_rngs: list[dict[str, Any]] | None = None,
+    world_size: int = 1,
 ) -> dict[str, Any]:
-    """Everything needed to continue exactly where the run is now."""
+    """Everything needed to continue exactly where the run is now.
+
+    ``rank_rngs`` holds every rank's random states (dropout streams differ by
+    rank) for a data-parallel run of ``world_size`` processes; without it (a
+    single process, or an emergency write by rank 0 alone) ``rng`` is rank 0's.
+    """
     config = to_dict(c.config)
     model = c.model.module if hasattr(c.model, "module") else c.model
     return {
@@ -65,6 +77,8 @@ def build_payload(
         "scaler": c.scaler.state_dict(),
         "state": attrs.asdict(state),
         "rng": capture_rng(generators, augment),
+        "rng_ranks": rank_rngs,
+        "world_size": world_size,
         "config": config,
         "config_hash": config_digest(config),
         "identity": c.identity(),
@@ -79,9 +93,19 @@ def build_payload(
 
 
 def restore_payload(
-    c: Components, payload: dict[str, Any], generators: dict[str, torch.Generator], augment: np.random.Generator
+    c: Components,
+    payload: dict[str, Any],
+    generators: dict[str, torch.Generator],
+    augment: np.random.Generator,
+    *,
+    rank: int = 0,
+    world: int = 1,
 ) -> TrainState:
-    """Load weights, optimizer, schedule, scaler and every RNG from ``payload``."""
+    """Load weights, optimizer, schedule, scaler and this rank's random states from ``payload``.
+
+    A checkpoint of ``N`` data-parallel ranks resumes with ``N`` ranks only: with
+    any other number the dropout streams could not continue, so it is refused.
+    """
     model = c.model.module if hasattr(c.model, "module") else c.model
     model.load_state_dict(payload["model"])
     if c.ema is not None and payload.get("ema") is not None:
@@ -89,5 +113,16 @@ def restore_payload(
     c.optimizer.load_state_dict(payload["optimizer"])
     c.scheduler.load_state_dict(payload["scheduler"])
     c.scaler.load_state_dict(payload["scaler"])
-    restore_rng(payload["rng"], generators, augment)
-    return TrainState(**payload["state"])
+    saved_world = payload.get("world_size", len(payload.get("rng_ranks") or [None]))
+    if saved_world != world:
+        raise DataError(
+            f"this checkpoint was written by {saved_world} training process(es), and this run has {world}; resume "
+            f"with {saved_world} (torchrun --nproc_per_node / srun tasks), or start anew from its weights with --init_from"
+        )
+    ranks = payload.get("rng_ranks")
+    restore_rng(ranks[rank] if ranks else payload["rng"], generators, augment)
+    restored = TrainState(**payload["state"])
+    if not ranks and rank > 0:  # an emergency checkpoint holds rank 0's streams only
+        torch.manual_seed(c.config.train.seed + rank + 1_000_003 * restored.step)
+        warn(f"rank {rank}: the checkpoint holds no random state for this rank; its dropout stream is re-seeded")
+    return restored
