@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -212,3 +213,24 @@ def test_a_checkpoint_of_two_ranks_is_refused_by_one(cache, tmp_path):
     alone = subprocess.run([*command(cache, run, steps=8), "--resume"], capture_output=True, text=True)
     assert alone.returncode == 2
     assert "written by 2 training process(es), and this run has 1; resume with 2" in " ".join(alone.stderr.split())
+
+
+def test_a_rank_that_dies_ends_the_whole_run_quickly(cache, tmp_path):
+    """A rank killed mid-run (a crash, out of memory) never leaves the other waiting in a collective."""
+    run = tmp_path / "run"
+    args = command(cache, run, "--set", "train.validate_every=100000", steps=100000)
+    args[args.index("--batch_size") + 1] = "2"
+    launcher = subprocess.Popen(torchrun(args, 29545), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (
+        (run / "metrics.jsonl").exists() and '"step": 10,' in (run / "metrics.jsonl").read_text()
+    ):
+        time.sleep(0.1)
+    workers = subprocess.run(["pgrep", "-P", str(launcher.pid)], capture_output=True, text=True).stdout.split()
+    rank_one = [int(pid) for pid in workers if b"RANK=1" in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")]
+    assert len(rank_one) == 1, workers
+    killed = time.monotonic()
+    os.kill(rank_one[0], signal.SIGKILL)
+    launcher.communicate(timeout=60)
+    assert launcher.returncode != 0 and time.monotonic() - killed < 60
