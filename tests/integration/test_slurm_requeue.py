@@ -69,3 +69,36 @@ def test_preempted_job_requeues_and_resumes_exactly_from_home(tmp_path):
     assert all(torch.equal(value, expected[key]) for key, value in resumed.items())
     jobs = [json.loads(line) for line in (home / "requeued" / "slurm_jobs.jsonl").read_text().splitlines()]
     assert [job["restored_from_home"] for job in jobs] == [False, True] and jobs[0]["SLURM_JOB_ID"] == "31337"
+
+
+def test_torchrun_forwards_the_preemption_warning_and_the_job_requeues(tmp_path):
+    """The torchrun launcher of `smdiff slurm script` passes SIGUSR1 on: both ranks checkpoint, rank 0 requeues."""
+    from smdiff_slurm.scripts import TORCHRUN_SIGNAL_FLAGS
+
+    songs = tmp_path / "songs"
+    for index in range(12):
+        write_midi(songs / f"{index}.mid", {"MELODY": scale(16, low=58 + index)})
+    cache = tmp_path / "cache.npy"
+    subprocess.run([sys.executable, "-m", "smdiff.cli", "prepare", "--tokenizer_id", "melody", "--bars", "4", "--root_dir",
+                    str(songs), "--cache_path", str(cache), "--set", "data.split=[0.8, 0.2, 0.0]"], check=True, cwd=tmp_path)  # fmt: skip
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    scontrol = fake_bin / "scontrol"
+    scontrol.write_text(f'#!/usr/bin/env bash\necho "scontrol $*" >> "{tmp_path / "calls.log"}"\n')
+    scontrol.chmod(scontrol.stat().st_mode | stat.S_IEXEC)
+    env = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}", "SLURM_JOB_ID": "4242",
+           "SLURM_TMPDIR": str(tmp_path / "node"), "OMP_NUM_THREADS": "1"}  # fmt: skip
+    job = train_command(cache, "--resume", "--set", "storage.backend=home_sync", "--set", f"storage.home_dir={tmp_path / 'home'}",
+                        "--set", "storage.requeue=true")  # fmt: skip
+    job[job.index("--batch_size") + 1] = "2"
+    job[job.index("--steps") + 1] = "100000"
+    torchrun = [sys.executable, "-m", "torch.distributed.run", *TORCHRUN_SIGNAL_FLAGS, "--nproc_per_node", "2",
+                "--master_port", "29551", "-m", "smdiff.cli", *job[3:]]  # fmt: skip
+    stopped = run_and_signal(
+        torchrun, tmp_path / "node" / "requeued" / "metrics.jsonl", '"step": 5,', signal.SIGUSR1, env=env
+    )
+    assert stopped.returncode != 0
+    assert "stopped by SIGUSR1" in stopped.stdout, stopped.stdout[-2000:] + stopped.stderr[-2000:]
+    assert (tmp_path / "calls.log").read_text().strip() == "scontrol requeue 4242"
+    saved = sorted((tmp_path / "home" / "requeued" / "checkpoints").glob("step_*.pt"))
+    assert saved and load_checkpoint(saved[-1])["world_size"] == 2

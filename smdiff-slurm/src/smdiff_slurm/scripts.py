@@ -14,6 +14,10 @@ from collections.abc import Sequence
 import attrs
 
 KINDS = ("train", "sample", "evaluate")
+#: torchrun forwards only SIGTERM, SIGINT, SIGHUP and SIGQUIT to its workers by default; SLURM's pre-emption
+#: warning (SIGUSR1) would end the launcher instead. These flags make it forward SIGUSR1 and give the workers
+#: 80 of the warning's 90 seconds to checkpoint, sync and requeue before it kills them.
+TORCHRUN_SIGNAL_FLAGS = ["--signals-to-handle=SIGTERM,SIGINT,SIGHUP,SIGQUIT,SIGUSR1", "--shutdown-timeout=80"]
 
 
 @attrs.frozen
@@ -78,7 +82,7 @@ def render_script(job: JobSpec) -> str:
     command = f"python -m smdiff.cli {job.kind} {_quote(args)}"
     if job.launcher == "torchrun" and job.kind == "train":
         command = (
-            'torchrun --nnodes="$SLURM_NNODES" --nproc_per_node='
+            f'torchrun {" ".join(TORCHRUN_SIGNAL_FLAGS)} --nnodes="$SLURM_NNODES" --nproc_per_node='
             f'{job.gpus_per_node} --rdzv_id="$SLURM_JOB_ID" '
             '--rdzv_backend=c10d --rdzv_endpoint="$MASTER_ADDR:29500" '
             f"-m smdiff.cli {job.kind} {_quote(args)}"
