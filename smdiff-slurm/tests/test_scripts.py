@@ -44,7 +44,8 @@ def test_torchrun_launcher_and_sample_scripts(tmp_path):
         str(tmp_path / "t.sbatch"),
     )
     text = (tmp_path / "t.sbatch").read_text()
-    assert "--ntasks-per-node=1" in text and "torchrun --nnodes=" in text and "--nproc_per_node=2" in text
+    assert "--ntasks-per-node=1" in text and "--nnodes=" in text and "--nproc_per_node=2" in text
+    assert "torchrun --signals-to-handle=SIGTERM,SIGINT,SIGHUP,SIGQUIT,SIGUSR1 --shutdown-timeout=80" in text
     cli(
         "slurm",
         "script",
