@@ -102,3 +102,41 @@ def test_torchrun_forwards_the_preemption_warning_and_the_job_requeues(tmp_path)
     assert (tmp_path / "calls.log").read_text().strip() == "scontrol requeue 4242"
     saved = sorted((tmp_path / "home" / "requeued" / "checkpoints").glob("step_*.pt"))
     assert saved and load_checkpoint(saved[-1])["world_size"] == 2
+
+
+def test_two_nodes_resume_from_home_at_the_same_step(tmp_path):
+    """Two "nodes" (one rank each, own scratch, one shared home): a requeued job resumes both ranks from home."""
+    songs = tmp_path / "songs"
+    for index in range(12):
+        write_midi(songs / f"{index}.mid", {"MELODY": scale(16, low=58 + index)})
+    cache = tmp_path / "cache.npy"
+    subprocess.run([sys.executable, "-m", "smdiff.cli", "prepare", "--tokenizer_id", "melody", "--bars", "4", "--root_dir",
+                    str(songs), "--cache_path", str(cache), "--set", "data.split=[0.8, 0.2, 0.0]"], check=True, cwd=tmp_path)  # fmt: skip
+
+    def job(steps: int, scratches: tuple[str, str], port: int) -> list[subprocess.CompletedProcess]:
+        args = train_command(cache, "--resume", "--set", "storage.backend=home_sync", "--set",
+                             f"storage.home_dir={tmp_path / 'home'}", "--set", "train.checkpoint_every=5")  # fmt: skip
+        args[args.index("--batch_size") + 1] = "2"
+        args[args.index("--steps") + 1] = str(steps)
+        nodes = []
+        for rank, scratch in enumerate(scratches):
+            launcher = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--node_rank", str(rank),
+                        "--nproc_per_node", "1", "--master_addr", "127.0.0.1", "--master_port", str(port),
+                        "-m", "smdiff.cli", *args[3:]]  # fmt: skip
+            env = {**os.environ, "SLURM_TMPDIR": str(tmp_path / scratch), "OMP_NUM_THREADS": "1"}
+            nodes.append(subprocess.Popen(launcher, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env))
+        try:
+            return [subprocess.CompletedProcess(n.args, n.wait(timeout=120), *n.communicate()) for n in nodes]
+        finally:  # ranks out of step would wait on each other forever
+            for node in nodes:
+                if node.poll() is None:
+                    node.kill()
+
+    for done in job(10, ("node-a", "node-b"), 29581):
+        assert done.returncode == 0, done.stderr[-2000:]
+    resumed = job(20, ("node-c", "node-d"), 29582)  # a requeue lands on two new nodes with empty scratch
+    for done in resumed:
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "resuming" in done.stdout and "at step 10" in " ".join(done.stdout.split())
+    steps = sorted(losses(tmp_path / "node-c" / "requeued" / "metrics.jsonl"))
+    assert steps == list(range(1, 21))

@@ -150,7 +150,7 @@ class Trainer:
 
     def _validate_keeping_best(self, logger: MetricsLogger | None) -> None:
         self.last_val = self._validate(logger)
-        if self.last_val < self.state.best_val:
+        if any_rank(self.last_val < self.state.best_val, self.dist):  # decided together: a checkpoint barrier follows
             self.state.best_val = self.last_val
             self._checkpoint("best.pt")
 

@@ -12,7 +12,7 @@ from smdiff.config.schema import SmdiffConfig
 from smdiff.errors import DataError
 from smdiff.progress import status
 from smdiff.training import checkpoint as ckpt
-from smdiff.training.distributed import DistInfo, barrier, init_distributed, shutdown
+from smdiff.training.distributed import DistInfo, any_rank, barrier, init_distributed, shutdown
 from smdiff.training.loop import Trainer, TrainReport
 from smdiff.training.rundir import CONFIG_SNAPSHOT, claim_run_dir, default_run_dir
 from smdiff.training.setup import build_components, resolve_device
@@ -64,8 +64,9 @@ def run_training(
         c = build_components(config, registries)
         storage = registries.storage.get(c.config.storage.backend).factory(c.config.storage, default_run_dir(c.config))
         run_dir = Path(storage.run_dir)
-        restored = storage.restore() if dist.is_main else False
-        barrier(dist)
+        # each node's first process brings the run from home onto that node's scratch, so ranks on every
+        # node resume from the same checkpoint; whether anything was restored is decided for all ranks at once
+        restored = any_rank(storage.restore() if dist.local_rank == 0 else False, dist)
         if restored and resume is None:
             resume = "latest"  # a run brought back from home continues; it never starts over
         existing = claim_run_dir(run_dir, resuming=resume is not None or restored) if dist.is_main else True
