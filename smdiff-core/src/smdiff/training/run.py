@@ -16,6 +16,7 @@ from smdiff.training.distributed import DistInfo, any_rank, barrier, init_distri
 from smdiff.training.loop import Trainer, TrainReport
 from smdiff.training.rundir import CONFIG_SNAPSHOT, claim_run_dir, default_run_dir
 from smdiff.training.setup import build_components, resolve_device
+from smdiff.training.signals import StopRequests
 
 CHECKPOINT_HEADROOM = 4  # checkpoints' worth of free disk required before starting
 
@@ -87,8 +88,9 @@ def run_training(
         _wrap_distributed(c, dist)
         report = trainer.run()
         if dist.is_main:
-            storage.sync("end")
-            storage.finish(report.stopped_by)
+            with StopRequests():  # a second SIGTERM (the time limit) must not cut the last sync or the requeue short
+                storage.sync("end")
+                storage.finish(report.stopped_by)
         return report
     finally:
         shutdown(dist)
