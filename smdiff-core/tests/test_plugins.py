@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from smdiff import hookimpl
-from smdiff.errors import DuplicateIdError
 from smdiff.plugins import DEFAULT_PLUGINS, build_plugin_host
 
 GOOD = """
@@ -74,12 +73,19 @@ def test_hook_returning_the_wrong_spec_type_is_reported(host):
     assert "expected TaskSpec" in fresh.failures[0].error
 
 
-def test_duplicate_ids_across_plugins_name_both(fake_distribution):
+def test_duplicate_ids_across_plugins_name_both_in_one_line_and_the_rest_works(fake_distribution, capsys):
     fake_distribution("first_plugin", GOOD.format(id="same"))
-    fake_distribution("second_plugin", GOOD.format(id="same"))
+    fake_distribution("second_plugin", GOOD.format(id="same"), version="2.0")
+    fake_distribution("third_plugin", GOOD.format(id="other"))
     host = build_plugin_host(env={})
-    with pytest.raises(DuplicateIdError, match=r"first_plugin.*second_plugin|second_plugin.*first_plugin"):
-        _ = host.registries
+    tasks = host.registries.tasks
+    warning = [line for line in capsys.readouterr().err.splitlines() if "registered by both" in line]
+    assert len(warning) == 1
+    assert "task 'same'" in warning[0] and "'first_plugin' (first_plugin 1.2.3)" in warning[0]
+    assert "'second_plugin' (second_plugin 2.0)" in warning[0] and "SMDIFF_DISABLE_PLUGINS" in warning[0]
+    kept = tasks.provider("same")
+    assert kept in {"first_plugin", "second_plugin"} and tasks.provider("other") == "third_plugin"
+    assert tasks.get("uncond").id == "uncond"
 
 
 @pytest.mark.parametrize(

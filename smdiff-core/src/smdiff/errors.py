@@ -25,7 +25,15 @@ class UnknownIdError(SmdiffError, KeyError):
 
 
 class DuplicateIdError(SmdiffError):
-    """Two plugins registered the same id for one kind of extension."""
+    """Two plugins registered the same id for one kind of extension.
+
+    ``kind``, ``name``, ``first`` and ``second`` say which id of which kind the
+    plugins ``first`` (which keeps it) and ``second`` both registered.
+    """
+
+    def __init__(self, message: str, *, kind: str = "", name: str = "", first: str = "", second: str = "") -> None:
+        super().__init__(message)
+        self.kind, self.name, self.first, self.second = kind, name, first, second
 
 
 class ConfigError(SmdiffError):

@@ -27,8 +27,9 @@ class Registry(Generic[S]):
                 other = self._providers[self._names[name]]
                 raise DuplicateIdError(
                     f"{self.kind} '{name}' is registered by both plugin '{other}' and plugin '{provider}'; "
-                    "uninstall one, or skip one with SMDIFF_DISABLE_PLUGINS"
-                )
+                    "uninstall one, or skip one with SMDIFF_DISABLE_PLUGINS",
+                    kind=self.kind, name=name, first=other, second=provider,
+                )  # fmt: skip
         self._specs[spec.id] = spec
         self._providers[spec.id] = provider
         for name in (spec.id, *spec.aliases):
