@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import symusic
 
+from smdiff.errors import DataError
 from smdiff.plugins import build_plugin_host
 from smdiff_drums.tokenizer import DRUM_CLASSES, DrumGridTokenizer
 
@@ -52,7 +53,7 @@ def test_unknown_pitches_are_counted_not_silently_lost(tmp_path):
 
 
 def test_decode_rejects_tokens_outside_the_vocabulary():
-    with pytest.raises(ValueError, match="token 600 at step 3"):
+    with pytest.raises(DataError, match="token 600 at step 3"):
         DrumGridTokenizer().decode(np.array([0, 0, 0, 600]))
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import symusic
 
+from smdiff.errors import DataError
 from smdiff.midi import MidiLike, load_score
 from smdiff.tokenizer import Encoding, Tokenizer
 from smdiff.tokens import TokenSpec
@@ -117,7 +118,7 @@ class DrumGridTokenizer(Tokenizer):
         tokens = np.asarray(tokens).reshape(-1)
         if ((tokens < 0) | (tokens >= VOCAB)).any():
             bad = int(np.flatnonzero((tokens < 0) | (tokens >= VOCAB))[0])
-            raise ValueError(f"token {int(tokens[bad])} at step {bad} is outside 0..{VOCAB - 1}")
+            raise DataError(f"token {int(tokens[bad])} at step {bad} is outside 0..{VOCAB - 1}")
         step_ticks = DECODE_TPQ // STEPS_PER_QUARTER
         steps, bits = np.nonzero((tokens[:, None] >> np.arange(len(DRUM_CLASSES))) & 1)
         canonical = np.array([pitches[0] for _, pitches in DRUM_CLASSES], dtype=np.int8)
