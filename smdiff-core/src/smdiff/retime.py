@@ -84,11 +84,12 @@ def _velocity_lookup(source: symusic.Score):
 
     def lookup(pitch: int, tick: int, tolerance: float) -> int:
         times, velocities = by_pitch.get(int(pitch), (np.zeros(0, np.int64), np.zeros(0, np.int64)))
-        if not len(times):
+        index = int(np.searchsorted(times, tick))
+        candidates = [i for i in (index - 1, index) if 0 <= i < len(times)]
+        if not candidates:
             return -1
-        index = int(np.clip(np.searchsorted(times, tick), 1, len(times) - 1)) if len(times) > 1 else 0
-        nearest = min((index - 1, index) if len(times) > 1 else (0,), key=lambda i: abs(times[i] - tick))
-        return int(velocities[nearest]) if abs(times[nearest] - tick) <= tolerance else -1
+        nearest = min(candidates, key=lambda i: abs(int(times[i]) - tick))
+        return int(velocities[nearest]) if abs(int(times[nearest]) - tick) <= tolerance else -1
 
     return lookup
 
