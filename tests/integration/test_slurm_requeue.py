@@ -32,22 +32,34 @@ def losses(metrics: Path) -> dict[int, float]:
     return {r["step"]: r["loss"] for r in map(json.loads, metrics.read_text().splitlines()) if r["kind"] == "train"}
 
 
-def test_preempted_job_requeues_and_resumes_exactly_from_home(tmp_path):
-    songs = tmp_path / "songs"
+def prepared_cache(folder: Path) -> Path:
+    """Twelve real (written) songs prepared into a 4-bar melody cache in ``folder``."""
+    songs = folder / "songs"
     for index in range(12):
         write_midi(songs / f"{index}.mid", {"MELODY": scale(16, low=58 + index)})
-    cache = tmp_path / "cache.npy"
+    cache = folder / "cache.npy"
     subprocess.run([sys.executable, "-m", "smdiff.cli", "prepare", "--tokenizer_id", "melody", "--bars", "4", "--root_dir",
-                    str(songs), "--cache_path", str(cache), "--set", "data.split=[0.8, 0.2, 0.0]"], check=True, cwd=tmp_path)  # fmt: skip
+                    str(songs), "--cache_path", str(cache), "--set", "data.split=[0.8, 0.2, 0.0]"], check=True, cwd=folder)  # fmt: skip
+    return cache
+
+
+def fake_scontrol(folder: Path) -> Path:
+    """A folder to put first on PATH whose ``scontrol`` records its arguments in ``folder/calls.log``."""
+    fake_bin = folder / "bin"
+    fake_bin.mkdir()
+    scontrol = fake_bin / "scontrol"
+    scontrol.write_text(f'#!/usr/bin/env bash\necho "scontrol $*" >> "{folder / "calls.log"}"\n')
+    scontrol.chmod(scontrol.stat().st_mode | stat.S_IEXEC)
+    return fake_bin
+
+
+def test_preempted_job_requeues_and_resumes_exactly_from_home(tmp_path):
+    cache = prepared_cache(tmp_path)
     straight = tmp_path / "straight"
     straight.mkdir()
     subprocess.run(train_command(cache), check=True, cwd=straight, capture_output=True)
 
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
-    scontrol = fake_bin / "scontrol"
-    scontrol.write_text(f'#!/usr/bin/env bash\necho "scontrol $*" >> "{tmp_path / "calls.log"}"\n')
-    scontrol.chmod(scontrol.stat().st_mode | stat.S_IEXEC)
+    fake_bin = fake_scontrol(tmp_path)
     home = tmp_path / "home"
     env = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}", "SLURM_JOB_ID": "31337",
            "SLURM_TMPDIR": str(tmp_path / "node-a")}  # fmt: skip
@@ -75,17 +87,8 @@ def test_torchrun_forwards_the_preemption_warning_and_the_job_requeues(tmp_path)
     """The torchrun launcher of `smdiff slurm script` passes SIGUSR1 on: both ranks checkpoint, rank 0 requeues."""
     from smdiff_slurm.scripts import TORCHRUN_SIGNAL_FLAGS
 
-    songs = tmp_path / "songs"
-    for index in range(12):
-        write_midi(songs / f"{index}.mid", {"MELODY": scale(16, low=58 + index)})
-    cache = tmp_path / "cache.npy"
-    subprocess.run([sys.executable, "-m", "smdiff.cli", "prepare", "--tokenizer_id", "melody", "--bars", "4", "--root_dir",
-                    str(songs), "--cache_path", str(cache), "--set", "data.split=[0.8, 0.2, 0.0]"], check=True, cwd=tmp_path)  # fmt: skip
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
-    scontrol = fake_bin / "scontrol"
-    scontrol.write_text(f'#!/usr/bin/env bash\necho "scontrol $*" >> "{tmp_path / "calls.log"}"\n')
-    scontrol.chmod(scontrol.stat().st_mode | stat.S_IEXEC)
+    cache = prepared_cache(tmp_path)
+    fake_bin = fake_scontrol(tmp_path)
     env = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}", "SLURM_JOB_ID": "4242",
            "SLURM_TMPDIR": str(tmp_path / "node"), "OMP_NUM_THREADS": "1"}  # fmt: skip
     job = train_command(cache, "--resume", "--set", "storage.backend=home_sync", "--set", f"storage.home_dir={tmp_path / 'home'}",
@@ -106,12 +109,7 @@ def test_torchrun_forwards_the_preemption_warning_and_the_job_requeues(tmp_path)
 
 def test_two_nodes_resume_from_home_at_the_same_step(tmp_path):
     """Two "nodes" (one rank each, own scratch, one shared home): a requeued job resumes both ranks from home."""
-    songs = tmp_path / "songs"
-    for index in range(12):
-        write_midi(songs / f"{index}.mid", {"MELODY": scale(16, low=58 + index)})
-    cache = tmp_path / "cache.npy"
-    subprocess.run([sys.executable, "-m", "smdiff.cli", "prepare", "--tokenizer_id", "melody", "--bars", "4", "--root_dir",
-                    str(songs), "--cache_path", str(cache), "--set", "data.split=[0.8, 0.2, 0.0]"], check=True, cwd=tmp_path)  # fmt: skip
+    cache = prepared_cache(tmp_path)
 
     def job(steps: int, scratches: tuple[str, str], port: int) -> list[subprocess.CompletedProcess]:
         args = train_command(cache, "--resume", "--set", "storage.backend=home_sync", "--set",
