@@ -26,6 +26,15 @@ class Gap:
     end_bar: int
     tracks: tuple[int, ...] = ()
 
+    @classmethod
+    def of(
+        cls, start_bar: int | None, end_bar: int | None, tracks: Sequence[str], track_names: Sequence[str], bars: int
+    ) -> Gap:
+        """The gap an infilling's settings name: open bounds closed by the window, track names made indices."""
+        names = [name.lower() for name in track_names]
+        indices = tuple(names.index(t.lower()) for t in tracks if t.lower() in names)
+        return cls(start_bar or 0, bars if end_bar is None else end_bar, indices)
+
     def contains(self, table: NoteTable) -> np.ndarray:
         """Per note of ``table``: whether its onset lies inside the gap."""
         inside = (table.bar >= self.start_bar) & (table.bar < self.end_bar)

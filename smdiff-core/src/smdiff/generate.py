@@ -266,9 +266,7 @@ def _notes_changed(run: LoadedRun, config: SampleConfig, original: np.ndarray, g
     from smdiff.notes import NoteTable
 
     bars = run.config.data.bars
-    names = [name.lower() for name in run.tokenizer.track_names]
-    tracks = tuple(names.index(t.lower()) for t in config.mask_tracks if t.lower() in names)
-    gap = Gap(config.mask_start_bar or 0, bars if config.mask_end_bar is None else config.mask_end_bar, tracks)
+    gap = Gap.of(config.mask_start_bar, config.mask_end_bar, config.mask_tracks, run.tokenizer.track_names, bars)
     before = NoteTable.from_score(run.tokenizer.decode(run.tokenizer.repair(original)[0]), n_bars=bars)
     return notes_changed_outside_gap(before, NoteTable.from_score(generated, n_bars=bars), gap)
 

@@ -135,9 +135,8 @@ def load_samples(sample_dir: Path, tokenizer: Tokenizer, index: dict[str, Any], 
     settings = index["sample"]
     task = settings["task"]
     samples, valid, pairs = [], [], []
-    names = [name.lower() for name in tokenizer.track_names]
-    tracks = tuple(names.index(t.lower()) for t in settings.get("mask_tracks", []) if t.lower() in names)
-    gap = Gap(settings.get("mask_start_bar") or 0, settings.get("mask_end_bar") or bars, tracks)
+    gap = Gap.of(settings.get("mask_start_bar"), settings.get("mask_end_bar"), settings.get("mask_tracks", []),
+                 tokenizer.track_names, bars)  # fmt: skip
     for record in index["samples"]:
         tokens = np.load(sample_dir / record["tokens"])
         table, ok = notes_of(tokenizer, tokens, bars)

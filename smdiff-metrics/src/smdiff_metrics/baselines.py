@@ -81,6 +81,15 @@ BASELINES: dict[str, Callable[[InfillPair], NoteTable]] = {
 }
 
 
+_last: tuple[list[InfillPair], dict[str, list[InfillPair]]] | None = None
+
+
 def baseline_pairs(pairs: list[InfillPair]) -> dict[str, list[InfillPair]]:
-    """For each baseline, the pairs with its infilling in place of the model's."""
-    return {name: [attrs.evolve(p, generated=make(p)) for p in pairs] for name, make in BASELINES.items()}
+    """For each baseline, the pairs with its infilling in place of the model's.
+
+    Every infilling metric of one evaluation asks for the same list; it is built once and kept for it.
+    """
+    global _last
+    if _last is None or _last[0] is not pairs:
+        _last = (pairs, {name: [attrs.evolve(p, generated=make(p)) for p in pairs] for name, make in BASELINES.items()})
+    return _last[1]
