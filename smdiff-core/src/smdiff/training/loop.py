@@ -201,6 +201,18 @@ class Trainer:
         limit = self.c.config.train.max_seconds
         return any_rank(limit is not None and time.perf_counter() - started > limit, self.dist)
 
+    def _expected_total(self, started: float, first_step: int) -> int:
+        """The step training will stop at: ``train.steps``, or sooner when ``train.max_seconds`` ends it first.
+
+        The progress line's total and ETA follow it, so a time-limited run shows
+        when it will end, not when 100,000 steps would.
+        """
+        train = self.c.config.train
+        elapsed, done = time.perf_counter() - started, self.state.step - first_step
+        if train.max_seconds is None or done < 10 or elapsed <= 0:
+            return train.steps
+        return min(train.steps, self.state.step + round(done / elapsed * max(train.max_seconds - elapsed, 0.0)))
+
     def _check_divergence(self) -> None:
         if self.nonfinite_in_row >= self.c.config.train.max_nonfinite:
             raise TrainingDiverged(
@@ -228,14 +240,15 @@ class Trainer:
                 task = bar.add_task(
                     "training", total=train.steps, completed=self.state.step, loss=0.0, bits=0.0, rate=0.0
                 )
-                tick = time.perf_counter()
+                tick, first_step = time.perf_counter(), self.state.step
                 while self.state.step < train.steps and not self._out_of_time(started):
                     loss, bits, norm = self._optimizer_step(batches)
                     self.state.step += 1
                     self.state.epoch, self.state.position = order.epoch, order.position
                     self._check_divergence()
                     rate, tick = 1.0 / max(time.perf_counter() - tick, 1e-9), time.perf_counter()
-                    bar.update(task, advance=1, loss=loss, bits=bits, rate=rate)
+                    total = self._expected_total(started, first_step)
+                    bar.update(task, advance=1, total=total, loss=loss, bits=bits, rate=rate)
                     self._log_step(
                         logger, {"loss": loss, "bits_per_token": bits, "grad_norm": norm, "steps_per_s": rate}
                     )
