@@ -172,3 +172,25 @@ def test_the_song_comes_back_in_its_own_tempo_metre_and_velocities(cli, melody_r
         ]
         expected = [(n.time, n.duration, n.pitch, n.velocity) for n in melody.notes if not gap[0] <= n.time < gap[1]]
         assert kept == expected
+
+
+def test_an_infilling_comes_back_in_its_inputs_key(cli, melody_runs, songs, tmp_path):
+    """The model works in C major / A minor; the written MIDI is moved back, so the bars before the gap match."""
+    from smdiff.data.keys import normalising_shift
+    from smdiff.midi import load_score
+
+    song = next(s for s in songs if normalising_shift(load_score(s)) != 0)
+    records = infill(
+        cli, melody_runs[150], song, tmp_path, "confidence", "--mask_start_bar", "8", "--mask_end_bar", "12"
+    )
+    source = load_score(song)
+    melody = next(t for t in source.tracks if t.name.strip().upper() == "MELODY").notes.numpy()
+    bar = source.tpq * 4  # 4/4; a pickup moves POP909's bars by less than the two-bar margin below
+    heard = set(melody["pitch"][melody["time"] < 9 * bar].tolist())
+    for record in records:
+        assert record["semitones_moved"] == -normalising_shift(source)
+        written = load_score(tmp_path / record["midi"])
+        notes = written.tracks[0].notes.numpy()
+        before = notes["pitch"][notes["time"] * source.tpq < 6 * bar * written.tpq]  # well before the gap (bar 8)
+        assert len(before) > 0
+        assert np.mean([pitch in heard for pitch in before.tolist()]) > 0.95

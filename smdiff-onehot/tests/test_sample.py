@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+import symusic
 
 from smdiff.testing import scale, write_midi
 
@@ -173,3 +174,30 @@ def test_a_sample_is_reproduced_from_the_seed_its_record_holds(cli, run, tmp_pat
     assert again.exit_code == 0
     reproduced = np.load(tmp_path / "one" / f"sample_{record['position_in_batch']:04d}.npy")
     assert np.array_equal(reproduced, np.load(tmp_path / "all" / record["tokens"]))
+
+
+def test_key_moves_new_pieces_into_the_asked_key_signature(cli, run, tmp_path):
+    """The model writes in C major / A minor; --key G (one sharp) moves every decoded pitch up 7 or down 5."""
+    plain, in_g = tmp_path / "c", tmp_path / "g"
+    assert sample(cli, run, plain, "--n_samples", "2", "--seed", "3").exit_code == 0
+    result = sample(cli, run, in_g, "--n_samples", "2", "--seed", "3", "--key", "G")
+    assert result.exit_code == 0, result.output
+    index = json.loads((in_g / "index.json").read_text())
+    assert [record["semitones_moved"] for record in index["samples"]] == [-5, -5]
+    for name in ("sample_0000.mid", "sample_0001.mid"):
+        before = [n.pitch for t in symusic.Score(str(plain / name)).tracks for n in t.notes]
+        after = [n.pitch for t in symusic.Score(str(in_g / name)).tracks for n in t.notes]
+        assert before and after == [pitch - 5 for pitch in before]
+    assert np.array_equal(np.load(plain / "sample_0000.npy"), np.load(in_g / "sample_0000.npy"))  # tokens stay in C
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--key", "H major"], "unknown key 'H major'"),
+     (["--task", "infill", "--key", "G", "--mask_start_bar", "2"], "--key applies to tasks without input")],
+)  # fmt: skip
+def test_a_key_that_cannot_apply_is_refused(cli, run, songs, tmp_path, args, message):
+    extra = ["--input_midi", str(songs / "0.mid")] if "infill" in args else []
+    result = sample(cli, run, tmp_path / "k", *args, *extra)
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "k").exists()

@@ -16,8 +16,9 @@ from smdiff.config.converter import converter
 from smdiff.config.resolve import drop_unknown_keys, to_dict
 from smdiff.config.schema import SampleConfig, SmdiffConfig
 from smdiff.data.bars import BarGrid
+from smdiff.data.keys import transpose_score
 from smdiff.diffusion.sampling import sample
-from smdiff.errors import DataError
+from smdiff.errors import ConfigError, DataError
 from smdiff.kernels import KernelBackend, select_kernel
 from smdiff.midi import find_midi_files, save_score
 from smdiff.pianoroll import save_piano_roll
@@ -72,6 +73,9 @@ def load_run(
     path = find_checkpoint(run_dir, load_step)
     payload = ckpt.load_checkpoint(path)
     stored, dropped = drop_unknown_keys(payload["config"])
+    # a run from before key normalisation existed read its pieces in their own keys,
+    stored.setdefault("data", {}).setdefault("normalise_key", False)
+    stored.setdefault("model", {}).setdefault("rotary", False)  # nor rotary positions
     if dropped:
         warn(f"{path} holds settings this smdiff no longer has, ignored: {', '.join(dropped)}")
     config = converter.structure(stored, SmdiffConfig)
@@ -95,15 +99,34 @@ def load_run(
     return LoadedRun(config, tokenizer, model, kernel, target, path, payload["state"]["step"], length)
 
 
-def conditioning_window(run: LoadedRun, midi: Path) -> np.ndarray:
-    """The first window (starting at bar 0) of ``midi`` in the run's encoding."""
+def conditioning_window(run: LoadedRun, midi: Path) -> tuple[np.ndarray, int]:
+    """The first window (starting at bar 0) of ``midi`` in the run's encoding, and the semitones it was moved by.
+
+    A run trained on key-normalised data (``data.normalise_key``) reads the input
+    in C major / A minor too; its output is moved back into the input's key.
+    """
     encoding = run.tokenizer.encode(midi, bars=run.config.data.bars)
     if len(encoding.windows) == 0:
         raise DataError(f"{midi}: no notes in the tracks {', '.join(run.tokenizer.track_names)}")
     first = int(np.argmin(encoding.start_bars))
     if encoding.start_bars[first] != 0:
         raise DataError(f"{midi}: its first {encoding.start_bars[first]} bars are empty; trim the file first")
-    return encoding.windows[first].astype(np.int64)
+    return encoding.windows[first].astype(np.int64), encoding.transposition
+
+
+def output_shift(config: SampleConfig, transposition: int | None) -> int:
+    """Semitones to move a decoded sample by: back into its input's key, or into the asked ``--key``.
+
+    Without an input, a key-normalised model writes in C major or A minor;
+    ``config.key`` names another key signature (``"G"`` and ``"E minor"`` both mean one sharp).
+    """
+    if transposition is not None:
+        return -transposition
+    if config.key is None:
+        return 0
+    from smdiff.data.keys import Key
+
+    return -Key.parse(config.key).normalising_shift
 
 
 def input_files(config: SampleConfig) -> list[Path | None]:
@@ -194,19 +217,33 @@ def _jobs(
         task.check_bars(run.config.data.bars)
         starts = [task.initial(run.tokenizer, run.window_length, window) for window in originals]
         return [
-            {"source": None, "initial": i, "region": r, "original": w, "prepared": np.where(r, w, i)}
+            {"source": None, "initial": i, "region": r, "original": w, "prepared": np.where(r, w, i), "shift": 0}
             for (i, r), w in zip(starts, originals, strict=True)
         ]
     jobs = []
+    if config.key is not None and task.needs_input:
+        raise ConfigError(f"--key applies to tasks without input; {config.task} keeps the key of its input MIDI")
+    if config.key is not None and not run.config.data.normalise_key:
+        raise ConfigError(
+            f"--key needs a model trained on key-normalised data; {run.checkpoint} was trained with "
+            "data.normalise_key=false, so the key of what it writes is not known"
+        )
     for source in input_files(config) if task.needs_input else [None]:
-        window = conditioning_window(run, source) if source is not None else None
+        window, transposition = conditioning_window(run, source) if source is not None else (None, None)
         if hasattr(task, "check_bars"):
             task.check_bars(run.config.data.bars)
         initial, region = task.initial(run.tokenizer, run.window_length, window)
         prepared = None if window is None else np.where(region, window, initial)
         repeats = config.samples_per_midi if config.input_midi_dir else config.n_samples
         jobs += [
-            {"source": source, "initial": initial, "region": region, "original": window, "prepared": prepared}
+            {
+                "source": source,
+                "initial": initial,
+                "region": region,
+                "original": window,
+                "prepared": prepared,
+                "shift": output_shift(config, transposition),
+            }
             for _ in range(repeats)
         ]
     return jobs
@@ -229,7 +266,8 @@ def _write_sample(
         np.save(out_dir / f"{stem.name}.region.npy", job["region"])
     repaired, dropped = run.tokenizer.repair(window)
     decoded = run.tokenizer.decode(repaired)
-    score = decoded if job["source"] is None else _in_input_time(run, decoded, Path(job["source"]))
+    in_key = transpose_score(decoded, job["shift"])
+    score = in_key if job["source"] is None else _in_input_time(run, in_key, Path(job["source"]))
     save_score(score, stem.with_suffix(".mid"))
     shaded = shaded_quarters(score, job["region"], run.tokenizer, config)
     save_piano_roll(score, stem.with_suffix(".png"), shaded=shaded, title=f"{config.task} sample {index}")
@@ -244,6 +282,7 @@ def _write_sample(
         "seconds": seconds,
         "generated_elements": int(job["region"].sum()),
         "units_dropped_by_repair": dropped,
+        "semitones_moved": job["shift"],
         "outside_gap_notes_changed": changed,
     }
 

@@ -12,6 +12,8 @@ import abc
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import attrs
+
 from smdiff.data.bars import BarGrid
 from smdiff.data.batch import PieceBatch
 from smdiff.data.piece import Piece
@@ -20,11 +22,16 @@ from smdiff.tokenizer import EncodeFailure, Encoding, Tokenizer
 
 
 class PieceTokenizer(Tokenizer):
-    """Tokenizer over the track slots of ``track_map``; subclasses implement :meth:`encode_batch`."""
+    """Tokenizer over the track slots of ``track_map``; subclasses implement :meth:`encode_batch`.
+
+    With ``normalise_key`` every piece is transposed into C major or A minor
+    before encoding (:mod:`smdiff.data.keys`); each :class:`Encoding` says by how much.
+    """
 
     slots: tuple[str, ...]
     track_map: Mapping[str, str]
     time_signature: str | None
+    normalise_key: bool = False
 
     def bar_grids(self, pieces: Sequence[Piece]) -> list[BarGrid]:
         """The bars to encode each piece with (the pieces' own by default)."""
@@ -37,13 +44,20 @@ class PieceTokenizer(Tokenizer):
     def encode_pieces(self, pieces: Sequence[Piece], *, bars: int, max_windows: int | None = None) -> list[Encoding]:
         """Encode pieces already read, in one vectorised pass."""
         batch = PieceBatch.from_pieces(pieces, self.slots, self.bar_grids(pieces))
-        return self.encode_batch(batch, bars=bars, max_windows=max_windows)
+        encodings = self.encode_batch(batch, bars=bars, max_windows=max_windows)
+        return [
+            attrs.evolve(encoding, transposition=piece.transposition) if piece.transposition else encoding
+            for piece, encoding in zip(pieces, encodings, strict=True)
+        ]
 
     def encode(
         self, midi: MidiLike, *, bars: int, max_windows: int | None = None, source: str | Path | None = None
     ) -> Encoding:
         """Windows of ``bars`` bars of one piece (a batch of one)."""
-        piece = Piece.read(midi, track_map=self.track_map, time_signature=self.time_signature, source=source)
+        piece = Piece.read(
+            midi, track_map=self.track_map, time_signature=self.time_signature, source=source,
+            normalise_key=self.normalise_key,
+        )  # fmt: skip
         return self.encode_pieces([piece], bars=bars, max_windows=max_windows)[0]
 
     def encode_many(
@@ -55,7 +69,10 @@ class PieceTokenizer(Tokenizer):
         sources: Sequence[str | Path | None] | None = None,
     ) -> list[Encoding | EncodeFailure]:
         """Read each piece on its own (failures stay per piece), then encode all that were read in one pass."""
-        read = Piece.read_many(midis, track_map=self.track_map, time_signature=self.time_signature, sources=sources)
+        read = Piece.read_many(
+            midis, track_map=self.track_map, time_signature=self.time_signature, sources=sources,
+            normalise_key=self.normalise_key,
+        )  # fmt: skip
         pieces = [item for item in read if isinstance(item, Piece)]
         encoded = iter(self.encode_pieces(pieces, bars=bars, max_windows=max_windows))
         return [next(encoded) if isinstance(item, Piece) else EncodeFailure.of(item) for item in read]

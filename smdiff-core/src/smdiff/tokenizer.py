@@ -33,12 +33,15 @@ class Encoding:
 
     ``windows`` is ``[n, length, channels]``; ``start_bars[i]`` is the bar of the
     piece where window ``i`` starts; ``counts`` tallies what encoding saw and
-    dropped (e.g. ``notes``, ``notes_dropped_polyphony``, ``notes_out_of_range``).
+    dropped (e.g. ``notes``, ``notes_dropped_polyphony``, ``notes_out_of_range``);
+    ``transposition`` is how many semitones the piece was moved before encoding
+    (key normalisation), so decoding ``-transposition`` restores its key.
     """
 
     windows: np.ndarray
     start_bars: np.ndarray
     counts: Counter[str] = attrs.field(factory=Counter)
+    transposition: int = 0
 
 
 @attrs.frozen

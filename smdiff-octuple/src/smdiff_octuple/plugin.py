@@ -5,7 +5,7 @@ from __future__ import annotations
 from smdiff import DatasetSpec, MaskerSpec, ModelSpec, TokenizerSpec, hookimpl
 
 POP909_ROOT = "$SMDIFF_POP909|../shared/data/POP909"
-OCTUPLE_VERSION = "1"
+OCTUPLE_VERSION = "2"
 
 
 def _tokenizer(tokenizer_id: str, slots: tuple[str, ...]):

@@ -100,7 +100,7 @@ def _bar_signatures(batch: PieceBatch) -> np.ndarray:
 class OctupleTokenizer(PieceTokenizer):
     """Octuple tokens for the notes of the selected track slots."""
 
-    version = "1"
+    version = "2"
 
     def __init__(
         self,
@@ -110,6 +110,7 @@ class OctupleTokenizer(PieceTokenizer):
         bars: int,
         max_notes: int,
         time_signature: str | None = None,
+        normalise_key: bool = False,
     ) -> None:
         self.id = tokenizer_id
         self.slots = tuple(track_map)
@@ -117,6 +118,7 @@ class OctupleTokenizer(PieceTokenizer):
         self.bars = bars
         self.max_notes = max_notes
         self.time_signature = time_signature
+        self.normalise_key = normalise_key
         real = (bars, codes.MAX_POSITIONS_PER_BAR, len(self.slots), 128, codes.N_DURATIONS, codes.N_VELOCITIES,
                 codes.N_TIME_SIGNATURES, codes.N_TEMPOS)  # fmt: skip
         self.pad_ids = real
@@ -124,7 +126,7 @@ class OctupleTokenizer(PieceTokenizer):
 
     @classmethod
     def from_config(cls, tokenizer_id: str, slots: Sequence[str], config: object) -> OctupleTokenizer:
-        """Build from a ``DataConfig`` (``bars``, ``max_notes``, ``track_map``, ``time_signature``)."""
+        """Build from a ``DataConfig`` (``bars``, ``max_notes``, ``track_map``, ``time_signature``, ``normalise_key``)."""
         defaults = {slot: POP909_TRACKS[slot] for slot in slots}
         track_map = {**defaults, **check_track_map(getattr(config, "track_map", {}), tuple(slots))}
         return cls(
@@ -133,6 +135,7 @@ class OctupleTokenizer(PieceTokenizer):
             bars=getattr(config, "bars", 64),
             max_notes=getattr(config, "max_notes", 1024),
             time_signature=getattr(config, "time_signature", None),
+            normalise_key=getattr(config, "normalise_key", False),
         )
 
     @property

@@ -79,20 +79,33 @@ def _tokens_from_keys(keys: np.ndarray, step_offsets: np.ndarray) -> np.ndarray:
 class GridTokenizer(PieceTokenizer):
     """One grid channel per track slot: ``melody`` (1 channel) or ``trio`` (melody, bridge, piano)."""
 
-    version = "1"
+    version = "2"
 
-    def __init__(self, tokenizer_id: str, track_map: Mapping[str, str], time_signature: str | None = None) -> None:
+    def __init__(
+        self,
+        tokenizer_id: str,
+        track_map: Mapping[str, str],
+        time_signature: str | None = None,
+        *,
+        normalise_key: bool = False,
+    ) -> None:
         self.id = tokenizer_id
         self.slots = tuple(track_map)
         self.track_map = dict(track_map)
         self.time_signature = time_signature
+        self.normalise_key = normalise_key
 
     @classmethod
     def from_config(cls, tokenizer_id: str, slots: Sequence[str], config: object) -> GridTokenizer:
         """Build from a ``DataConfig``: its ``track_map`` overrides POP909's names slot by slot."""
         defaults = {slot: POP909_TRACKS[slot] for slot in slots}
         track_map = {**defaults, **check_track_map(getattr(config, "track_map", {}), tuple(slots))}
-        return cls(tokenizer_id, track_map, getattr(config, "time_signature", None))
+        return cls(
+            tokenizer_id,
+            track_map,
+            getattr(config, "time_signature", None),
+            normalise_key=getattr(config, "normalise_key", False),
+        )
 
     @property
     def token_spec(self) -> TokenSpec:

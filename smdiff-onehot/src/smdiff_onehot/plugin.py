@@ -5,7 +5,7 @@ from __future__ import annotations
 from smdiff import DatasetSpec, ModelSpec, TokenizerSpec, hookimpl, no_settings
 
 POP909_ROOT = "$SMDIFF_POP909|../shared/data/POP909"
-GRID_VERSION = "1"
+GRID_VERSION = "2"
 
 
 def _tokenizer(tokenizer_id: str, slots: tuple[str, ...]):

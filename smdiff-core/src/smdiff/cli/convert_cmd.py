@@ -30,8 +30,11 @@ def make_convert_command(host: PluginHost):
         config: ConfigFiles = None,
         set_: Overrides = None,
     ) -> None:
-        """Decode token windows to standard MIDI files; invalid tokens are reported with their position."""
-        from smdiff.data.convert import cache_data_config, convert_windows, load_token_windows
+        """Decode token windows to standard MIDI files; invalid tokens are reported with their position.
+
+        Windows of a key-normalised cache are written in their songs' own keys.
+        """
+        from smdiff.data.convert import cache_data_config, cache_window_shifts, convert_windows, load_token_windows
         from smdiff.tokenizer import build_tokenizer
 
         flags = {"data.tokenizer_id": tokenizer_id, "data.bars": bars}
@@ -48,9 +51,12 @@ def make_convert_command(host: PluginHost):
         tokenizer = build_tokenizer(data)
         tokens = load_token_windows(input_, tokenizer.token_spec.n_channels)
         tokens = tokens[:limit] if limit else tokens
+        shifts = cache_window_shifts(input_) if from_cache is not None else None
         with progress_bar() as bar:
             task = bar.add_task("writing MIDI", total=len(tokens))
-            report = convert_windows(tokens, tokenizer, output_dir, input_.stem, on_window=lambda: bar.advance(task))
+            report = convert_windows(
+                tokens, tokenizer, output_dir, input_.stem, shifts=shifts, on_window=lambda: bar.advance(task)
+            )
         for failure in report.failed:
             warn(failure)
         status(f"wrote {len(report.written)} MIDI file(s) to {output_dir} ({len(report.failed)} window(s) invalid)")

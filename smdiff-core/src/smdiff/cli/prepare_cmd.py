@@ -29,6 +29,11 @@ def print_report(report: PrepareReport) -> None:
         table.add_row(f"{split} windows", str(len(cache.split_indices(split))))
     for key, value in sorted(report.counts.items()):
         table.add_row(key.replace("_", " "), str(value))
+    if cache.meta["settings"].get("normalise_key"):
+        moved = cache.meta["counts"]["files_transposed"]
+        table.add_row("keys", f"normalised to C major / A minor ({moved} of {report.files_encoded} files transposed)")
+    else:
+        table.add_row("keys", "kept as they are (data.normalise_key=false)")
     for reason, count in report.skipped_by_reason().most_common():
         table.add_row(f"[yellow]skipped[/yellow]: {reason}", str(count))
     table.add_row("seconds", f"{report.seconds:.2f}")

@@ -81,6 +81,9 @@ def make_sample_command(host: PluginHost):
         temperature: Annotated[float | None, typer.Option("--temperature", help="Softmax temperature.")] = None,
         top_k: Annotated[int | None, typer.Option("--top-k", help="Keep the k most likely tokens.")] = None,
         top_p: Annotated[float | None, typer.Option("--top-p", help="Nucleus probability mass.")] = None,
+        key: Annotated[
+            str | None, typer.Option("--key", help="Key of new pieces, e.g. G or 'E minor' (default C / A minor).")
+        ] = None,
         seed: Annotated[int | None, typer.Option("--seed", help="Seed; the same seed gives the same samples.")] = None,
         out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Output folder.")] = None,
         config: ConfigFiles = None,
@@ -98,11 +101,15 @@ def make_sample_command(host: PluginHost):
             "sample.mask_start_bar": mask_start_bar, "sample.mask_end_bar": mask_end_bar,
             "sample.mask_tracks": tuple(t.strip() for t in mask_tracks.split(",") if t.strip()) if mask_tracks else None,
             "sample.temperature": temperature, "sample.top_k": top_k, "sample.top_p": top_p, "sample.seed": seed,
-            "sample.out_dir": str(out_dir) if out_dir else None,
+            "sample.out_dir": str(out_dir) if out_dir else None, "sample.key": key,
         }  # fmt: skip
         settings = resolve_config(
             files=config or (), overrides=set_ or (), flags=flags, registries=host.registries, with_model=False
         ).sample
+        if settings.key is not None:
+            from smdiff.data.keys import Key
+
+            Key.parse(settings.key)  # a bad key name fails before the model loads
         task_runner = host.registries.tasks.get(settings.task).factory(settings)
         refuse_flags_without_effect(
             task_runner.needs_input, settings.task,

@@ -30,7 +30,8 @@ class DataConfig:
     track_map: dict[str, str] = attrs.field(factory=dict)
     split: tuple[float, float, float] = (0.8, 0.1, 0.1)
     split_seed: int = 0
-    transpose: int = 3
+    normalise_key: bool = True
+    transpose: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -44,6 +45,7 @@ class ModelConfig:
     heads: int = 4
     ffn_mult: int = 4
     dropout: float = 0.1
+    rotary: bool = True
     compile: bool = False
 
 
@@ -55,6 +57,8 @@ class DiffusionConfig:
     time_sampling: Literal["uniform", "antithetic"] = "uniform"
     masker: str = "random"
     mask_unit: Literal["auto", "element", "token"] = "auto"
+    #: loss weight of masked elements whose answer is a pitch (note-on); 1 is the plain objective
+    pitch_weight: float = 3.0
 
 
 @attrs.frozen(kw_only=True)
@@ -122,6 +126,7 @@ class SampleConfig:
     input_midi_dir: str | None = None
     samples_per_midi: int = 1
     infill_notes: float = 1.0
+    key: str | None = None
     out_dir: str | None = None
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from smdiff.config.schema import DataConfig
 from smdiff.data.cache import sidecar_path
+from smdiff.data.keys import transpose_score
 from smdiff.errors import DataError, SmdiffError
 from smdiff.midi import save_score
 from smdiff.tokenizer import Tokenizer
@@ -57,7 +58,20 @@ def cache_data_config(path: Path, base: DataConfig) -> DataConfig | None:
         max_notes=settings.get("max_notes", base.max_notes),
         time_signature=settings.get("time_signature"),
         track_map=settings.get("track_map", {}),
+        normalise_key=settings.get("normalise_key", False),
     )
+
+
+def cache_window_shifts(path: Path) -> np.ndarray | None:
+    """Semitones that move each window of a key-normalised cache back into its song's key (``None``: not one)."""
+    sidecar = sidecar_path(path)
+    if not sidecar.is_file():
+        return None
+    meta = json.loads(sidecar.read_text())
+    if "file_transposition" not in meta:
+        return None
+    per_file = -np.asarray(meta["file_transposition"], dtype=np.int64)
+    return per_file[np.asarray(meta["window_file"], dtype=np.int64)]
 
 
 def convert_windows(
@@ -66,14 +80,21 @@ def convert_windows(
     output_dir: Path,
     stem: str,
     *,
+    shifts: np.ndarray | None = None,
     on_window: Callable[[], None] = lambda: None,
 ) -> ConvertReport:
-    """Decode every window to ``output_dir/<stem>_<index>.mid``; invalid windows are reported, not fatal."""
+    """Decode every window to ``output_dir/<stem>_<index>.mid``; invalid windows are reported, not fatal.
+
+    ``shifts[i]`` semitones move window ``i`` after decoding (a key-normalised
+    cache's windows back into their songs' keys, see :func:`cache_window_shifts`).
+    """
     written, failed = [], []
     width = max(4, len(str(len(tokens) - 1)))
     for index in range(len(tokens)):
         try:
             score = tokenizer.decode(np.asarray(tokens[index]))
+            if shifts is not None:
+                score = transpose_score(score, int(shifts[index]))
         except SmdiffError as error:
             failed.append(f"window {index}: {error}")
         else:

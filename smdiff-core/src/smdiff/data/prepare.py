@@ -30,8 +30,8 @@ from smdiff.errors import DataError, SmdiffError
 from smdiff.midi import find_midi_files, load_score
 from smdiff.tokenizer import EncodeFailure, Tokenizer
 
-#: (file index, windows, start bars, counts, skip reason)
-FileResult = tuple[int, np.ndarray | None, np.ndarray | None, dict[str, int], str | None]
+#: (file index, windows, start bars, counts, skip reason, semitones the file was transposed by)
+FileResult = tuple[int, np.ndarray | None, np.ndarray | None, dict[str, int], str | None, int]
 
 
 @attrs.frozen
@@ -63,7 +63,7 @@ def _init_worker(make_tokenizer: Callable[[], Tokenizer], config: DataConfig) ->
 
 
 def _skip(index: int, reason: str, counts: dict[str, int] | None = None) -> FileResult:
-    return index, None, None, counts or {}, reason
+    return index, None, None, counts or {}, reason, 0
 
 
 def _encode_batch(jobs: list[tuple[int, str]]) -> list[FileResult]:
@@ -102,7 +102,7 @@ def _encode_batch(jobs: list[tuple[int, str]]) -> list[FileResult]:
             results[index] = _skip(index, "no notes in the selected tracks", dict(encoding.counts))
         else:
             windows = encoding.windows.astype(dtype, copy=False)
-            results[index] = (index, windows, encoding.start_bars, dict(encoding.counts), None)
+            results[index] = (index, windows, encoding.start_bars, dict(encoding.counts), None, encoding.transposition)
     return [results[index] for index, _ in jobs]
 
 
@@ -156,11 +156,12 @@ def prepare_cache(
     results = _run([(i, str(p)) for i, p in enumerate(files)], workers, (make_tokenizer, config), on_file)
 
     counts: Counter[str] = Counter()
-    skipped, kept = [], []
-    for index, windows, starts, file_counts, reason in sorted(results, key=lambda r: r[0]):
+    skipped, kept, transpositions = [], [], []
+    for index, windows, starts, file_counts, reason, transposition in sorted(results, key=lambda r: r[0]):
         counts.update(file_counts)
         if reason is None:
             kept.append((index, windows, starts))
+            transpositions.append(transposition)
         else:
             skipped.append({"file": str(files[index].relative_to(root)), "reason": reason})
     if not kept:
@@ -187,15 +188,24 @@ def prepare_cache(
             "max_notes": config.max_notes,
             "max_tensors_per_ns": config.max_tensors_per_ns,
             "strict_tempo": config.strict_tempo,
+            "normalise_key": config.normalise_key,
             "split": list(config.split),
             "split_seed": config.split_seed,
         },
         "files": encoded_files,
         "file_split": assign_splits(len(encoded_files), config.split, config.split_seed),
+        # semitones each file was moved into C major / A minor (data.normalise_key); minus it restores the key
+        "file_transposition": transpositions,
         "window_file": window_file.tolist(),
         "window_start_bar": np.concatenate([s for _, _, s in kept]).tolist(),
         "skipped": skipped,
-        "counts": {"files_found": len(files), "files_encoded": len(kept), "windows": len(windows), **counts},
+        "counts": {
+            "files_found": len(files),
+            "files_encoded": len(kept),
+            "files_transposed": sum(1 for shift in transpositions if shift),
+            "windows": len(windows),
+            **counts,
+        },
     }
     cache = write_cache(cache_path, windows, meta)
     return PrepareReport(cache, len(files), len(kept), skipped, dict(counts), time.perf_counter() - started)
