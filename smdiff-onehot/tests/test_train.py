@@ -182,3 +182,19 @@ def test_output_to_a_file_gets_plain_progress_lines(cache, tmp_path):
     lines = [line for line in result.stdout.splitlines() if line.startswith("training: ")]
     assert lines and lines[-1].startswith("training: 60/60")
     assert "/s, elapsed 0:00:" in lines[-1] and "loss " in lines[-1] and "\x1b[" not in result.stdout
+
+
+def test_pitch_weight_scales_only_the_loss_on_masked_pitches(cli, cache, tmp_path):
+    """Same seed, same noise: the first step's loss grows with diffusion.pitch_weight, its ELBO bits do not."""
+    first = {}
+    for weight in ("1", "4"):
+        run = tmp_path / f"weight{weight}"
+        result = train(cli, cache, run, "--steps", "1", "--set", f"diffusion.pitch_weight={weight}",
+                       "--set", "train.log_every=1")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+        first[weight] = next(r for r in lines if r["kind"] == "train")
+    assert first["4"]["loss"] > first["1"]["loss"] * 1.2
+    assert first["4"]["bits_per_token"] == pytest.approx(first["1"]["bits_per_token"], rel=1e-6)
+    refused = train(cli, cache, tmp_path / "bad", "--steps", "1", "--set", "diffusion.pitch_weight=0")
+    assert refused.exit_code == 2 and "diffusion.pitch_weight must be positive" in refused.output

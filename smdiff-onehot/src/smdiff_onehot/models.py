@@ -39,7 +39,7 @@ class ConVormer(nn.Module):
         )
         self.merge = nn.Sequential(nn.Linear(width * token_spec.n_channels, width), nn.ReLU())
         self.transformer = TransformerStack(
-            width, config.depth, config.heads, config.ffn_mult, config.dropout, max_length // fold
+            width, config.depth, config.heads, config.ffn_mult, config.dropout, max_length // fold, config.rotary
         )
         self.up = nn.ModuleList(
             nn.Sequential(nn.ConvTranspose1d(width, width // fold, fold, stride=fold), nn.ReLU())
@@ -67,7 +67,7 @@ class GridTransformer(nn.Module):
         super().__init__()
         self.embed = ChannelEmbedding(token_spec, config.width)
         self.transformer = TransformerStack(
-            config.width, config.depth, config.heads, config.ffn_mult, config.dropout, max_length
+            config.width, config.depth, config.heads, config.ffn_mult, config.dropout, max_length, config.rotary
         )
         self.heads = ChannelHeads(token_spec, config.width)
         init_weights(self)

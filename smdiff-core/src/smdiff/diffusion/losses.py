@@ -10,9 +10,13 @@ and the mask token never has a logit.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Literal
 
+import numpy as np
 import torch
+
+from smdiff.tokens import TokenSpec
 
 LossName = Literal["elbo", "reweighted_elbo"]
 
@@ -30,3 +34,22 @@ def loss_weights(rates: torch.Tensor, loss: LossName, elements: int) -> torch.Te
 def elbo_bits(ce_sum: torch.Tensor, rates: torch.Tensor, elements: int) -> torch.Tensor:
     """The ELBO estimate in bits per element for each row (what validation reports)."""
     return ce_sum * loss_weights(rates, "elbo", elements)
+
+
+def pitch_answer_table(pitch_tokens: Mapping[int, np.ndarray], token_spec: TokenSpec) -> torch.Tensor | None:
+    """``[channels, max vocab]`` booleans: true where a channel's token is a pitch (note-on); ``None`` without pitches.
+
+    ``pitch_tokens`` is :meth:`Tokenizer.pitch_tokens` (MIDI pitch per token, ``-1`` for others).
+    """
+    if not pitch_tokens:
+        return None
+    table = torch.zeros(token_spec.n_channels, max(token_spec.vocab_sizes), dtype=torch.bool)
+    for channel, pitches in pitch_tokens.items():
+        table[channel, : len(pitches)] = torch.from_numpy(np.asarray(pitches) >= 0)
+    return table
+
+
+def pitch_answers(table: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+    """Booleans shaped like ``clean`` ``[B, L, C]``: true where the clean token is a pitch (see :func:`pitch_answer_table`)."""
+    channels = torch.arange(clean.shape[-1], device=clean.device)
+    return table.to(clean.device)[channels, clean.long()]

@@ -15,14 +15,17 @@ from smdiff.tokens import TokenSpec
 
 
 class SelfAttention(nn.Module):
-    """Bidirectional multi-head self-attention: one fused QKV projection and SDPA."""
+    """Bidirectional multi-head self-attention: one fused QKV projection and SDPA, optionally rotary."""
 
-    def __init__(self, width: int, heads: int, dropout: float) -> None:
+    def __init__(self, width: int, heads: int, dropout: float, rotary: bool = False) -> None:
         super().__init__()
         if width % heads:
             raise ValueError(f"model width {width} is not divisible by {heads} heads")
+        if rotary and (width // heads) % 2:
+            raise ValueError(f"rotary positions need an even head width; {width} / {heads} heads is odd")
         self.heads = heads
         self.dropout = dropout
+        self.rotary = rotary
         self.qkv = nn.Linear(width, 3 * width)
         self.proj = nn.Linear(width, width)
         self.resid_drop = Dropout(dropout)
@@ -31,18 +34,35 @@ class SelfAttention(nn.Module):
         """``[B, L, D]`` → ``[B, L, D]``."""
         batch, length, width = x.shape
         q, k, v = self.qkv(x).view(batch, length, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
+        if self.rotary:
+            q, k = rotate(q), rotate(k)
         y = attention(q, k, v, self.dropout if self.training else 0.0)
         return self.resid_drop(self.proj(y.transpose(1, 2).reshape(batch, length, width)))
+
+
+def rotate(x: torch.Tensor, base: float = 10_000.0) -> torch.Tensor:
+    """Rotary position embedding (RoFormer) of ``[B, H, L, d]`` queries or keys.
+
+    Pairs of features are rotated by an angle proportional to the position, so
+    a query–key product depends on how far apart two positions are, not where
+    they are: "the same beat two bars earlier" looks alike anywhere in a window.
+    """
+    length, dim = x.shape[-2], x.shape[-1]
+    inverse = base ** (-torch.arange(0, dim, 2, device=x.device, dtype=torch.float32) / dim)
+    angles = torch.arange(length, device=x.device, dtype=torch.float32)[:, None] * inverse[None, :]
+    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    even, odd = x[..., 0::2], x[..., 1::2]
+    return torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1).flatten(-2)
 
 
 class Block(nn.Module):
     """Pre-norm transformer block: attention and a GELU MLP, each with a residual."""
 
-    def __init__(self, width: int, heads: int, ffn_mult: int, dropout: float) -> None:
+    def __init__(self, width: int, heads: int, ffn_mult: int, dropout: float, rotary: bool = False) -> None:
         super().__init__()
         self.ln1 = nn.LayerNorm(width)
         self.ln2 = nn.LayerNorm(width)
-        self.attn = SelfAttention(width, heads, dropout)
+        self.attn = SelfAttention(width, heads, dropout, rotary)
         self.mlp = nn.Sequential(
             nn.Linear(width, ffn_mult * width), nn.GELU(), nn.Linear(ffn_mult * width, width), Dropout(dropout)
         )
@@ -54,13 +74,18 @@ class Block(nn.Module):
 
 
 class TransformerStack(nn.Module):
-    """``depth`` blocks with a learned absolute position embedding and a final LayerNorm."""
+    """``depth`` blocks with a learned absolute position embedding and a final LayerNorm.
 
-    def __init__(self, width: int, depth: int, heads: int, ffn_mult: int, dropout: float, max_length: int) -> None:
+    ``rotary`` adds rotary (relative) positions inside every attention layer.
+    """
+
+    def __init__(
+        self, width: int, depth: int, heads: int, ffn_mult: int, dropout: float, max_length: int, rotary: bool = False
+    ) -> None:
         super().__init__()
         self.pos_emb = nn.Parameter(torch.zeros(1, max_length, width))
         self.drop = Dropout(dropout)
-        self.blocks = nn.ModuleList(Block(width, heads, ffn_mult, dropout) for _ in range(depth))
+        self.blocks = nn.ModuleList(Block(width, heads, ffn_mult, dropout, rotary) for _ in range(depth))
         self.ln_f = nn.LayerNorm(width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -106,6 +106,8 @@ COMPATIBILITY_KEYS = (
 def compatibility_diff(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
     """Readable lines for every way a checkpoint's identity differs from the current run's."""
     lines = []
+    if "model_shape" in saved:  # checkpoints from before model.rotary existed were trained without it
+        saved = {**saved, "model_shape": {**saved["model_shape"], "rotary": saved["model_shape"].get("rotary", False)}}
     for key, label in COMPATIBILITY_KEYS:
         if saved.get(key) != current.get(key):
             lines.append(f"{label}: checkpoint has {saved.get(key)!r}, this run has {current.get(key)!r}")

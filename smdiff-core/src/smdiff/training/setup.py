@@ -13,6 +13,7 @@ from smdiff.config.schema import SmdiffConfig, TrainConfig
 from smdiff.data.cache import TokenCache
 from smdiff.data.catalog import config_cache_path as cache_path
 from smdiff.data.catalog import prepare_hint
+from smdiff.diffusion.losses import pitch_answer_table
 from smdiff.diffusion.maskers import Masker
 from smdiff.errors import ConfigError, DataError
 from smdiff.kernels import KernelBackend, select_kernel
@@ -21,7 +22,7 @@ from smdiff.tokens import TokenSpec
 from smdiff.training.ema import EMA
 from smdiff.training.schedule import lr_factor
 
-MODEL_SHAPE_KEYS = ("width", "depth", "heads", "ffn_mult")
+MODEL_SHAPE_KEYS = ("width", "depth", "heads", "ffn_mult", "rotary")
 
 
 def resolve_device(choice: str) -> torch.device:
@@ -52,6 +53,8 @@ def check_settings(config: SmdiffConfig, device: torch.device) -> None:
         (train.lr <= 0, f"train.lr must be positive, got {train.lr}"),
         (min(train.validate_every, train.checkpoint_every, train.log_every, train.keep_last) < 1,
          "train.validate_every, checkpoint_every, log_every and keep_last must be at least 1"),
+        (config.diffusion.pitch_weight <= 0,
+         f"diffusion.pitch_weight must be positive (1 = the plain objective), got {config.diffusion.pitch_weight}"),
     ]  # fmt: skip
     for failed, message in problems:
         if failed:
@@ -76,6 +79,8 @@ class Components:
     masker: Masker
     kernel: KernelBackend
     amp_dtype: torch.dtype | None
+    #: which tokens are pitches, per channel (``diffusion.pitch_weight``); ``None`` for tokenizers without pitch
+    pitch_answers: torch.Tensor | None = None
 
     @property
     def window_length(self) -> int:
@@ -99,7 +104,12 @@ def open_cache(config: SmdiffConfig, registries: Any) -> tuple[Tokenizer, str, T
     cache = TokenCache.load(
         cache_path(config), tokenizer_id=tokenizer.id, tokenizer_version=spec.version, rebuild_hint=prepare_hint(config)
     )
-    if cache.token_spec != tokenizer.token_spec or cache.meta.get("bars", config.data.bars) != config.data.bars:
+    settings = cache.meta.get("settings", {})
+    if (
+        cache.token_spec != tokenizer.token_spec
+        or cache.meta.get("bars", config.data.bars) != config.data.bars
+        or settings.get("normalise_key", False) != config.data.normalise_key
+    ):
         raise DataError(cache_mismatch(cache, config, tokenizer))
     return tokenizer, spec.version, cache
 
@@ -107,8 +117,14 @@ def open_cache(config: SmdiffConfig, registries: Any) -> tuple[Tokenizer, str, T
 def cache_mismatch(cache: TokenCache, config: SmdiffConfig, tokenizer: Tokenizer) -> str:
     """What differs between a cache and the config asking for it, and the command that writes a *new* cache."""
     made, wanted = cache.token_spec, tokenizer.token_spec
+    normalised = cache.meta.get("settings", {}).get("normalise_key", False)
     if cache.meta.get("bars", config.data.bars) != config.data.bars:
         difference = f"was made with {cache.meta['bars']} bars, the config asks for {config.data.bars} (data.bars)"
+    elif normalised != config.data.normalise_key:
+        difference = (
+            f"was made with data.normalise_key={str(normalised).lower()}, "
+            f"the config asks for {str(config.data.normalise_key).lower()}"
+        )
     else:
         changed = [
             f"{channel}: vocabulary {a} vs {b}"
@@ -198,4 +214,5 @@ def build_components(config: SmdiffConfig, registries: Any) -> Components:
         masker=registries.maskers.get(config.diffusion.masker).factory(token_spec, config.diffusion),
         kernel=select_kernel(config.kernels.backend, registries, device),
         amp_dtype=amp,
+        pitch_answers=pitch_answer_table(tokenizer.pitch_tokens(), token_spec),
     )

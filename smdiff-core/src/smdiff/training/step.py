@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from smdiff.diffusion.forward import apply_mask, sample_rates
-from smdiff.diffusion.losses import elbo_bits, loss_weights
+from smdiff.diffusion.losses import elbo_bits, loss_weights, pitch_answers
 from smdiff.diffusion.maskers import RandomMasker
 from smdiff.training.data import fetch_batch, to_device
 from smdiff.training.setup import Components
@@ -41,9 +41,15 @@ def diffusion_loss(
     with autocast(c):
         logits = model(noisy)
     elements = clean.shape[1] * clean.shape[2]
-    value, ce_sum = c.kernel.masked_cross_entropy(
-        logits, clean, mask, loss_weights(rates, loss, elements), c.token_spec
-    )
+    weights = loss_weights(rates, loss, elements)
+    pitch_weight = c.config.diffusion.pitch_weight
+    if pitch_weight == 1.0 or c.pitch_answers is None:
+        value, ce_sum = c.kernel.masked_cross_entropy(logits, clean, mask, weights, c.token_spec)
+    else:  # two passes of the kernel's loss: masked pitches weighted, every other masked element as it is
+        pitched = mask & pitch_answers(c.pitch_answers, clean)
+        rest, rest_sum = c.kernel.masked_cross_entropy(logits, clean, mask & ~pitched, weights, c.token_spec)
+        pitch, pitch_sum = c.kernel.masked_cross_entropy(logits, clean, pitched, weights, c.token_spec)
+        value, ce_sum = rest + pitch_weight * pitch, rest_sum + pitch_sum
     return value, elbo_bits(ce_sum, rates, elements)
 
 
