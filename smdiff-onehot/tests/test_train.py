@@ -198,3 +198,10 @@ def test_pitch_weight_scales_only_the_loss_on_masked_pitches(cli, cache, tmp_pat
     assert first["4"]["bits_per_token"] == pytest.approx(first["1"]["bits_per_token"], rel=1e-6)
     refused = train(cli, cache, tmp_path / "bad", "--steps", "1", "--set", "diffusion.pitch_weight=0")
     assert refused.exit_code == 2 and "diffusion.pitch_weight must be positive" in refused.output
+
+
+def test_a_cache_made_with_other_key_settings_is_refused_with_the_command_for_a_new_one(cli, cache, tmp_path):
+    result = train(cli, cache, tmp_path / "run", "--steps", "1", "--set", "data.normalise_key=false")
+    assert result.exit_code == 2
+    assert "was made with data.normalise_key=true, the config asks for false" in result.output
+    assert "smdiff prepare" in result.output and not (tmp_path / "run" / "checkpoints").exists()
