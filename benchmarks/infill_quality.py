@@ -39,6 +39,43 @@ def trained_songs(run_dir: Path) -> set[str]:
     return {Path(name).parts[0] for name in meta["files"]}
 
 
+def infill_report(
+    load_dir: Path,
+    root_dir: Path,
+    *,
+    songs: int = 20,
+    start: int = 16,
+    end: int = 32,
+    sampler: str = "confidence",
+    sample_steps: int = 64,
+    overrides: tuple[str, ...] = (),
+) -> dict:
+    """Fill bars ``start..end`` of ``songs`` unseen songs with the run's model; the infilling report and extras."""
+    seen = trained_songs(load_dir)
+    unseen = [
+        folder
+        for folder in sorted(root_dir.iterdir())
+        if folder.name not in seen and (folder / f"{folder.name}.mid").exists()
+    ]
+    chosen = unseen[:: max(len(unseen) // songs, 1)][:songs]
+    with tempfile.TemporaryDirectory() as scratch:
+        song_dir, out = Path(scratch) / "songs", Path(scratch) / "infill"
+        song_dir.mkdir()
+        for folder in chosen:
+            shutil.copy(folder / f"{folder.name}.mid", song_dir)
+        smdiff = [sys.executable, "-m", "smdiff.cli"]
+        subprocess.run([*smdiff, "sample", "--load_dir", str(load_dir), "--task", "infill", "--input_midi_dir", str(song_dir),
+                        "--mask_start_bar", str(start), "--mask_end_bar", str(end), "--samples_per_midi", "1",
+                        "--sampler", sampler, "--sample_steps", str(sample_steps), "--out_dir", str(out),
+                        *[part for item in overrides for part in ("--set", item)]],
+                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run([*smdiff, "evaluate", "--sample_dir", str(out), "--out_dir", str(Path(scratch) / "report")],
+                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+        report = json.loads((Path(scratch) / "report" / "metrics_infill.json").read_text())
+        changed = [r["outside_gap_notes_changed"] for r in json.loads((out / "index.json").read_text())["samples"]]
+    return {**report, "songs": [folder.name for folder in chosen], "outside_gap_notes_changed": changed}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--load_dir", type=Path, required=True)
@@ -48,29 +85,14 @@ def main() -> None:
     parser.add_argument("--end", type=int, default=32)
     parser.add_argument("--sampler", default="confidence")
     parser.add_argument("--sample_steps", type=int, default=64)
+    parser.add_argument("--set", dest="overrides", action="append", default=[], help="sample.key=value for the sampler")
     args = parser.parse_args()
-    seen = trained_songs(args.load_dir)
-    unseen = [
-        folder
-        for folder in sorted(args.root_dir.iterdir())
-        if folder.name not in seen and (folder / f"{folder.name}.mid").exists()
-    ]
-    chosen = unseen[:: max(len(unseen) // args.songs, 1)][: args.songs]
-    with tempfile.TemporaryDirectory() as scratch:
-        songs, out = Path(scratch) / "songs", Path(scratch) / "infill"
-        songs.mkdir()
-        for folder in chosen:
-            shutil.copy(folder / f"{folder.name}.mid", songs)
-        smdiff = [sys.executable, "-m", "smdiff.cli"]
-        subprocess.run([*smdiff, "sample", "--load_dir", str(args.load_dir), "--task", "infill", "--input_midi_dir", str(songs),
-                        "--mask_start_bar", str(args.start), "--mask_end_bar", str(args.end), "--samples_per_midi", "1",
-                        "--sampler", args.sampler, "--sample_steps", str(args.sample_steps), "--out_dir", str(out)],
-                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
-        subprocess.run([*smdiff, "evaluate", "--sample_dir", str(out), "--out_dir", str(Path(scratch) / "report")],
-                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
-        report = json.loads((Path(scratch) / "report" / "metrics_infill.json").read_text())
-        changed = [r["outside_gap_notes_changed"] for r in json.loads((out / "index.json").read_text())["samples"]]
-    print(f"{len(chosen)} unseen songs ({chosen[0].name} … {chosen[-1].name}), bars {args.start}-{args.end}, "
+    report = infill_report(
+        args.load_dir, args.root_dir, songs=args.songs, start=args.start, end=args.end, sampler=args.sampler,
+        sample_steps=args.sample_steps, overrides=tuple(args.overrides),
+    )  # fmt: skip
+    chosen, changed = report["songs"], report["outside_gap_notes_changed"]
+    print(f"{len(chosen)} unseen songs ({chosen[0]} … {chosen[-1]}), bars {args.start}-{args.end}, "
           f"{args.sampler} {args.sample_steps} steps, checkpoint {report.get('checkpoint')}")  # fmt: skip
     print(f"samples whose notes outside the gap changed: {sum(c > 0 for c in changed)} of {len(changed)}\n")
     print("| metric | model | original | copy previous bars | context pitches, original rhythm |")

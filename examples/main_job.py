@@ -46,8 +46,8 @@ def main() -> None:
     parser.add_argument("--run_dir", default="runs/main_job")
     parser.add_argument("--preset", default="small")
     parser.add_argument("--samples", type=int, default=4)
-    parser.add_argument("--eval_samples", type=int, default=16)
-    parser.add_argument("--sample_steps", type=int, default=64)
+    parser.add_argument("--eval_samples", type=int, default=32)
+    parser.add_argument("--sample_steps", type=int, default=None, help="reverse steps (default: the sampler's, 32)")
     parser.add_argument("--cache_path", default=None, help="where the token cache goes (default: data/cache/)")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -63,7 +63,7 @@ def main() -> None:
         config += ["--set", f"data.cache_path={args.cache_path}"]
     run = args.run_dir
     song = (Path(args.root_dir) if args.root_dir else HERE / "pop909-mini") / "001" / "001.mid"
-    sampling = ["--sampler", "confidence", "--sample_steps", str(args.sample_steps)]
+    sampling = ["--sampler", "confidence"] + (["--sample_steps", str(args.sample_steps)] if args.sample_steps else [])
     smdiff("prepare", *config)
     smdiff("train", *config, "--log_dir", run, "--resume", "--set", f"model.preset={args.preset}",
            "--steps", "100000", "--set", f"train.max_seconds={args.minutes * 60}")  # fmt: skip

@@ -1,0 +1,165 @@
+"""Which training recipe makes the main job write tonal music? Each recipe trained for the same wall-clock time.
+
+    python benchmarks/recipe_ablation.py --minutes 7 --recipe baseline --recipe key_normalised
+    python benchmarks/recipe_ablation.py --minutes 7 --recipe mine="data.normalise_key=true;model.width=96"
+    python benchmarks/recipe_ablation.py --minutes 10 --no_infill --recipe trio_octuple="datasets.pop909_mini.tokenizer=\
+trio_octuple;datasets.pop909_mini.bars=32;model.id=octuple_ddpm"
+
+A recipe is a named list of ``--set`` overrides on top of the main job's
+configuration (``examples/demo.toml``, the 61 bundled POP909 songs). For each
+recipe, one after another: ``smdiff prepare`` (a cache per data setting),
+``smdiff train`` for ``--minutes`` of wall-clock time, ``smdiff evaluate --probe``
+with the default sampler (32 unconditional samples: per-piece medians), and the
+infilling of bars 16–32 of ``--songs`` POP909 songs none of the runs saw
+(``benchmarks/infill_quality.py``; needs the full POP909, ``SMDIFF_POP909``).
+``--curve_every N`` also scores the checkpoints of every N steps (learning
+curves of the per-piece metrics against wall time). Each run's numbers are kept
+in ``RUN/ablation.json``; the table is Markdown for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from infill_quality import infill_report
+
+from smdiff.testing import pop909_root
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The recipes of docs/benchmarks.md's ablation table, each a list of overrides.
+RECIPES = {
+    # the old defaults: songs in their own keys, shifted by up to 3 semitones, 5 windows per song, no rotary
+    "baseline": [
+        "data.normalise_key=false",
+        "data.transpose=3",
+        "data.max_tensors_per_ns=5",
+        "model.rotary=false",
+        "diffusion.pitch_weight=1",
+    ],
+    "key_normalised": ["data.max_tensors_per_ns=5", "model.rotary=false", "diffusion.pitch_weight=1"],
+    "key_rotary": ["data.max_tensors_per_ns=5", "diffusion.pitch_weight=1"],
+    "key_rotary_all_windows": ["diffusion.pitch_weight=1"],
+    # today's defaults (examples/demo.toml: every window of the 61 songs), and each lever taken out of them
+    "defaults": [],
+    "defaults_no_rotary": ["model.rotary=false"],
+}
+UNCOND = ("scale_consistency", "pitch_class_entropy", "repetition", "near_repetition", "groove_consistency")
+INFILL = ("infill_key_consistency", "infill_pitch_accuracy")
+
+
+def smdiff(*args: str, quiet: bool = True) -> None:
+    command = [sys.executable, "-m", "smdiff.cli", *args]
+    subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL if quiet else None)
+
+
+def parse_recipe(text: str) -> tuple[str, list[str]]:
+    """``name`` (a built-in recipe) or ``name=key=value;key=value``."""
+    name, _, overrides = text.partition("=")
+    if not overrides:
+        if name not in RECIPES:
+            raise SystemExit(f"unknown recipe {name!r}; built in: {', '.join(RECIPES)}, or write name=key=value;...")
+        return name, RECIPES[name]
+    return name, [item.strip() for item in overrides.split(";") if item.strip()]
+
+
+def settings(overrides: list[str]) -> list[str]:
+    return [part for item in overrides for part in ("--set", item)]
+
+
+def evaluate(run: Path, out: Path, step: int | None = None) -> dict:
+    """Per-piece medians of 32 unconditional samples and the probe at 50 % masking, for one checkpoint."""
+    extra = ["--load_step", str(step)] if step is not None else ["--probe"]
+    smdiff("evaluate", "--load_dir", str(run), "--n_samples", "32", "--out_dir", str(out), *extra)
+    report = json.loads((out / "metrics_uncond.json").read_text())
+    row = {name: report["metrics"][name]["value"] for name in UNCOND}
+    row["reference"] = {name: report["metrics"][name]["reference"] for name in UNCOND}
+    for probe in report.get("probe", []):
+        if probe["rate"] == 0.5:
+            row["probe_50"] = {k: probe[k] for k in ("model_bits", "unigram_bits", "context_bits")}
+    return row
+
+
+def run_recipe(name: str, overrides: list[str], args: argparse.Namespace) -> dict:
+    data = sorted(item for item in overrides if item.startswith(("data.", "datasets.")))
+    cache = ROOT / "data" / "cache" / f"ablation-{hashlib.sha1(';'.join(data).encode()).hexdigest()[:10]}.npy"
+    config = ["--config", str(ROOT / "examples" / "demo.toml"), "--set", f"data.cache_path={cache}"]
+    run = args.out_dir / name
+    if run.exists():
+        raise SystemExit(f"{run} exists; pass another --out_dir (earlier runs are never overwritten)")
+    smdiff("prepare", *config, *settings(data))
+    began = time.time()
+    smdiff("train", *config, *settings(overrides), "--log_dir", str(run), "--steps", "100000",
+           "--set", f"train.max_seconds={args.minutes * 60}", "--set", "train.keep_last=1000",
+           "--set", f"train.checkpoint_every={args.curve_every or 200}")  # fmt: skip
+    trained = time.time() - began
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    start = records[0]["time"]
+    result = {
+        "recipe": name, "overrides": overrides, "minutes": args.minutes, "train_seconds": trained,
+        "steps": max(r["step"] for r in records),
+        "probe_curve": [(r["step"], r["time"] - start, r["model_bits_50"], r["context_bits_50"], r["unigram_bits_50"])
+                        for r in records if r["kind"] == "probe"],
+        "final": evaluate(run, run / "eval"),
+    }  # fmt: skip
+    if args.curve_every:
+        times = {r["step"]: r["time"] - start for r in records}
+        result["curve"] = []
+        for checkpoint in sorted((run / "checkpoints").glob("step_*.pt")):
+            step = int(checkpoint.stem.removeprefix("step_"))
+            row = evaluate(run, run / f"eval-step{step}", step)
+            result["curve"].append({"step": step, "seconds": times.get(step), **row})
+    if args.root_dir is not None and not args.no_infill:
+        report = infill_report(run, args.root_dir, songs=args.songs, sample_steps=32)
+        result["infill"] = {
+            key: {"value": report["metrics"][key]["value"], **report["metrics"][key].get("baselines", {})}
+            for key in INFILL
+        }
+        result["infill"]["outside_gap_notes_changed"] = sum(c > 0 for c in report["outside_gap_notes_changed"])
+    (run / "ablation.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+def print_table(results: list[dict]) -> None:
+    print("\n| recipe | steps | probe 50 % (model / context / unigram) | scale cons. | PC entropy | repetition "
+          "| infill key cons. | infill pitch acc. (copy prev / context) | real songs (scale / entropy / rep.) |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        f, probe, ref = r["final"], r["final"].get("probe_50", {}), r["final"]["reference"]
+        infill = r.get("infill", {})
+        key, acc = infill.get("infill_key_consistency", {}), infill.get("infill_pitch_accuracy", {})
+        print(f"| {r['recipe']} | {r['steps']} | {probe.get('model_bits', float('nan')):.3f} / "
+              f"{probe.get('context_bits', float('nan')):.3f} / {probe.get('unigram_bits', float('nan')):.3f} | "
+              f"{f['scale_consistency']:.3f} | {f['pitch_class_entropy']:.3f} | {f['repetition']:.3f} | "
+              f"{key.get('value', float('nan')):.3f} | {acc.get('value', float('nan')):.3f} "
+              f"({acc.get('copy_previous', float('nan')):.3f} / {acc.get('context_pitches', float('nan')):.3f}) | "
+              f"{ref['scale_consistency']:.3f} / {ref['pitch_class_entropy']:.3f} / {ref['repetition']:.3f} |")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipe", action="append", default=[], help="name, or name=key=value;key=value")
+    parser.add_argument("--minutes", type=float, default=7.0)
+    parser.add_argument("--out_dir", type=Path, default=ROOT / "runs" / "ablation")
+    parser.add_argument("--root_dir", type=Path, default=pop909_root(), help="full POP909 for unseen infilling songs")
+    parser.add_argument("--songs", type=int, default=20)
+    parser.add_argument("--curve_every", type=int, default=None, help="also score every N-step checkpoint")
+    parser.add_argument("--no_infill", action="store_true", help="skip the infilling of unseen songs")
+    parser.add_argument("--table", type=Path, nargs="+", help="only print the table of these runs' ablation.json")
+    args = parser.parse_args()
+    if args.table:
+        print_table([json.loads((run / "ablation.json").read_text()) for run in args.table])
+        return
+    recipes = [parse_recipe(text) for text in args.recipe or list(RECIPES)]
+    results = [run_recipe(name, overrides, args) for name, overrides in recipes]
+    print_table(results)
+
+
+if __name__ == "__main__":
+    main()
