@@ -75,7 +75,8 @@ def load_run(
     stored, dropped = drop_unknown_keys(payload["config"])
     # a run from before key normalisation existed read its pieces in their own keys,
     stored.setdefault("data", {}).setdefault("normalise_key", False)
-    stored.setdefault("model", {}).setdefault("rotary", False)  # nor rotary positions
+    stored.setdefault("model", {}).setdefault("rotary", False)  # nor rotary positions,
+    stored.setdefault("diffusion", {}).setdefault("pitch_weight", 1.0)  # nor a pitch-weighted loss
     if dropped:
         warn(f"{path} holds settings this smdiff no longer has, ignored: {', '.join(dropped)}")
     config = converter.structure(stored, SmdiffConfig)
@@ -94,9 +95,21 @@ def load_run(
     model = registries.models.get(config.model.id).factory(tokenizer.token_spec, config.model, length)
     weights = payload["ema"] if ema and payload.get("ema") is not None else payload["model"]
     model.load_state_dict(weights)
+    model = calibrated(model, tokenizer, config.diffusion.pitch_weight)
     model.to(target).eval()
     kernel = select_kernel(config.kernels.backend, registries, target)
     return LoadedRun(config, tokenizer, model, kernel, target, path, payload["state"]["step"], length)
+
+
+def calibrated(model: torch.nn.Module, tokenizer: Tokenizer, pitch_weight: float) -> torch.nn.Module:
+    """``model`` whose predictions are those of the data again when it was trained with a pitch-weighted loss."""
+    from smdiff.diffusion.calibration import PitchWeightCorrection
+    from smdiff.diffusion.losses import pitch_answer_table
+
+    table = pitch_answer_table(tokenizer.pitch_tokens(), tokenizer.token_spec)
+    if pitch_weight == 1.0 or table is None:
+        return model
+    return PitchWeightCorrection(model, table, tokenizer.token_spec, pitch_weight)
 
 
 def conditioning_window(run: LoadedRun, midi: Path) -> tuple[np.ndarray, int]:

@@ -58,7 +58,7 @@ class DiffusionConfig:
     masker: str = "random"
     mask_unit: Literal["auto", "element", "token"] = "auto"
     #: loss weight of masked elements whose answer is a pitch (note-on); 1 is the plain objective
-    pitch_weight: float = 3.0
+    pitch_weight: float = 1.0
 
 
 @attrs.frozen(kw_only=True)
