@@ -43,12 +43,12 @@ RECIPES = {
         "model.rotary=false",
         "diffusion.pitch_weight=1",
     ],
-    "key_normalised": ["data.max_tensors_per_ns=5", "model.rotary=false", "diffusion.pitch_weight=1"],
-    "key_rotary": ["data.max_tensors_per_ns=5", "diffusion.pitch_weight=1"],
-    "key_rotary_all_windows": ["diffusion.pitch_weight=1"],
-    # today's defaults (examples/demo.toml: every window of the 61 songs), and each lever taken out of them
+    "key_normalised": ["data.max_tensors_per_ns=5", "model.rotary=false"],
+    "key_rotary": ["data.max_tensors_per_ns=5"],
+    # today's defaults (examples/demo.toml: every window of the 61 songs), and levers added or taken out
     "defaults": [],
-    "defaults_no_rotary": ["model.rotary=false"],
+    "defaults_pitch_weight_3": ["diffusion.pitch_weight=3"],
+    "defaults_pitch_weight_3_no_rotary": ["diffusion.pitch_weight=3", "model.rotary=false"],
 }
 UNCOND = ("scale_consistency", "pitch_class_entropy", "repetition", "near_repetition", "groove_consistency")
 INFILL = ("infill_key_consistency", "infill_pitch_accuracy")
