@@ -50,6 +50,9 @@ def pitch_answer_table(pitch_tokens: Mapping[int, np.ndarray], token_spec: Token
 
 
 def pitch_answers(table: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
-    """Booleans shaped like ``clean`` ``[B, L, C]``: true where the clean token is a pitch (see :func:`pitch_answer_table`)."""
+    """Booleans shaped like ``clean`` ``[B, L, C]``: true where the clean token is a pitch (see :func:`pitch_answer_table`).
+
+    ``table`` must be on ``clean``'s device.
+    """
     channels = torch.arange(clean.shape[-1], device=clean.device)
-    return table.to(clean.device)[channels, clean.long()]
+    return table[channels, clean.long()]

@@ -7,6 +7,8 @@ dropout layer is :class:`smdiff.nn.dropout.Dropout`.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import nn
 
@@ -40,6 +42,14 @@ class SelfAttention(nn.Module):
         return self.resid_drop(self.proj(y.transpose(1, 2).reshape(batch, length, width)))
 
 
+@functools.lru_cache(maxsize=16)
+def _rotary_angles(length: int, dim: int, device: torch.device, base: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """``cos`` and ``sin`` ``[length, dim / 2]`` of the rotary angles (made once per length, width and device)."""
+    inverse = base ** (-torch.arange(0, dim, 2, device=device, dtype=torch.float32) / dim)
+    angles = torch.arange(length, device=device, dtype=torch.float32)[:, None] * inverse[None, :]
+    return angles.cos(), angles.sin()
+
+
 def rotate(x: torch.Tensor, base: float = 10_000.0) -> torch.Tensor:
     """Rotary position embedding (RoFormer) of ``[B, H, L, d]`` queries or keys.
 
@@ -47,10 +57,7 @@ def rotate(x: torch.Tensor, base: float = 10_000.0) -> torch.Tensor:
     a query–key product depends on how far apart two positions are, not where
     they are: "the same beat two bars earlier" looks alike anywhere in a window.
     """
-    length, dim = x.shape[-2], x.shape[-1]
-    inverse = base ** (-torch.arange(0, dim, 2, device=x.device, dtype=torch.float32) / dim)
-    angles = torch.arange(length, device=x.device, dtype=torch.float32)[:, None] * inverse[None, :]
-    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    cos, sin = (table.to(x.dtype) for table in _rotary_angles(x.shape[-2], x.shape[-1], x.device, base))
     even, odd = x[..., 0::2], x[..., 1::2]
     return torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1).flatten(-2)
 

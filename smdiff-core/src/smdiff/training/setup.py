@@ -182,6 +182,11 @@ def build_optimizer(model: torch.nn.Module, train: TrainConfig) -> torch.optim.O
     return optimizer_class(parameters, lr=train.lr, weight_decay=train.weight_decay, fused=fused or None)
 
 
+def pitch_answers_on(device: torch.device, table: torch.Tensor | None) -> torch.Tensor | None:
+    """The pitch-answer table on the training device, so the loss never copies it per step."""
+    return None if table is None else table.to(device)
+
+
 def build_components(config: SmdiffConfig, registries: Any) -> Components:
     """Cache, model, EMA, optimizer, schedule, AMP scaler, masker and kernel for ``config``."""
     device = resolve_device(config.train.device)
@@ -214,5 +219,5 @@ def build_components(config: SmdiffConfig, registries: Any) -> Components:
         masker=registries.maskers.get(config.diffusion.masker).factory(token_spec, config.diffusion),
         kernel=select_kernel(config.kernels.backend, registries, device),
         amp_dtype=amp,
-        pitch_answers=pitch_answer_table(tokenizer.pitch_tokens(), token_spec),
+        pitch_answers=pitch_answers_on(device, pitch_answer_table(tokenizer.pitch_tokens(), token_spec)),
     )
