@@ -23,7 +23,9 @@ Two schedules decide which masked elements are committed at each step:
     score commits the elements whose whole distribution is sharp.
 
 A row whose tokens did not change since the network last saw it reuses its
-cached logits, so steps that commit nothing cost no network call.
+cached logits, so steps that commit nothing cost no network call. Each step
+reads one small tensor back from the device (which rows need the network),
+so on a GPU the sampler waits for the device once per step, not once per check.
 """
 
 from __future__ import annotations
@@ -70,36 +72,40 @@ def filter_logits(logits: torch.Tensor, token_spec: TokenSpec, top_k: int | None
 
 
 class CachedDenoiser:
-    """Calls the model only for rows whose tokens changed since their logits were computed."""
+    """Calls the model only for rows that need logits and whose tokens changed since their logits were computed."""
 
     def __init__(self, model: Callable[[torch.Tensor], torch.Tensor]) -> None:
         self.model = model
         self.logits: torch.Tensor | None = None
-        self.seen: torch.Tensor | None = None
+        self.stale: torch.Tensor | None = None
         self.calls = 0
         self.rows_computed = 0
+        self.host_reads = 0
+
+    def changed(self, rows: torch.Tensor) -> None:
+        """Mark rows (one flag per row) whose tokens changed: their cached logits are out of date."""
+        if self.stale is not None:
+            self.stale = self.stale | rows
 
     @torch.no_grad()
-    def __call__(self, tokens: torch.Tensor, changed: torch.Tensor | None = None) -> torch.Tensor:
-        """Logits for ``tokens``, recomputing only changed rows.
+    def __call__(self, tokens: torch.Tensor, needed: torch.Tensor) -> torch.Tensor | None:
+        """Logits for every row, up to date for the rows in ``needed`` (one flag per row); ``None`` if none is needed.
 
-        ``changed`` (one flag per row, from a kernel's sampling step) saves
-        comparing the tokens with those the network last saw.
+        The only read from the device: which rows are needed and which of them are stale.
         """
-        if self.logits is None:
-            stale = torch.ones(tokens.shape[0], dtype=torch.bool, device=tokens.device)
-        elif changed is not None:
-            stale = changed.bool()
-        else:
-            stale = (tokens != self.seen).flatten(1).any(dim=1)
-        if stale.any():
-            rows = stale.nonzero().squeeze(1)
+        if self.stale is None:
+            self.stale = torch.ones(tokens.shape[0], dtype=torch.bool, device=tokens.device)
+        needed_rows, stale_rows = torch.stack([needed, needed & self.stale]).tolist()
+        self.host_reads += 1
+        if not any(needed_rows):
+            return None
+        rows = torch.tensor([row for row, stale in enumerate(stale_rows) if stale], dtype=torch.long, device=tokens.device)
+        if len(rows):
             fresh = self.model(tokens[rows]).float()
             if self.logits is None:
-                self.logits = fresh
-            else:
-                self.logits[rows] = fresh
-            self.seen = tokens.clone()
+                self.logits = fresh.new_zeros(tokens.shape[0], *fresh.shape[1:])
+            self.logits[rows] = fresh
+            self.stale[rows] = False
             self.calls += 1
             self.rows_computed += len(rows)
         return self.logits
@@ -135,24 +141,24 @@ def sample(
         raise ValueError(f"sample steps must be at least 1, got {total}")
     denoiser = CachedDenoiser(model)
     start_count = masked.flatten(1).sum(1)
-    changed: torch.Tensor | None = None
     for step in range(total):
-        if not masked.any():
-            on_step(total, total)
-            break
         if method == "ancestral":
             left = total - step
             choose = masked & (torch.rand(masked.shape, generator=generator, device=masked.device) < 1.0 / left)
-            if not choose.any():
+            cached = denoiser(tokens, choose.flatten(1).any(dim=1))
+            if cached is None:  # nothing is unmasked at this step
                 on_step(step + 1, total)
                 continue
-        logits = filter_logits(denoiser(tokens, changed), token_spec, top_k, top_p)
-        if method == "ancestral":
-            tokens = kernel.sample_step(logits, tokens, choose, token_spec, temperature, generator)
-            changed = getattr(kernel, "changed", None)
+            logits = filter_logits(cached, token_spec, top_k, top_p)
+            tokens, changed = kernel.sample_step(logits, tokens, choose, token_spec, temperature, generator)
             masked = masked & ~choose
         else:
-            proposal = kernel.sample_step(logits, tokens, masked, token_spec, temperature, generator)
+            cached = denoiser(tokens, masked.flatten(1).any(dim=1))
+            if cached is None:  # every element is unmasked
+                on_step(total, total)
+                break
+            logits = filter_logits(cached, token_spec, top_k, top_p)
+            proposal, _ = kernel.sample_step(logits, tokens, masked, token_spec, temperature, generator)
             confidence = _confidence(logits, proposal, token_spec, confidence_score)
             if confidence_noise > 0:  # MaskGIT's annealed randomness: early commits are not only the safest tokens
                 uniform = torch.rand(confidence.shape, generator=generator, device=confidence.device).clamp_min(1e-20)
@@ -168,6 +174,7 @@ def sample(
             previous, tokens = tokens, torch.where(choose, proposal, tokens)
             changed = (tokens != previous).flatten(1).any(dim=1)
             masked = masked & ~choose
+        denoiser.changed(changed)
         on_step(step + 1, total)
     return tokens, denoiser
 

@@ -31,9 +31,15 @@ class KernelBackend(Protocol):
         """Mean over rows of ``weights[b] · CE_b`` (differentiable) and the per-row masked CE sums (nats, detached)."""
 
     def corrupt(
-        self, tokens: torch.Tensor, rates: torch.Tensor, unit: str, token_spec: TokenSpec, generator: torch.Generator
+        self, tokens: torch.Tensor, rates: torch.Tensor, unit: str, token_spec: TokenSpec, key: int, first_row: int = 0
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The absorbing forward process at per-row ``rates``: noisy tokens and the boolean mask."""
+        """The absorbing forward process at per-row ``rates``: noisy tokens and the boolean mask.
+
+        Unit ``u`` of row ``b`` is absorbed when ``keyed_uniforms(key, first_row + b)[u] < rates[b]``
+        (:mod:`smdiff.diffusion.keyed_noise`): every backend on every device masks the same units,
+        and ``first_row`` (this process's first row of the global batch) makes a shard's mask
+        equal to the same rows of the whole batch's.
+        """
 
     def sample_step(
         self,
@@ -43,8 +49,14 @@ class KernelBackend(Protocol):
         token_spec: TokenSpec,
         temperature: float,
         generator: torch.Generator,
-    ) -> torch.Tensor:
-        """Draw every element (Gumbel-max in float64) and write the draws where ``unmask`` is true."""
+        noise: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Draw every element (Gumbel-max in float64) and write the draws where ``unmask`` is true.
+
+        Returns the new tokens and a ``[B]`` boolean tensor: which rows changed.
+        ``noise`` (float64 uniforms shaped like ``logits``) replaces the random
+        draws, so backends can be compared bit for bit.
+        """
 
 
 def select_kernel(choice: str, registries: Any, device: torch.device) -> KernelBackend:

@@ -5,12 +5,18 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from smdiff.diffusion.forward import apply_mask, random_mask
+from smdiff.diffusion.forward import apply_mask
+from smdiff.diffusion.keyed_noise import keyed_uniforms
 from smdiff.tokens import TokenSpec
 
 
 class TorchKernels:
-    """Eager PyTorch: the definition every other backend is tested against."""
+    """Eager PyTorch: the definition every other backend is tested against.
+
+    No operation depends on the data for a tensor's shape or reads a value back
+    to the host, so they run on a GPU without synchronising and trace whole
+    under ``torch.compile``.
+    """
 
     name = "torch"
 
@@ -22,30 +28,29 @@ class TorchKernels:
         weights: torch.Tensor,
         token_spec: TokenSpec,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Cross-entropy of masked elements only, channel by channel, summed per row and weighted."""
-        batch = logits.shape[0]
+        """Cross-entropy of masked elements only, channel by channel, summed per row and weighted.
+
+        Every element's cross-entropy is computed and the unmasked ones are
+        zeroed (their gradient too), instead of gathering the masked ones into a
+        tensor whose size depends on the mask.
+        """
+        batch, length = targets.shape[:2]
         ce_sum = logits.new_zeros(batch, dtype=torch.float32)
-        rows = torch.arange(batch, device=logits.device)
         for channel, (offset, size) in enumerate(zip(token_spec.offsets, token_spec.vocab_sizes, strict=True)):
-            where = mask[..., channel]
-            if not where.any():
-                continue
-            selected = logits[..., offset : offset + size][where].float()
-            losses = F.cross_entropy(selected, targets[..., channel][where], reduction="none")
-            row_of = rows.view(-1, 1).expand(where.shape)[where]
-            ce_sum = ce_sum.index_add(0, row_of, losses)
+            segment = logits[..., offset : offset + size].float().reshape(batch * length, size)
+            losses = F.cross_entropy(segment, targets[..., channel].reshape(-1), reduction="none").view(batch, length)
+            ce_sum = ce_sum + torch.where(mask[..., channel], losses, 0.0).sum(1)
         return (ce_sum * weights).mean(), ce_sum.detach()
 
     def corrupt(
-        self, tokens: torch.Tensor, rates: torch.Tensor, unit: str, token_spec: TokenSpec, generator: torch.Generator,
-        uniforms: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
-        """Absorb each element (or whole token) with its row's rate; ``uniforms`` replaces the random draws."""
-        if uniforms is None:
-            mask = random_mask(tokens.shape, rates, unit, generator)  # type: ignore[arg-type]
-        else:
-            draws = uniforms[..., :1].expand(tokens.shape) if unit == "token" else uniforms
-            mask = draws < rates.view(-1, 1, 1)
+        self, tokens: torch.Tensor, rates: torch.Tensor, unit: str, token_spec: TokenSpec, key: int, first_row: int = 0
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Absorb each element (or whole token) whose keyed uniform is below its row's rate."""
+        batch, length, channels = tokens.shape
+        per_row = length if unit == "token" else length * channels
+        draws = keyed_uniforms(key, first_row, batch, per_row, tokens.device)
+        draws = draws.view(batch, length, 1 if unit == "token" else channels)
+        mask = (draws < rates.view(-1, 1, 1)).expand(batch, length, channels)
         return apply_mask(tokens, mask, token_spec), mask
 
     def sample_step(
@@ -57,18 +62,17 @@ class TorchKernels:
         temperature: float,
         generator: torch.Generator,
         noise: torch.Tensor | None = None,
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Gumbel-max draw per element (noise in float64 for exact reproducibility), kept only where ``unmask``.
 
         ``noise`` (float64 uniforms shaped like ``logits``) replaces the random draws.
         """
+        if noise is None:
+            noise = torch.rand(logits.shape, generator=generator, dtype=torch.float64, device=logits.device)
         draws = torch.empty_like(tokens)
         for channel, (offset, size) in enumerate(zip(token_spec.offsets, token_spec.vocab_sizes, strict=True)):
             scores = logits[..., offset : offset + size].double() / max(temperature, 1e-6)
-            if noise is not None:
-                uniform = noise[..., offset : offset + size]
-            else:
-                uniform = torch.rand(scores.shape, generator=generator, dtype=torch.float64, device=scores.device)
-            gumbel = -torch.log(-torch.log(uniform.clamp_min(1e-300)))
+            gumbel = -torch.log(-torch.log(noise[..., offset : offset + size].clamp_min(1e-300)))
             draws[..., channel] = (scores + gumbel).argmax(dim=-1)
-        return torch.where(unmask, draws, tokens)
+        out = torch.where(unmask, draws, tokens)
+        return out, (out != tokens).flatten(1).any(dim=1)

@@ -3,14 +3,16 @@
 * masked multi-channel cross-entropy with per-row weights: loss and gradient
   with respect to the logits in one pass over each channel segment, never
   storing a softmax;
-* forward corruption: per-row rate, in-kernel random numbers, masked tokens;
+* forward corruption: per-row rate, the keyed uniforms of
+  :mod:`smdiff.diffusion.keyed_noise` computed in the kernel, masked tokens;
 * the sampling step: temperature, Gumbel-max with float64 noise, keep what is
   already unmasked, and a per-row "changed" flag for the sampler's cache.
 
 On a CPU the kernels run under ``TRITON_INTERPRET=1`` (how their tests run).
-Random numbers come from Triton's Philox generator, seeded from the caller's
-``torch.Generator``, so runs stay reproducible and resumable; tests can pass
-explicit noise to compare bit for bit with the reference.
+Corruption masks are bit-identical to the reference's. The sampling noise
+comes from Triton's Philox generator, seeded by a number the caller's
+``torch.Generator`` draws on the device (never read back to the host), so runs
+stay reproducible; tests pass explicit noise to compare it bit for bit.
 """
 
 from __future__ import annotations
@@ -19,7 +21,16 @@ import torch
 import triton
 import triton.language as tl
 
+from smdiff.diffusion import keyed_noise
 from smdiff.tokens import TokenSpec
+
+# the hash's constants, as Triton kernels may read module globals only when they are constexpr
+PRIME = tl.constexpr(keyed_noise.PRIME)
+ROW_MULTIPLIER = tl.constexpr(keyed_noise.ROW_MULTIPLIER)
+UNIT_MULTIPLIER = tl.constexpr(keyed_noise.UNIT_MULTIPLIER)
+FINAL_MULTIPLIER = tl.constexpr(keyed_noise.FINAL_MULTIPLIER)
+UNIFORM_SHIFT = tl.constexpr(31 - keyed_noise.UNIFORM_BITS)
+UNIFORM_SCALE = tl.constexpr(2.0**-keyed_noise.UNIFORM_BITS)
 
 
 def _block(size: int) -> int:
@@ -85,22 +96,29 @@ class _MaskedCE(torch.autograd.Function):
 
 
 @triton.jit
-def _corrupt_kernel(tokens, rates, uniforms, mask_ids, noisy, masked, seed, length, n_channels,
-                    PER_TOKEN: tl.constexpr, HAS_UNIFORMS: tl.constexpr, BLOCK: tl.constexpr):  # fmt: skip
+def _keyed_uniform(key, row, unit):
+    """:func:`smdiff.diffusion.keyed_noise.mix` of int64 ``row`` and ``unit``, as a float32 uniform."""
+    x = (row ^ key) % PRIME
+    x = (x * ROW_MULTIPLIER) % PRIME
+    x = x ^ (x >> 16)
+    x = ((x ^ unit) * UNIT_MULTIPLIER) % PRIME
+    x = x ^ (x >> 15)
+    x = (x * FINAL_MULTIPLIER) % PRIME
+    x = x ^ (x >> 16)
+    x = (x * ROW_MULTIPLIER) % PRIME
+    return (x >> UNIFORM_SHIFT).to(tl.float32) * UNIFORM_SCALE
+
+
+@triton.jit
+def _corrupt_kernel(tokens, rates, mask_ids, noisy, masked, key, first_row, length, n_channels,
+                    PER_TOKEN: tl.constexpr, BLOCK: tl.constexpr):  # fmt: skip
     row = tl.program_id(0)
     block = tl.program_id(1)
     elements = block * BLOCK + tl.arange(0, BLOCK)
     inside = elements < length * n_channels
     index = row.to(tl.int64) * length * n_channels + elements
-    unit = elements // n_channels if PER_TOKEN else elements
-    if HAS_UNIFORMS:
-        draw = tl.load(
-            uniforms + row.to(tl.int64) * length * n_channels + (unit * n_channels if PER_TOKEN else unit),
-            mask=inside,
-            other=1.0,
-        )
-    else:
-        draw = tl.rand(seed, row.to(tl.int64) * length * n_channels + unit)
+    unit = (elements // n_channels if PER_TOKEN else elements).to(tl.int64)
+    draw = _keyed_uniform(key, row.to(tl.int64) + first_row, unit)
     hit = draw < tl.load(rates + row)
     token = tl.load(tokens + index, mask=inside, other=0)
     absorbed = tl.load(mask_ids + elements % n_channels, mask=inside, other=0)
@@ -109,7 +127,7 @@ def _corrupt_kernel(tokens, rates, uniforms, mask_ids, noisy, masked, seed, leng
 
 
 @triton.jit
-def _sample_kernel(logits, tokens, unmask, noise, out, changed, offsets, sizes, seed, n_channels, total_vocab, length,
+def _sample_kernel(logits, tokens, unmask, noise, out, changed, offsets, sizes, seeds, n_channels, total_vocab, length,
                    inverse_temperature, HAS_NOISE: tl.constexpr, BLOCK: tl.constexpr):  # fmt: skip
     element = tl.program_id(0)
     row = element // n_channels
@@ -127,6 +145,7 @@ def _sample_kernel(logits, tokens, unmask, noise, out, changed, offsets, sizes, 
             uniform = tl.load(noise + row.to(tl.int64) * total_vocab + offset + columns, mask=inside, other=0.5)
         else:
             # float64 uniforms from two 32-bit Philox draws (53 random bits), as the reference's float64 noise.
+            seed = tl.load(seeds)  # drawn on the device by the caller's generator: no host round trip
             high, low, _, _ = tl.randint4x(seed, element.to(tl.int64) * BLOCK + columns)
             bits = (high.to(tl.uint32) >> 5).to(tl.float64) * 67108864.0 + (low.to(tl.uint32) >> 6).to(tl.float64)
             uniform = (bits + 0.5) / 9007199254740992.0
@@ -157,36 +176,34 @@ class TritonKernels:
         return loss, ce_sum.detach()
 
     def corrupt(
-        self, tokens: torch.Tensor, rates: torch.Tensor, unit: str, token_spec: TokenSpec, generator: torch.Generator,
-        uniforms: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
-        """Absorb each element (or token) with its row's rate: the noisy tokens and the mask."""
+        self, tokens: torch.Tensor, rates: torch.Tensor, unit: str, token_spec: TokenSpec, key: int, first_row: int = 0
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Absorb each element (or token) whose keyed uniform is below its row's rate: the noisy tokens and the mask."""
         batch, length, channels = tokens.shape
         noisy = torch.empty_like(tokens)
         masked = torch.empty(tokens.shape, dtype=torch.int8, device=tokens.device)
-        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator, device=generator.device).item())
         mask_ids = torch.tensor(token_spec.mask_ids, dtype=tokens.dtype, device=tokens.device)
         block = 1024
         grid = (batch, triton.cdiv(length * channels, block))
         _corrupt_kernel[grid](
-            tokens.contiguous(), rates.float().contiguous(), uniforms if uniforms is not None else rates, mask_ids, noisy,
-            masked, seed, length, channels, PER_TOKEN=unit == "token", HAS_UNIFORMS=uniforms is not None, BLOCK=block,
+            tokens.contiguous(), rates.float().contiguous(), mask_ids, noisy, masked, key, first_row, length, channels,
+            PER_TOKEN=unit == "token", BLOCK=block,
         )  # fmt: skip
         return noisy, masked.bool()
 
     def sample_step(
         self, logits: torch.Tensor, tokens: torch.Tensor, unmask: torch.Tensor, token_spec: TokenSpec, temperature: float,
         generator: torch.Generator, noise: torch.Tensor | None = None,
-    ) -> torch.Tensor:  # fmt: skip
-        """Gumbel-max draws where ``unmask``; ``self.changed`` holds which rows changed."""
+    ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+        """Gumbel-max draws where ``unmask``, and which rows changed."""
         batch, length, channels = tokens.shape
         out = torch.empty_like(tokens)
-        self.changed = torch.zeros(batch, dtype=torch.int32, device=tokens.device)
+        changed = torch.zeros(batch, dtype=torch.int32, device=tokens.device)
         offsets, sizes, block = _segments(token_spec, tokens.device)
-        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator, device=generator.device).item())
+        seeds = torch.randint(0, 2**31 - 1, (1,), generator=generator, device=generator.device).to(tokens.device)
         _sample_kernel[(batch * length * channels,)](
             logits.contiguous(), tokens.contiguous(), unmask.contiguous().to(torch.int8),
-            noise if noise is not None else logits, out, self.changed, offsets, sizes, seed, channels,
+            noise if noise is not None else logits, out, changed, offsets, sizes, seeds, channels,
             logits.shape[-1], length, 1.0 / max(temperature, 1e-6), HAS_NOISE=noise is not None, BLOCK=block,
         )  # fmt: skip
-        return out
+        return out, changed.bool()

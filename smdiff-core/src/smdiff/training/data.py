@@ -15,7 +15,8 @@ class ResumableBatches:
     """Batches of window indices, shuffled per epoch from ``seed``; can start at any (epoch, batch) position.
 
     Every process of a data-parallel run iterates the same global batches and
-    trains on its own rows of each, so no sampler state is split across ranks.
+    reads, augments and trains on its own rows of each, so no sampler state is
+    split across ranks.
     """
 
     def __init__(self, indices: np.ndarray, batch_size: int, seed: int, *, epoch: int = 0, position: int = 0) -> None:
@@ -48,11 +49,19 @@ def fetch_batch(windows: np.ndarray, batch: np.ndarray) -> np.ndarray:
     return np.asarray(windows[batch], dtype=np.int64)
 
 
-def augment(batch: np.ndarray, tokenizer: Tokenizer, max_shift: int, rng: np.random.Generator) -> np.ndarray:
-    """Transpose each window by a random shift in ``[-max_shift, max_shift]`` (the same for all its tracks)."""
+def transposition_shifts(count: int, max_shift: int, rng: np.random.Generator) -> np.ndarray | None:
+    """A random shift in ``[-max_shift, max_shift]`` for each of ``count`` windows (``None`` without augmentation).
+
+    Drawn for the whole global batch on every rank, so the ranks' generators stay in step.
+    """
     if max_shift <= 0:
-        return batch
-    return tokenizer.transpose(batch, rng.integers(-max_shift, max_shift + 1, size=len(batch)))
+        return None
+    return rng.integers(-max_shift, max_shift + 1, size=count)
+
+
+def augment(batch: np.ndarray, tokenizer: Tokenizer, shifts: np.ndarray | None) -> np.ndarray:
+    """Transpose each window by its shift (the same for all its tracks); ``None`` leaves the batch as it is."""
+    return batch if shifts is None else tokenizer.transpose(batch, shifts)
 
 
 def to_device(batch: np.ndarray, device: torch.device) -> torch.Tensor:

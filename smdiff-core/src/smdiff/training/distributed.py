@@ -4,6 +4,8 @@ The launcher sets ``RANK``/``WORLD_SIZE``/``LOCAL_RANK`` (torchrun) or the
 ``SLURM_*`` equivalents; one process per GPU (or CPU worker with gloo). Only
 rank 0 writes logs, samples and checkpoints; stop requests are agreed across
 ranks so no rank waits forever on a collective another rank never joins.
+Host flags travel through gloo and device tensors through NCCL on GPUs (the
+process group has both backends), so neither kind is copied to the other.
 """
 
 from __future__ import annotations
@@ -63,11 +65,19 @@ def init_distributed(device_type: str) -> DistInfo:
 
 def any_rank(flag: bool, info: DistInfo) -> bool:
     """True on every rank when ``flag`` is true on at least one (so all stop together)."""
+    return agree_any([flag], info)[0]
+
+
+def agree_any(flags: list[bool], info: DistInfo) -> list[bool]:
+    """Each flag true on every rank when it is true on at least one: one all-reduce of host values, whatever the count.
+
+    The flags live in a CPU tensor (gloo), so agreeing on them never waits for a GPU.
+    """
     if info.world == 1:
-        return flag
-    value = torch.tensor([1 if flag else 0])
-    dist.all_reduce(value, op=dist.ReduceOp.MAX)
-    return bool(value.item())
+        return list(flags)
+    values = torch.tensor([1 if flag else 0 for flag in flags], dtype=torch.int32)
+    dist.all_reduce(values, op=dist.ReduceOp.MAX)
+    return [bool(value) for value in values.tolist()]
 
 
 def gather_objects(value: Any, info: DistInfo) -> list[Any]:
@@ -91,10 +101,9 @@ def shutdown(info: DistInfo) -> None:
         dist.destroy_process_group()
 
 
-def mean_across(value: float, info: DistInfo) -> float:
-    """The mean of ``value`` over all ranks (what a single process with the global batch would log)."""
-    if info.world == 1:
-        return value
-    tensor = torch.tensor([value], dtype=torch.float64)
-    dist.all_reduce(tensor)
-    return float(tensor.item()) / info.world
+def mean_over_ranks_(values: torch.Tensor, info: DistInfo) -> torch.Tensor:
+    """Replace ``values`` (on the training device) by their mean over all ranks, in place, without a host read."""
+    if info.world > 1:
+        dist.all_reduce(values)
+        values.div_(info.world)
+    return values

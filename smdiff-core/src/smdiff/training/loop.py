@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -12,21 +13,31 @@ import attrs
 import numpy as np
 import torch
 
+from smdiff.diffusion.keyed_noise import noise_key
 from smdiff.diffusion.probe import pitch_probe, pitch_unigram
 from smdiff.errors import SmdiffError
 from smdiff.progress import field_column, progress_bar, status, warn
 from smdiff.training import checkpoint as ckpt
-from smdiff.training.data import ResumableBatches, augment, fetch_batch, split_or_fail, to_device
-from smdiff.training.distributed import DistInfo, any_rank, barrier, gather_objects, mean_across
+from smdiff.training.data import (
+    ResumableBatches,
+    augment,
+    fetch_batch,
+    split_or_fail,
+    to_device,
+    transposition_shifts,
+)
+from smdiff.training.distributed import DistInfo, agree_any, any_rank, barrier, gather_objects, mean_over_ranks_
 from smdiff.training.logging import MetricsLogger
+from smdiff.training.nonfinite import NonFiniteGuard
 from smdiff.training.rng import capture_rng
 from smdiff.training.samples import write_training_samples
 from smdiff.training.setup import Components
 from smdiff.training.signals import StopRequests
 from smdiff.training.state import TrainState, build_payload, restore_payload
-from smdiff.training.step import diffusion_loss, validate
+from smdiff.training.step import NoiseSource, diffusion_loss, draw_rates, validate
 
 VALIDATION_SEED = 1234
+MASKER_STREAM = 7_919  # offset of each rank's structured-masker generator seed from the run's seed
 UNIGRAM_WINDOWS = 2000  # training windows the probe's pitch unigram is counted from
 PROGRESS_COLUMNS = (
     field_column("loss {task.fields[loss]:.3f}"),
@@ -63,7 +74,12 @@ class Trainer:
     def __init__(self, c: Components, run_dir: Path, dist: DistInfo) -> None:
         self.c, self.run_dir, self.dist = c, run_dir, dist
         train = c.config.train
-        self.generators = {"noise": torch.Generator(c.device).manual_seed(train.seed)}
+        # "noise" draws the global batch's masking rates (in step on every rank); "masker" feeds structured
+        # maskers, which draw for this rank's rows only; the random masker's masks are keyed, not drawn
+        self.generators = {
+            "noise": torch.Generator(c.device).manual_seed(train.seed),
+            "masker": torch.Generator(c.device).manual_seed(train.seed + MASKER_STREAM * (dist.rank + 1)),
+        }
         self.augment_rng = np.random.default_rng(train.seed)
         torch.manual_seed(train.seed + dist.rank)
         self.state = TrainState()
@@ -73,7 +89,7 @@ class Trainer:
         self.last_checkpoint: Path | None = None
         self.after_checkpoint: Callable[[Path], None] = lambda path: None
         self.last_val: float | None = None
-        self.nonfinite_in_row = 0
+        self.guard = NonFiniteGuard(c.device)
         self.pitch_unigram: np.ndarray | None = None
 
     def restore(self, payload: dict[str, Any], path: Path) -> None:
@@ -83,43 +99,63 @@ class Trainer:
         )
         self.last_checkpoint = path
 
-    def _global_batch(self, batches: Any) -> torch.Tensor:
-        windows = augment(
-            fetch_batch(self.c.cache.windows, next(batches)),
-            self.c.tokenizer,
-            self.c.config.data.transpose,
-            self.augment_rng,
+    def _micro_batch(self, batches: Any) -> torch.Tensor:
+        """This process's rows of the next global batch, read and augmented on their own."""
+        indices = next(batches)
+        shifts = transposition_shifts(len(indices), self.c.config.data.transpose, self.augment_rng)
+        windows = fetch_batch(self.c.cache.windows, indices[self.rows])
+        return to_device(
+            augment(windows, self.c.tokenizer, None if shifts is None else shifts[self.rows]), self.c.device
         )
-        return to_device(windows, self.c.device)
 
-    def _optimizer_step(self, batches: Any) -> tuple[float, float, float]:
-        """Accumulate gradients over micro-batches, clip, and step unless anything is non-finite."""
+    def _gradient_sync(self, last: bool) -> contextlib.AbstractContextManager:
+        """DDP's ``no_sync`` for every micro-batch but the last: gradients are all-reduced once per step."""
+        if last or not isinstance(self.c.model, torch.nn.parallel.DistributedDataParallel):
+            return contextlib.nullcontext()
+        return self.c.model.no_sync()
+
+    def _optimizer_step(self, batches: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Accumulate gradients over micro-batches, clip, and step unless the gradients are non-finite.
+
+        Returns the step's loss, bits per token and gradient norm as device
+        tensors: nothing is read back to the host here.
+        """
         c, train = self.c, self.c.config.train
-        loss_total, bits_total = 0.0, 0.0
-        for _ in range(train.accumulate):
-            loss, bits = diffusion_loss(
-                c, c.model, self._global_batch(batches), self.generators["noise"], self.rows, c.config.diffusion.loss
+        global_batch = train.batch_size * self.dist.world
+        loss_total = torch.zeros((), device=c.device)
+        bits_total = torch.zeros((), device=c.device)
+        for micro in range(train.accumulate):
+            clean = self._micro_batch(batches)
+            rates = draw_rates(c, global_batch, self.rows, self.generators["noise"])
+            noise = NoiseSource(
+                noise_key(train.seed, self.state.step, micro), self.rows.start, self.generators["masker"]
             )
-            c.scaler.scale(loss / train.accumulate).backward()
-            loss_total += float(loss.detach()) / train.accumulate
-            bits_total += float(bits.mean()) / train.accumulate
+            with self._gradient_sync(last=micro == train.accumulate - 1):
+                loss, bits = diffusion_loss(c, c.model, clean, rates, noise, c.config.diffusion.loss)
+                c.scaler.scale(loss / train.accumulate).backward()
+            loss_total += loss.detach().float() / train.accumulate
+            bits_total += bits.detach().float().mean() / train.accumulate
         c.scaler.unscale_(c.optimizer)
-        norm = float(
-            torch.nn.utils.clip_grad_norm_(c.model.parameters(), train.grad_clip if train.grad_clip > 0 else math.inf)
-        )
-        if math.isfinite(loss_total) and math.isfinite(norm):
-            c.scaler.step(c.optimizer)
-            c.scaler.update()
-            c.scheduler.step()
-            if c.ema is not None:
-                c.ema.update(c.model.module if hasattr(c.model, "module") else c.model)
-            self.nonfinite_in_row = 0
-        else:
-            c.scaler.update()
-            self.nonfinite_in_row += 1
-            self.state.nonfinite_total += 1
+        norm = torch.nn.utils.clip_grad_norm_(
+            c.model.parameters(), train.grad_clip if train.grad_clip > 0 else math.inf
+        )  # after DDP's all-reduce: the same on every rank, so every rank skips the same steps
+        self.guard.step(c.optimizer, c.scaler, norm)
+        c.scheduler.step()
+        if c.ema is not None:
+            c.ema.update(c.model.module if hasattr(c.model, "module") else c.model)
         c.optimizer.zero_grad(set_to_none=True)
-        return mean_across(loss_total, self.dist), mean_across(bits_total, self.dist), norm
+        return loss_total, bits_total, norm.detach()
+
+    def _read_back(self, loss: torch.Tensor, bits: torch.Tensor, norm: torch.Tensor) -> dict[str, float]:
+        """The step's values as floats (loss and bits averaged over ranks), and the divergence check.
+
+        Called every ``train.log_every`` steps on every rank: one all-reduce and
+        one read from the device.
+        """
+        values = mean_over_ranks_(torch.stack([loss, bits]), self.dist)
+        loss_value, bits_value, norm_value = torch.cat([values, norm.float().view(1)]).tolist()
+        self._check_divergence()
+        return {"loss": loss_value, "bits_per_token": bits_value, "grad_norm": norm_value}
 
     def _eval_model(self) -> torch.nn.Module:
         model = self.c.model.module if hasattr(self.c.model, "module") else self.c.model
@@ -162,6 +198,8 @@ class Trainer:
         """
         path = None
         rank_rngs = None
+        if collective:
+            self._check_divergence()  # also folds the skipped steps into the state the checkpoint keeps
         if collective and self.dist.world > 1:
             rank_rngs = gather_objects(capture_rng(self.generators, self.augment_rng), self.dist)
         if self.dist.is_main:
@@ -184,7 +222,7 @@ class Trainer:
             )
 
     def _log_step(self, logger: MetricsLogger | None, values: dict[str, float]) -> None:
-        if logger is not None and self.state.step % self.c.config.train.log_every == 0:
+        if logger is not None:
             logger.log(self.state.step, "train", {**values, "lr": self.c.scheduler.get_last_lr()[0]})
 
     def _periodic_work(self, logger: MetricsLogger | None) -> None:
@@ -198,8 +236,9 @@ class Trainer:
             self._checkpoint()
 
     def _out_of_time(self, started: float) -> bool:
+        """Whether ``train.max_seconds`` has passed on this rank (agreed with the others with the stop flags)."""
         limit = self.c.config.train.max_seconds
-        return any_rank(limit is not None and time.perf_counter() - started > limit, self.dist)
+        return limit is not None and time.perf_counter() - started > limit
 
     def _expected_total(self, started: float, first_step: int) -> int:
         """The step training will stop at: ``train.steps``, or sooner when ``train.max_seconds`` ends it first.
@@ -214,9 +253,12 @@ class Trainer:
         return min(train.steps, self.state.step + round(done / elapsed * max(train.max_seconds - elapsed, 0.0)))
 
     def _check_divergence(self) -> None:
-        if self.nonfinite_in_row >= self.c.config.train.max_nonfinite:
+        """Count the skipped non-finite steps and stop when ``train.max_nonfinite`` came in a row."""
+        longest, skipped = self.guard.read()
+        self.state.nonfinite_total += skipped
+        if longest >= self.c.config.train.max_nonfinite:
             raise TrainingDiverged(
-                f"{self.nonfinite_in_row} non-finite steps in a row (lower train.lr or set train.grad_clip); "
+                f"{longest} non-finite steps in a row (lower train.lr or set train.grad_clip); "
                 f"the last good checkpoint is {self.last_checkpoint}"
             )
 
@@ -241,18 +283,20 @@ class Trainer:
                     "training", total=train.steps, completed=self.state.step, loss=0.0, bits=0.0, rate=0.0
                 )
                 tick, first_step = time.perf_counter(), self.state.step
-                while self.state.step < train.steps and not self._out_of_time(started):
+                out_of_time = False
+                while self.state.step < train.steps and not out_of_time:
                     loss, bits, norm = self._optimizer_step(batches)
                     self.state.step += 1
                     self.state.epoch, self.state.position = order.epoch, order.position
-                    self._check_divergence()
                     rate, tick = 1.0 / max(time.perf_counter() - tick, 1e-9), time.perf_counter()
-                    total = self._expected_total(started, first_step)
-                    bar.update(task, advance=1, total=total, loss=loss, bits=bits, rate=rate)
-                    self._log_step(
-                        logger, {"loss": loss, "bits_per_token": bits, "grad_norm": norm, "steps_per_s": rate}
-                    )
-                    if any_rank(stops.requested is not None, self.dist):
+                    bar.update(task, advance=1, total=self._expected_total(started, first_step), rate=rate)
+                    if self.state.step % train.log_every == 0:
+                        values = self._read_back(loss, bits, norm)
+                        bar.update(task, loss=values["loss"], bits=values["bits_per_token"])
+                        self._log_step(logger, {**values, "steps_per_s": rate})
+                    # the step's one collective: host flags, so no rank waits for its GPU to agree on them
+                    stop, out_of_time = agree_any([stops.requested is not None, self._out_of_time(started)], self.dist)
+                    if stop:
                         reason = stops.requested.name if stops.requested is not None else "a signal to another rank"
                         self._checkpoint()
                         status(f"stopped by {reason} after step {self.state.step}; checkpoint {self.last_checkpoint}")

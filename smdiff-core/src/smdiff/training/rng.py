@@ -32,7 +32,8 @@ def restore_rng(state: dict[str, Any], generators: dict[str, torch.Generator], a
     augment.bit_generator.state = state["augment"]
     torch.set_rng_state(state["torch"])
     for key, generator in generators.items():
-        generator.set_state(state["generators"][key])
+        if key in state["generators"]:  # a generator added since the checkpoint was written keeps its seed
+            generator.set_state(state["generators"][key])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
 

@@ -1,18 +1,35 @@
-"""One optimisation step and one validation pass of the absorbing diffusion objective."""
+"""One micro-batch's loss and one validation pass of the absorbing diffusion objective."""
 
 from __future__ import annotations
 
 import contextlib
 
+import attrs
 import numpy as np
 import torch
 from torch import nn
 
 from smdiff.diffusion.forward import apply_mask, sample_rates
+from smdiff.diffusion.keyed_noise import noise_key
 from smdiff.diffusion.losses import elbo_bits, loss_weights, pitch_answers
 from smdiff.diffusion.maskers import RandomMasker
 from smdiff.training.data import fetch_batch, to_device
 from smdiff.training.setup import Components
+
+
+@attrs.frozen
+class NoiseSource:
+    """Where one micro-batch's masks come from.
+
+    The random masker's masks are keyed uniforms of (``key``, global row): a
+    process holding rows ``first_row …`` of the global batch masks exactly what
+    a single process with the whole batch masks there. Structured maskers from
+    plugins draw from ``generator``.
+    """
+
+    key: int
+    first_row: int
+    generator: torch.Generator
 
 
 def autocast(c: Components) -> contextlib.AbstractContextManager:
@@ -22,22 +39,26 @@ def autocast(c: Components) -> contextlib.AbstractContextManager:
     return torch.autocast(c.device.type, dtype=c.amp_dtype)
 
 
-def diffusion_loss(
-    c: Components, model: nn.Module, batch: torch.Tensor, generator: torch.Generator, rows: slice, loss: str
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Loss (differentiable) and per-row ELBO bits for this process's ``rows`` of the global ``batch``.
+def draw_rates(c: Components, global_batch: int, rows: slice, generator: torch.Generator) -> torch.Tensor:
+    """This process's ``rows`` of masking rates drawn for the whole global batch (so antithetic spreads stay global)."""
+    return sample_rates(global_batch, c.config.diffusion.time_sampling, generator)[rows]
 
-    Rates and masks are drawn for the whole global batch, so a data-parallel
-    run sees exactly the noise of a single-process run with the same global batch.
-    """
-    rates = sample_rates(batch.shape[0], c.config.diffusion.time_sampling, generator).to(c.device)
+
+def corrupt(
+    c: Components, clean: torch.Tensor, rates: torch.Tensor, noise: NoiseSource
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Noisy tokens and mask for this process's rows only."""
     if isinstance(c.masker, RandomMasker):  # the kernel's fused corruption implements the random masker
-        noisy, mask = c.kernel.corrupt(batch, rates, c.masker.unit, c.token_spec, generator)
-        noisy, mask = noisy[rows], mask[rows]
-    else:
-        mask = c.masker(batch, rates, generator)[rows]
-        noisy = apply_mask(batch[rows], mask, c.token_spec)
-    clean, rates = batch[rows], rates[rows]
+        return c.kernel.corrupt(clean, rates, c.masker.unit, c.token_spec, noise.key, noise.first_row)
+    mask = c.masker(clean, rates, noise.generator)
+    return apply_mask(clean, mask, c.token_spec), mask
+
+
+def diffusion_loss(
+    c: Components, model: nn.Module, clean: torch.Tensor, rates: torch.Tensor, noise: NoiseSource, loss: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Loss (differentiable) and per-row ELBO bits of ``clean`` at masking ``rates``; nothing is read to the host."""
+    noisy, mask = corrupt(c, clean, rates, noise)
     with autocast(c):
         logits = model(noisy)
     elements = clean.shape[1] * clean.shape[2]
@@ -60,11 +81,13 @@ def validate(c: Components, model: nn.Module, indices: np.ndarray, batches: int,
     model.eval()
     generator = torch.Generator(c.device).manual_seed(seed)
     size = c.config.train.batch_size
-    total, count = 0.0, 0
-    for start in range(0, min(len(indices), batches * size), size):
+    total, count = torch.zeros((), dtype=torch.float64, device=c.device), 0
+    for number, start in enumerate(range(0, min(len(indices), batches * size), size)):
         clean = to_device(fetch_batch(c.cache.windows, indices[start : start + size]), c.device)
-        _, bits = diffusion_loss(c, model, clean, generator, slice(None), "elbo")
-        total += float(bits.sum())
+        rates = draw_rates(c, len(clean), slice(None), generator)
+        noise = NoiseSource(noise_key(seed, number), 0, generator)
+        _, bits = diffusion_loss(c, model, clean, rates, noise, "elbo")
+        total += bits.sum()
         count += len(clean)
     model.train(was_training)
-    return total / max(count, 1)
+    return float(total) / max(count, 1)
