@@ -48,7 +48,9 @@ def test_a_shard_is_masked_exactly_like_the_same_rows_of_the_whole_batch(unit):
     rates = torch.linspace(0.1, 0.9, 6)
     whole, whole_mask = TorchKernels().corrupt(tokens, rates, unit, spec, key=12345)
     for first in (0, 2, 4):
-        shard, mask = TorchKernels().corrupt(tokens[first : first + 2], rates[first : first + 2], unit, spec, 12345, first)
+        shard, mask = TorchKernels().corrupt(
+            tokens[first : first + 2], rates[first : first + 2], unit, spec, 12345, first
+        )
         assert torch.equal(shard, whole[first : first + 2]) and torch.equal(mask, whole_mask[first : first + 2])
     if unit == "token":
         assert (whole_mask[..., 0] == whole_mask[..., 1]).all()

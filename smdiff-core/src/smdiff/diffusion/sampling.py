@@ -99,7 +99,9 @@ class CachedDenoiser:
         self.host_reads += 1
         if not any(needed_rows):
             return None
-        rows = torch.tensor([row for row, stale in enumerate(stale_rows) if stale], dtype=torch.long, device=tokens.device)
+        rows = torch.tensor(
+            [row for row, stale in enumerate(stale_rows) if stale], dtype=torch.long, device=tokens.device
+        )
         if len(rows):
             fresh = self.model(tokens[rows]).float()
             if self.logits is None:
