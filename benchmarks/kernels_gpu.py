@@ -1,6 +1,7 @@
 """Fused Triton kernels against eager PyTorch and torch.compile on a GPU, at realistic shapes.
 
     python benchmarks/kernels_gpu.py            # needs a CUDA GPU and `pip install smdiff-core[triton]`
+    python benchmarks/kernels_gpu.py --kernels_only   # the kernel timings alone (benchmarks/gpu_check.py runs this)
 
 Shapes: batch 64, length 1024, the grid-trio vocabulary (3 × 90) and the Octuple
 vocabulary (8 fields). Reports milliseconds and peak memory for the masked
@@ -10,6 +11,7 @@ training steps/s of `schmu_conv` (small preset) with each kernel backend.
 
 from __future__ import annotations
 
+import argparse
 import time
 
 import torch
@@ -53,9 +55,16 @@ def bench_spec(name: str, spec: TokenSpec, kernels: dict) -> None:
     for label, kernel in kernels["sample"].items():
         ms, peak = timed(lambda kernel=kernel: kernel.sample_step(probabilities, targets, mask, spec, 1.0, generator))
         print(f"{name:<10} sampling step      {label:<8} {ms:8.2f} ms  peak {peak:8.1f} MiB")
+    rates = torch.rand(64, device="cuda")
+    for label, kernel in kernels["sample"].items():
+        ms, peak = timed(lambda kernel=kernel: kernel.corrupt(targets, rates, "element", spec, 12345))
+        print(f"{name:<10} corruption         {label:<8} {ms:8.2f} ms  peak {peak:8.1f} MiB")
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kernels_only", action="store_true", help="skip the end-to-end training and sampling")
+    args = parser.parse_args()
     if not torch.cuda.is_available():
         raise SystemExit("no CUDA GPU: this benchmark measures the GPU kernels (CPU parity is in the test suite)")
     from smdiff.kernels.triton_kernels import TritonKernels
@@ -69,13 +78,15 @@ def main() -> None:
     }  # fmt: skip
     for name, spec in SPECS.items():
         bench_spec(name, spec, kernels)
-    end_to_end(reference, fused)
+    if not args.kernels_only:
+        end_to_end(reference, fused)
 
 
 def end_to_end(reference, fused) -> None:
     """Training steps/s and sampling samples/s of a small schmu_conv on the trio grid, per backend."""
     from smdiff.config import ModelConfig
     from smdiff.diffusion.forward import sample_rates
+    from smdiff.diffusion.keyed_noise import noise_key
     from smdiff.diffusion.losses import loss_weights
     from smdiff.diffusion.sampling import sample
     from smdiff.plugins import get_registries
@@ -88,9 +99,11 @@ def end_to_end(reference, fused) -> None:
     for label, kernel in (("eager", reference), ("triton", fused)):
         generator = torch.Generator("cuda").manual_seed(0)
 
-        def step(kernel=kernel, generator=generator) -> None:
-            rates = sample_rates(64, "uniform", generator).cuda()
-            noisy, mask = kernel.corrupt(clean, rates, "element", spec, generator)
+        counter = iter(range(10**9))
+
+        def step(kernel=kernel, generator=generator, counter=counter) -> None:
+            rates = sample_rates(64, "uniform", generator)  # drawn on the generator's device, the GPU
+            noisy, mask = kernel.corrupt(clean, rates, "element", spec, noise_key(0, next(counter)))
             with torch.autocast("cuda", dtype=torch.bfloat16):
                 logits = model(noisy)
             loss, _ = kernel.masked_cross_entropy(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ from typer.testing import CliRunner
 
 from smdiff.cli.app import build_app
 from smdiff.plugins import build_plugin_host
-from smdiff.testing import pop909_or_skip
+from smdiff.testing import pop909_or_skip, write_midi
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +26,19 @@ def cli():
     app = build_app(build_plugin_host())
     runner = CliRunner()
     return lambda *args: runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="session")
+def melody_cache(tmp_path_factory) -> Path:
+    """A small real ``melody`` cache: 16 four-bar songs written as MIDI and prepared by the real CLI (12 train, 4 val)."""
+    root = tmp_path_factory.mktemp("songs")
+    for song in range(16):
+        notes = [(beat * 240, 240, 60 + (beat * (song % 5 + 1)) % 12, 90) for beat in range(64)]
+        write_midi(root / f"s{song:02d}.mid", {"MELODY": notes})
+    path = tmp_path_factory.mktemp("cache") / "melody.npy"
+    subprocess.run(
+        [sys.executable, "-m", "smdiff.cli", "prepare", "--tokenizer_id", "melody", "--bars", "4", "--root_dir", str(root),
+         "--cache_path", str(path), "--set", "data.split=[0.75, 0.25, 0.0]"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return path

@@ -14,25 +14,15 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from smdiff.testing import run_and_signal, write_midi
+from smdiff.testing import run_and_signal
 from smdiff.training.checkpoint import load_checkpoint
 
 STEPS = 40
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    root = tmp_path_factory.mktemp("songs")
-    for song in range(16):
-        notes = [(beat * 240, 240, 60 + (beat * (song % 5 + 1)) % 12, 90) for beat in range(64)]
-        write_midi(root / f"s{song:02d}.mid", {"MELODY": notes})
-    path = tmp_path_factory.mktemp("cache") / "melody.npy"
-    subprocess.run(
-        [sys.executable, "-m", "smdiff.cli", "prepare", "--tokenizer_id", "melody", "--bars", "4", "--root_dir", str(root),
-         "--cache_path", str(path), "--set", "data.split=[0.75, 0.25, 0.0]"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return path
+def cache(melody_cache):
+    return melody_cache
 
 
 def command(cache: Path, run_dir: Path, *extra: str, steps: int = STEPS) -> list[str]:
@@ -155,6 +145,24 @@ def test_two_process_ddp_matches_one_process_with_the_same_global_batch(cache, t
     assert one.keys() == two.keys() and all(abs(one[s] - two[s]) < 1e-4 for s in one)
     expected = final_weights(single, 6)
     assert all(torch.allclose(v, expected[k], atol=1e-5) for k, v in final_weights(double, 6).items())
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="torchrun needs process spawning")
+def test_two_ranks_accumulating_gradients_match_one_process(cache, tmp_path):
+    """Each rank masks only its own rows and all-reduces once per step (no_sync), yet equals a single process."""
+    single, double = tmp_path / "single", tmp_path / "ddp"
+    accumulate = ["--set", "model.dropout=0.0", "--set", "train.accumulate=2"]
+    subprocess.run(command(cache, single, *accumulate, steps=5), check=True, capture_output=True)
+    ddp = command(cache, double, *accumulate, steps=5)
+    ddp[ddp.index("--batch_size") + 1] = "2"
+    done = subprocess.run(
+        torchrun(ddp, 29537), capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    one, two = train_losses(single), train_losses(double)
+    assert one.keys() == two.keys() == set(range(1, 6)) and all(abs(one[s] - two[s]) < 1e-4 for s in one)
+    expected = final_weights(single, 5)
+    assert all(torch.allclose(v, expected[k], atol=1e-5) for k, v in final_weights(double, 5).items())
 
 
 def test_init_from_starts_a_new_run_from_a_checkpoints_weights(cache, uninterrupted, tmp_path):

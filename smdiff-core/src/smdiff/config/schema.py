@@ -94,6 +94,8 @@ class TrainConfig:
     max_nonfinite: int = 10
     max_seconds: float | None = None
     device: str = "auto"
+    #: deterministic GPU kernels (cuBLAS workspace, ``torch.use_deterministic_algorithms``): bit-exact CUDA resumes
+    deterministic: bool = False
     init_from: str | None = None
     allow_partial: bool = False
 

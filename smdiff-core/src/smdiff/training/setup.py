@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -187,10 +188,24 @@ def pitch_answers_on(device: torch.device, table: torch.Tensor | None) -> torch.
     return None if table is None else table.to(device)
 
 
+def use_deterministic_kernels() -> None:
+    """Deterministic CUDA kernels, so a run resumed on a GPU repeats the uninterrupted one bit for bit.
+
+    cuBLAS reads its workspace setting when its first handle is made, so this runs
+    before any model is built. Operations without a deterministic implementation
+    warn instead of failing the run.
+    """
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.benchmark = False
+
+
 def build_components(config: SmdiffConfig, registries: Any) -> Components:
     """Cache, model, EMA, optimizer, schedule, AMP scaler, masker and kernel for ``config``."""
     device = resolve_device(config.train.device)
     check_settings(config, device)
+    if config.train.deterministic:
+        use_deterministic_kernels()
     tokenizer, version, cache = open_cache(config, registries)
     representation = registries.tokenizers.get(config.data.tokenizer_id).representation
     config = resolve_mask_unit(config, representation)
