@@ -17,6 +17,7 @@ from smdiff.diffusion.keyed_noise import keyed_uniforms, noise_key
 from smdiff.diffusion.sampling import sample
 from smdiff.kernels.torch_ref import TorchKernels
 from smdiff.tokens import TokenSpec
+from smdiff.training.ema import EMA
 from smdiff.training.nonfinite import NonFiniteGuard
 
 pytestmark = [
@@ -42,7 +43,7 @@ def test_a_training_step_never_synchronises_with_the_host():
     guard, scaler = NonFiniteGuard(torch.device("cuda")), torch.amp.GradScaler("cuda", enabled=False)
     clean = torch.stack([torch.randint(0, v, (8, 256), device="cuda") for v in SPEC.vocab_sizes], -1)
     rates = sample_rates(8, "uniform", torch.Generator("cuda").manual_seed(0))
-    kernel = TorchKernels()
+    kernel, ema = TorchKernels(), EMA(model, 0.99)  # AveragedModel keeps its update count on the CPU
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode("error")
     try:
@@ -51,6 +52,7 @@ def test_a_training_step_never_synchronises_with_the_host():
         loss, _ = kernel.masked_cross_entropy(logits, clean, mask, rates, SPEC)
         loss.backward()
         guard.step(optimizer, scaler, torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0))
+        ema.update(model)
     finally:
         torch.cuda.set_sync_debug_mode("default")
     assert guard.read() == (0, 0)

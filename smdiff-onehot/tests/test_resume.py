@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from smdiff.data.cache import TokenCache, content_hash, sidecar_path
 from smdiff.testing import run_and_signal
 from smdiff.training.checkpoint import load_checkpoint
 
@@ -242,3 +245,23 @@ def test_a_rank_that_dies_ends_the_whole_run_quickly(cache, tmp_path):
     os.kill(rank_one[0], signal.SIGKILL)
     launcher.communicate(timeout=60)
     assert launcher.returncode != 0 and time.monotonic() - killed < 60
+
+
+def test_a_rank_that_raises_ends_every_rank_quickly_with_its_error(cache, tmp_path):
+    """Rank 1 alone meets a bad window (batches are sorted, so the last train window is always in its rows)."""
+    bad = tmp_path / "bad.npy"
+    shutil.copy(cache, bad)
+    shutil.copy(sidecar_path(cache), sidecar_path(bad))
+    meta = json.loads(sidecar_path(bad).read_text())
+    last = int(TokenCache(bad, np.load(bad), meta).split_indices("train").max())
+    windows = np.load(bad)
+    windows[last] = 10_000  # far outside the melody vocabulary: the embedding raises IndexError
+    np.save(bad, windows)
+    sidecar_path(bad).write_text(json.dumps({**meta, "content_hash": content_hash(windows)}))
+    args = command(bad, tmp_path / "run", steps=200)
+    args[args.index("--batch_size") + 1] = "2"
+    started = time.monotonic()
+    done = subprocess.run(torchrun(args, 29547), capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
+    assert done.returncode != 0 and time.monotonic() - started < 60
+    assert "IndexError" in done.stderr and "index out of range" in done.stderr

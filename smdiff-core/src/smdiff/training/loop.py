@@ -282,17 +282,22 @@ class Trainer:
                 task = bar.add_task(
                     "training", total=train.steps, completed=self.state.step, loss=0.0, bits=0.0, rate=0.0
                 )
-                tick, first_step = time.perf_counter(), self.state.step
+                first_step = self.state.step
+                # steps/s over each logging window, timed at the read-back: on a GPU a step's host time is
+                # only the time to queue its kernels, so the read (which waits for them) closes the window
+                window_start, window_step = time.perf_counter(), self.state.step
                 out_of_time = False
                 while self.state.step < train.steps and not out_of_time:
                     loss, bits, norm = self._optimizer_step(batches)
                     self.state.step += 1
                     self.state.epoch, self.state.position = order.epoch, order.position
-                    rate, tick = 1.0 / max(time.perf_counter() - tick, 1e-9), time.perf_counter()
-                    bar.update(task, advance=1, total=self._expected_total(started, first_step), rate=rate)
+                    bar.update(task, advance=1, total=self._expected_total(started, first_step))
                     if self.state.step % train.log_every == 0:
                         values = self._read_back(loss, bits, norm)
-                        bar.update(task, loss=values["loss"], bits=values["bits_per_token"])
+                        now = time.perf_counter()
+                        rate = (self.state.step - window_step) / max(now - window_start, 1e-9)
+                        window_start, window_step = now, self.state.step
+                        bar.update(task, loss=values["loss"], bits=values["bits_per_token"], rate=rate)
                         self._log_step(logger, {**values, "steps_per_s": rate})
                     # the step's one collective: host flags, so no rank waits for its GPU to agree on them
                     stop, out_of_time = agree_any([stops.requested is not None, self._out_of_time(started)], self.dist)
