@@ -53,13 +53,17 @@ def test_unusable_annotations_fall_back_to_declared_bars_without_spoiling_the_ba
 
 def test_read_many_returns_each_failure_in_place(tmp_path):
     good = write_midi(tmp_path / "good.mid", {"MELODY": scale(2)})
-    other = write_midi(tmp_path / "other.mid", {"PIANO": scale(2)})
+    other = write_midi(tmp_path / "other.mid", {"PIANO": scale(2)})  # an explicit name:MELODY map finds no track
     (tmp_path / "empty.mid").write_bytes(b"")
     (tmp_path / "text.mid").write_bytes(b"not midi")
     paths = [good, tmp_path / "empty.mid", other, tmp_path / "text.mid", good]
     read = Piece.read_many(paths, track_map=MELODY)
     assert isinstance(read[0], Piece) and isinstance(read[4], Piece)
-    assert "empty" in str(read[1]) and "no track matches" in str(read[2]) and "not a readable" in str(read[3])
+    assert (
+        "empty" in str(read[1])
+        and "no track fits melody (name:MELODY) (tracks: 'PIANO')" in str(read[2])
+        and "not a readable" in str(read[3])
+    )
     assert all(isinstance(read[i], DataError) for i in (1, 2, 3))
     np.testing.assert_array_equal(read[0].notes["melody"].time, Piece.read(good, track_map=MELODY).notes["melody"].time)
 

@@ -41,11 +41,11 @@ def test_prepare_writes_cache_and_reports_skipped_files(cli, corpus, tmp_path):
     assert set(reasons) == {"zero.mid", "text.mid", "cut.mid", "silent.mid", "other.mid"}
     assert "empty" in reasons["zero.mid"] and "not a readable MIDI file" in reasons["text.mid"]
     # symusic drops a track without notes, so a note-less file has no MELODY track at all.
-    assert "no track matches melody" in reasons["silent.mid"] and "no track matches" in reasons["other.mid"]
+    assert "no track fits melody" in reasons["silent.mid"] and "no track fits melody" in reasons["other.mid"]
     assert meta["counts"]["files_found"] == 16 and meta["counts"]["files_encoded"] == 11
     cache = np.load(cache_path)
     assert cache.dtype == np.uint8 and cache.shape[1:] == (64, 1) and cache.shape[0] == meta["shape"][0]
-    assert "skipped" in result.stdout and "no track matches" in result.stdout
+    assert "skipped" in result.stdout and "no track fits melody" in result.stdout
 
 
 def test_windows_of_one_song_never_straddle_splits(cli, corpus, tmp_path):

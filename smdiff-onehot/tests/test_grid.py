@@ -95,9 +95,10 @@ def test_bad_track_maps_are_config_errors():
         GridTokenizer.from_config("melody", ("melody",), DataConfig(track_map={"melody": "MELODY"}))
 
 
-def test_file_without_the_tracks_is_a_data_error(melody):
-    with pytest.raises(DataError, match=r"no track matches melody \(name:MELODY\)"):
-        melody.encode(make_score({"GUITAR": scale(1)}), bars=1)
+def test_a_file_with_no_pitched_track_is_a_data_error_and_an_unnamed_one_is_a_melody(melody):
+    with pytest.raises(DataError, match=r"no track fits melody \(tracks: 'Kit'\); choose them with data.track_map"):
+        melody.encode(make_score({"Kit": scale(1)}, drums=("Kit",)), bars=1)
+    assert melody.encode(make_score({"GUITAR": scale(1)}), bars=1).roles == {"melody": "single track"}
 
 
 def test_invalid_tokens_are_reported_with_position(trio):

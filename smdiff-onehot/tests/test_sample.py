@@ -121,7 +121,7 @@ def test_an_out_dir_holding_samples_is_refused_and_kept(cli, run, tmp_path):
     [
         (["--task", "infill", "--input_midi", "MISSING", "--mask_start_bar", "1"], "no such MIDI file"),
         (["--task", "infill", "--input_midi", "NOTMIDI", "--mask_start_bar", "1"], "not a readable MIDI file"),
-        (["--task", "infill", "--input_midi", "GUITAR", "--mask_start_bar", "1"], "no track matches"),
+        (["--task", "infill", "--input_midi", "DRUMS", "--mask_start_bar", "1"], "no track fits melody"),
         (
             ["--task", "infill", "--input_midi", "SONG", "--mask_start_bar", "3", "--mask_end_bar", "40"],
             "outside the piece",
@@ -134,7 +134,7 @@ def test_an_out_dir_holding_samples_is_refused_and_kept(cli, run, tmp_path):
 )
 def test_bad_input_is_one_line_and_exit_2(cli, run, songs, tmp_path, args, message):
     paths = {"MISSING": str(tmp_path / "missing.mid"), "NOTMIDI": str(tmp_path / "text.mid"), "SONG": str(songs / "1.mid"),
-             "GUITAR": str(write_midi(tmp_path / "guitar.mid", {"GUITAR": scale(2)}))}  # fmt: skip
+             "DRUMS": str(write_midi(tmp_path / "drums.mid", {"Kit": scale(2)}, drums=("Kit",)))}  # fmt: skip
     (tmp_path / "text.mid").write_text("hello")
     result = sample(cli, run, tmp_path / "out", *[paths.get(arg, arg) for arg in args])
     assert result.exit_code == 2 and message in result.stderr

@@ -22,7 +22,10 @@ from smdiff.tokenizer import EncodeFailure, Encoding, Tokenizer
 
 
 class PieceTokenizer(Tokenizer):
-    """Tokenizer over the track slots of ``track_map``; subclasses implement :meth:`encode_batch`.
+    """Tokenizer over named track ``slots``; subclasses implement :meth:`encode_batch`.
+
+    ``track_map`` holds the user's selectors for some slots (``data.track_map``);
+    the others are filled automatically from each file (:mod:`smdiff.data.roles`).
 
     With ``normalise_key`` every piece is transposed into C major or A minor
     before encoding (:mod:`smdiff.data.keys`); each :class:`Encoding` says by how much.
@@ -46,7 +49,7 @@ class PieceTokenizer(Tokenizer):
         batch = PieceBatch.from_pieces(pieces, self.slots, self.bar_grids(pieces))
         encodings = self.encode_batch(batch, bars=bars, max_windows=max_windows)
         return [
-            attrs.evolve(encoding, transposition=piece.transposition) if piece.transposition else encoding
+            attrs.evolve(encoding, transposition=piece.transposition, roles=piece.roles)
             for piece, encoding in zip(pieces, encodings, strict=True)
         ]
 
@@ -55,7 +58,7 @@ class PieceTokenizer(Tokenizer):
     ) -> Encoding:
         """Windows of ``bars`` bars of one piece (a batch of one)."""
         piece = Piece.read(
-            midi, track_map=self.track_map, time_signature=self.time_signature, source=source,
+            midi, slots=self.slots, track_map=self.track_map, time_signature=self.time_signature, source=source,
             normalise_key=self.normalise_key,
         )  # fmt: skip
         return self.encode_pieces([piece], bars=bars, max_windows=max_windows)[0]
@@ -70,7 +73,7 @@ class PieceTokenizer(Tokenizer):
     ) -> list[Encoding | EncodeFailure]:
         """Read each piece on its own (failures stay per piece), then encode all that were read in one pass."""
         read = Piece.read_many(
-            midis, track_map=self.track_map, time_signature=self.time_signature, sources=sources,
+            midis, slots=self.slots, track_map=self.track_map, time_signature=self.time_signature, sources=sources,
             normalise_key=self.normalise_key,
         )  # fmt: skip
         pieces = [item for item in read if isinstance(item, Piece)]

@@ -26,13 +26,14 @@ def make_score(
     signature: tuple[int, int] = (4, 4),
     qpm: float = 120.0,
     programs: dict[str, int] | None = None,
+    drums: tuple[str, ...] = (),
 ) -> symusic.Score:
-    """A score with one named track per entry of ``tracks``."""
+    """A score with one named track per entry of ``tracks``; tracks named in ``drums`` are on the drum channel."""
     score = symusic.Score(tpq)
     score.time_signatures.append(symusic.TimeSignature(0, *signature))
     score.tempos.append(symusic.Tempo(0, qpm))
     for name, notes in tracks.items():
-        track = symusic.Track(name=name, program=(programs or {}).get(name, 0), is_drum=False)
+        track = symusic.Track(name=name, program=(programs or {}).get(name, 0), is_drum=name in drums)
         for start, duration, pitch, velocity in notes:
             track.notes.append(symusic.Note(start, duration, pitch, velocity))
         score.tracks.append(track)
@@ -50,6 +51,49 @@ def write_midi(path: str | Path, tracks: dict[str, list[Note]], **kwargs: object
 def scale(bars: int, tpq: int = 480, *, low: int = 60) -> list[Note]:
     """One quarter note per beat, rising through an octave, for ``bars`` bars of 4/4."""
     return [(beat * tpq, tpq, low + beat % 12, 90) for beat in range(bars * 4)]
+
+
+#: a varied selection of music21's bundled corpus (subfolder → works): chorales, Renaissance polyphony, folk
+#: tunes (one unnamed track), string quartets and piano pieces
+MUSIC21_SELECTION = {
+    "bach": 3, "palestrina": 2, "essenFolksong": 3, "ryansMammoth": 2, "joplin": 1, "mozart": 1, "monteverdi": 1,
+}  # fmt: skip
+
+
+def export_music21_corpus(folder: str | Path, selection: dict[str, int] | None = None) -> list[Path]:
+    """Export real works of music21's bundled corpus to MIDI files under ``folder`` (needs ``music21``).
+
+    ``selection`` maps a corpus subfolder to how many works to take from it, in
+    path order (a file holding many tunes, like an ABC collection, gives its
+    tunes one by one). Files already exported are kept, so a benchmark can be
+    run again without exporting anew. Works music21 cannot write are left out.
+    """
+    from music21 import corpus
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source, count in (selection or MUSIC21_SELECTION).items():
+        paths = sorted(corpus.getComposer(source)) or sorted(p for p in corpus.getPaths() if f"/{source}/" in str(p))
+        taken = 0
+        for path in paths:
+            if taken >= count:
+                break
+            works = corpus.parse(path)
+            for number, work in enumerate(getattr(works, "scores", None) or [works]):
+                if taken >= count:
+                    break
+                target = folder / source / f"{Path(path).stem}-{number}.mid"
+                if not target.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    try:
+                        work.write("midi", fp=str(target))
+                    except Exception:  # a work music21 cannot write as MIDI is simply not part of the sample
+                        target.unlink(missing_ok=True)
+                        continue
+                written.append(target)
+                taken += 1
+    return written
 
 
 def pop909_root(default: str | Path = "../shared/data/POP909") -> Path | None:

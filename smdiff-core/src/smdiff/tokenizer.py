@@ -35,13 +35,15 @@ class Encoding:
     piece where window ``i`` starts; ``counts`` tallies what encoding saw and
     dropped (e.g. ``notes``, ``notes_dropped_polyphony``, ``notes_out_of_range``);
     ``transposition`` is how many semitones the piece was moved before encoding
-    (key normalisation), so decoding ``-transposition`` restores its key.
+    (key normalisation), so decoding ``-transposition`` restores its key;
+    ``roles`` names the rule that filled each track slot (:mod:`smdiff.data.roles`).
     """
 
     windows: np.ndarray
     start_bars: np.ndarray
     counts: Counter[str] = attrs.field(factory=Counter)
     transposition: int = 0
+    roles: dict[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen

@@ -44,7 +44,6 @@ BAR, POSITION, INSTRUMENT, PITCH, DURATION, VELOCITY, TIME_SIGNATURE, TEMPO = ra
 #: the fields an infilling generates; bar, track, time signature and tempo stay the input's
 GENERATED_FIELDS = [POSITION, PITCH, DURATION, VELOCITY]
 DECODE_TPQ = 480
-POP909_TRACKS = {"melody": "name:MELODY", "bridge": "name:BRIDGE", "piano": "name:PIANO"}
 
 
 def _positions(beats: np.ndarray, per_beat: float | np.ndarray) -> np.ndarray:
@@ -105,7 +104,8 @@ class OctupleTokenizer(PieceTokenizer):
     def __init__(
         self,
         tokenizer_id: str,
-        track_map: Mapping[str, str],
+        slots: Sequence[str],
+        track_map: Mapping[str, str] | None = None,
         *,
         bars: int,
         max_notes: int,
@@ -113,8 +113,8 @@ class OctupleTokenizer(PieceTokenizer):
         normalise_key: bool = False,
     ) -> None:
         self.id = tokenizer_id
-        self.slots = tuple(track_map)
-        self.track_map = dict(track_map)
+        self.slots = tuple(slots)
+        self.track_map = dict(track_map or {})  # the user's selectors; other slots are filled automatically
         self.bars = bars
         self.max_notes = max_notes
         self.time_signature = time_signature
@@ -127,11 +127,10 @@ class OctupleTokenizer(PieceTokenizer):
     @classmethod
     def from_config(cls, tokenizer_id: str, slots: Sequence[str], config: object) -> OctupleTokenizer:
         """Build from a ``DataConfig`` (``bars``, ``max_notes``, ``track_map``, ``time_signature``, ``normalise_key``)."""
-        defaults = {slot: POP909_TRACKS[slot] for slot in slots}
-        track_map = {**defaults, **check_track_map(getattr(config, "track_map", {}), tuple(slots))}
         return cls(
             tokenizer_id,
-            track_map,
+            slots,
+            check_track_map(getattr(config, "track_map", {}), tuple(slots)),
             bars=getattr(config, "bars", 64),
             max_notes=getattr(config, "max_notes", 1024),
             time_signature=getattr(config, "time_signature", None),
@@ -259,7 +258,11 @@ class OctupleTokenizer(PieceTokenizer):
         for window, (row, count, bar) in enumerate(zip(first.tolist(), rows.tolist(), start.tolist(), strict=True)):
             windows[window, :count] = cells[row : row + count]
             windows[window, :count, BAR] = absolute_bar[row : row + count] - bar
-        counts = {**counts, "notes_past_max_notes": np.bincount(window_piece, weights=past, minlength=n_pieces)}
+        counts = {
+            **counts,
+            "notes_in_windows": np.bincount(window_piece, weights=length, minlength=n_pieces),
+            "notes_past_max_notes": np.bincount(window_piece, weights=past, minlength=n_pieces),
+        }
         bounds = offsets_of(picked).tolist()
         names, columns = list(counts), zip(*(np.asarray(values, dtype=np.int64).tolist() for values in counts.values()))
         return [

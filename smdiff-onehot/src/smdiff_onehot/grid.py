@@ -33,8 +33,6 @@ DECODE_TPQ = 480
 DECODE_VELOCITY = 100
 DECODE_QPM = 120.0
 
-POP909_TRACKS = {"melody": "name:MELODY", "bridge": "name:BRIDGE", "piano": "name:PIANO"}
-
 
 #: A step's key packs the sounding note's pitch above its onset step, so the max key is the top line's note.
 _PITCH_SHIFT = 40
@@ -84,25 +82,25 @@ class GridTokenizer(PieceTokenizer):
     def __init__(
         self,
         tokenizer_id: str,
-        track_map: Mapping[str, str],
+        slots: Sequence[str],
+        track_map: Mapping[str, str] | None = None,
         time_signature: str | None = None,
         *,
         normalise_key: bool = False,
     ) -> None:
         self.id = tokenizer_id
-        self.slots = tuple(track_map)
-        self.track_map = dict(track_map)
+        self.slots = tuple(slots)
+        self.track_map = dict(track_map or {})  # the user's selectors; other slots are filled automatically
         self.time_signature = time_signature
         self.normalise_key = normalise_key
 
     @classmethod
     def from_config(cls, tokenizer_id: str, slots: Sequence[str], config: object) -> GridTokenizer:
-        """Build from a ``DataConfig``: its ``track_map`` overrides POP909's names slot by slot."""
-        defaults = {slot: POP909_TRACKS[slot] for slot in slots}
-        track_map = {**defaults, **check_track_map(getattr(config, "track_map", {}), tuple(slots))}
+        """Build from a ``DataConfig``: its ``track_map`` chooses tracks for the slots it names, the others are automatic."""
         return cls(
             tokenizer_id,
-            track_map,
+            slots,
+            check_track_map(getattr(config, "track_map", {}), tuple(slots)),
             getattr(config, "time_signature", None),
             normalise_key=getattr(config, "normalise_key", False),
         )

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from smdiff.cli.options import ConfigFiles, DatasetId, Overrides, resolve_config
 from smdiff.plugins import PluginHost
-from smdiff.progress import console, progress_bar, status
+from smdiff.progress import console, progress_bar, status, warn
 
 if TYPE_CHECKING:
     from smdiff.data.prepare import PrepareReport
@@ -34,10 +34,14 @@ def print_report(report: PrepareReport) -> None:
         table.add_row("keys", f"normalised to C major / A minor ({moved} of {report.files_encoded} files transposed)")
     else:
         table.add_row("keys", "kept as they are (data.normalise_key=false)")
+    for slot, rules in cache.meta.get("roles_summary", {}).items():
+        table.add_row(f"{slot} chosen by", ", ".join(f"{rule} {count}" for rule, count in rules.items()))
     for reason, count in report.skipped_by_reason().most_common():
         table.add_row(f"[yellow]skipped[/yellow]: {reason}", str(count))
     table.add_row("seconds", f"{report.seconds:.2f}")
     console.print(table)
+    for line in cache.meta.get("warnings", []):
+        warn(line)
     if report.skipped:
         status(f"skipped files and reasons are listed under 'skipped' in {cache.path.with_suffix('.json')}")
 
@@ -68,7 +72,7 @@ def make_prepare_command(host: PluginHost):
         set_: Overrides = None,
     ) -> None:
         """Encode a folder of MIDI files into a memory-mappable token cache with a JSON sidecar."""
-        from smdiff.data.catalog import config_cache_path
+        from smdiff.data.catalog import config_cache_path, prepared_name
         from smdiff.data.prepare import prepare_cache
         from smdiff.tokenizer import build_tokenizer
 
@@ -90,7 +94,8 @@ def make_prepare_command(host: PluginHost):
         data = resolved.data
         host.registries.tokenizers.get(data.tokenizer_id)  # unknown ids fail before any work
         path = config_cache_path(resolved)
-        status(f"preparing [bold]{data.dataset_id}[/bold]: {data.tokenizer_id}, {data.bars} bars, from {data.root_dir}")
+        name = prepared_name(resolved, host.registries)
+        status(f"preparing [bold]{name}[/bold]: {data.tokenizer_id}, {data.bars} bars, from {data.root_dir}")
         with progress_bar() as bar:
             task = bar.add_task("encoding MIDI", total=None)
             report = prepare_cache(

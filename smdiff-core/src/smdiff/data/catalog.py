@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from smdiff.config.schema import SmdiffConfig
 from smdiff.specs import DatasetSpec
@@ -39,6 +40,31 @@ def prepare_hint(config: SmdiffConfig) -> str:
     if data.cache_path:
         hint += f" --cache_path {data.cache_path}"
     return hint
+
+
+def named_dataset_applies(config: SmdiffConfig, registries: Any) -> bool:
+    """Whether ``config.data`` is its named dataset (that dataset's tokenizer and folder), not a folder of the user's."""
+    from smdiff.config.resolve import expand_root
+
+    data = config.data
+    declared = config.datasets.get(data.dataset_id)
+    if declared is not None:
+        tokenizer, root = declared.tokenizer, declared.root_dir
+    elif data.dataset_id in registries.datasets:
+        spec = registries.datasets.get(data.dataset_id)
+        tokenizer, root = spec.tokenizer, spec.root_dir
+    else:
+        return False
+    if tokenizer != data.tokenizer_id or not data.root_dir:
+        return False
+    return Path(expand_root(root)).resolve() == Path(data.root_dir).resolve()
+
+
+def prepared_name(config: SmdiffConfig, registries: Any) -> str:
+    """What ``smdiff prepare`` says it prepares: the named dataset, or the folder when no named dataset applies."""
+    if named_dataset_applies(config, registries):
+        return config.data.dataset_id
+    return f"the MIDI folder {Path(config.data.root_dir or '.').name!r} (no named dataset)"
 
 
 def describe_dataset(spec: DatasetSpec) -> str:

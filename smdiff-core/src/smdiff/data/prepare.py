@@ -30,8 +30,20 @@ from smdiff.errors import DataError, SmdiffError
 from smdiff.midi import find_midi_files, load_score
 from smdiff.tokenizer import EncodeFailure, Tokenizer
 
-#: (file index, windows, start bars, counts, skip reason, semitones the file was transposed by)
-FileResult = tuple[int, np.ndarray | None, np.ndarray | None, dict[str, int], str | None, int]
+
+@attrs.frozen
+class FileResult:
+    """What encoding one file gave: its windows, or the reason it was skipped."""
+
+    index: int
+    windows: np.ndarray | None = None
+    start_bars: np.ndarray | None = None
+    counts: dict[str, int] = attrs.field(factory=dict)
+    reason: str | None = None
+    #: semitones the file was moved into C major / A minor (``data.normalise_key``)
+    transposition: int = 0
+    #: the rule that filled each track slot (:mod:`smdiff.data.roles`)
+    roles: dict[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -50,6 +62,18 @@ class PrepareReport:
         return Counter(item["reason"] for item in self.skipped)
 
 
+#: note counts that mean notes were lost, the count each is a share of, and what to do about it
+DROPPED_NOTES = (
+    ("notes_past_max_notes", "notes_in_windows",
+     "windows hold at most data.max_notes notes: prepare shorter windows (--bars 32) or raise data.max_notes"),
+    ("notes_dropped_polyphony", "notes",
+     "a grid channel sounds one note at a time: choose a monophonic track with data.track_map, "
+     "or use an Octuple tokenizer, which keeps chords"),
+    ("notes_out_of_range", "notes", "the tokenizer's pitch range leaves these out"),
+)  # fmt: skip
+#: share of dropped notes above which ``smdiff prepare`` warns
+DROPPED_NOTES_WARNING = 0.05
+
 #: files per call of ``Tokenizer.encode_many`` (enough to amortise a vectorised pass, small enough to spread)
 ENCODE_BATCH = 64
 
@@ -63,7 +87,7 @@ def _init_worker(make_tokenizer: Callable[[], Tokenizer], config: DataConfig) ->
 
 
 def _skip(index: int, reason: str, counts: dict[str, int] | None = None) -> FileResult:
-    return index, None, None, counts or {}, reason, 0
+    return FileResult(index, counts=counts or {}, reason=reason)
 
 
 def _encode_batch(jobs: list[tuple[int, str]]) -> list[FileResult]:
@@ -102,7 +126,10 @@ def _encode_batch(jobs: list[tuple[int, str]]) -> list[FileResult]:
             results[index] = _skip(index, "no notes in the selected tracks", dict(encoding.counts))
         else:
             windows = encoding.windows.astype(dtype, copy=False)
-            results[index] = (index, windows, encoding.start_bars, dict(encoding.counts), None, encoding.transposition)
+            results[index] = FileResult(
+                index, windows, encoding.start_bars, dict(encoding.counts),
+                transposition=encoding.transposition, roles=dict(encoding.roles),
+            )  # fmt: skip
     return [results[index] for index, _ in jobs]
 
 
@@ -125,6 +152,25 @@ def _collect(outcomes: Iterable[list[FileResult]], on_file: Callable[[], None]) 
         for _ in outcome:
             on_file()
     return results
+
+
+def dropped_note_warnings(counts: dict[str, int]) -> list[str]:
+    """One line for each way of losing notes that cost more than :data:`DROPPED_NOTES_WARNING` of them."""
+    warnings = []
+    for dropped, total, fix in DROPPED_NOTES:
+        if counts.get(dropped, 0) > DROPPED_NOTES_WARNING * max(counts.get(total, 0), 1):
+            share = counts[dropped] / counts[total]
+            warnings.append(f"{counts[dropped]:,} notes ({share:.0%}) dropped as {dropped.replace('_', ' ')}: {fix}")
+    return warnings
+
+
+def roles_summary(roles: Iterable[dict[str, str]]) -> dict[str, dict[str, int]]:
+    """For each track slot, how many files filled it by each rule."""
+    summary: dict[str, Counter[str]] = {}
+    for file_roles in roles:
+        for slot, rule in file_roles.items():
+            summary.setdefault(slot, Counter())[rule] += 1
+    return {slot: dict(rules.most_common()) for slot, rules in summary.items()}
 
 
 def prepare_cache(
@@ -156,23 +202,24 @@ def prepare_cache(
     results = _run([(i, str(p)) for i, p in enumerate(files)], workers, (make_tokenizer, config), on_file)
 
     counts: Counter[str] = Counter()
-    skipped, kept, transpositions = [], [], []
-    for index, windows, starts, file_counts, reason, transposition in sorted(results, key=lambda r: r[0]):
-        counts.update(file_counts)
-        if reason is None:
-            kept.append((index, windows, starts))
-            transpositions.append(transposition)
+    skipped: list[dict[str, str]] = []
+    kept: list[FileResult] = []
+    for result in sorted(results, key=lambda r: r.index):
+        counts.update(result.counts)
+        if result.reason is None:
+            kept.append(result)
         else:
-            skipped.append({"file": str(files[index].relative_to(root)), "reason": reason})
+            skipped.append({"file": str(files[result.index].relative_to(root)), "reason": result.reason})
     if not kept:
         first = skipped[0]
         raise DataError(
             f"none of the {len(files)} MIDI files under {root} could be encoded "
             f"(e.g. {first['file']}: {first['reason']}); nothing was written"
         )
-    encoded_files = [str(files[index].relative_to(root)) for index, _, _ in kept]
-    windows = np.concatenate([w for _, w, _ in kept])
-    window_file = np.concatenate([np.full(len(w), n) for n, (_, w, _) in enumerate(kept)])
+    encoded_files = [str(files[result.index].relative_to(root)) for result in kept]
+    windows = np.concatenate([result.windows for result in kept])
+    window_file = np.concatenate([np.full(len(result.windows), n) for n, result in enumerate(kept)])
+    transpositions = [result.transposition for result in kept]
     meta = {
         "tokenizer": {"id": tokenizer.id, "version": tokenizer.version},
         "token_spec": tokenizer.token_spec.to_dict(),
@@ -197,8 +244,12 @@ def prepare_cache(
         # semitones each file was moved into C major / A minor (data.normalise_key); minus it restores the key
         "file_transposition": transpositions,
         "window_file": window_file.tolist(),
-        "window_start_bar": np.concatenate([s for _, _, s in kept]).tolist(),
+        "window_start_bar": np.concatenate([result.start_bars for result in kept]).tolist(),
+        # the rule that filled each track slot of each file (data.track_map, a name, a program, statistics, …)
+        "file_roles": [result.roles for result in kept],
+        "roles_summary": roles_summary(result.roles for result in kept),
         "skipped": skipped,
+        "warnings": dropped_note_warnings(dict(counts)),
         "counts": {
             "files_found": len(files),
             "files_encoded": len(kept),

@@ -1,9 +1,9 @@
 """Which tracks of a MIDI file feed which channel or instrument slot of a tokenizer.
 
-A track map sends each slot name to a selector: ``name:MELODY`` (track name,
-case-insensitive; ``|`` separates alternatives) or ``program:0-7`` (GM program
-range, drums excluded) or ``drums``. POP909's tracks are all program 0, so its
-default map selects by name, which keeps their identities apart.
+A track map (``data.track_map``) sends a slot name to a selector: ``name:MELODY``
+(track name, case-insensitive; ``|`` separates alternatives) or ``program:0-7``
+(GM program range, drums excluded) or ``drums``. Slots it does not name are
+filled automatically (:mod:`smdiff.data.roles`).
 """
 
 from __future__ import annotations
@@ -50,19 +50,16 @@ def check_track_map(track_map: Mapping[str, str], slots: tuple[str, ...]) -> dic
     return dict(track_map)
 
 
-def select_tracks(score: symusic.Score, track_map: Mapping[str, str]) -> dict[str, list[symusic.Track]]:
-    """For each slot, the tracks of ``score`` its selector picks (possibly none), in score order."""
+def select_track_indices(score: symusic.Score, track_map: Mapping[str, str]) -> dict[str, list[int]]:
+    """For each slot of ``track_map``, the indices of the tracks its selector picks (possibly none), in score order."""
     by_name, others = _compiled(tuple(track_map.items()))
-    selected: dict[str, list[symusic.Track]] = {slot: [] for slot in track_map}
-    for track in score.tracks:
-        name = track.name.strip().lower()
-        for slot in by_name.get(name, ()):
-            selected[slot].append(track)
-        if others:
-            program, is_drum = track.program, track.is_drum
-            for slot, matches in others:
-                if matches(program, is_drum):
-                    selected[slot].append(track)
+    selected: dict[str, list[int]] = {slot: [] for slot in track_map}
+    for index, track in enumerate(score.tracks):
+        for slot in by_name.get(track.name.strip().lower(), ()):
+            selected[slot].append(index)
+        for slot, matches in others:
+            if matches(track.program, track.is_drum):
+                selected[slot].append(index)
     return selected
 
 
