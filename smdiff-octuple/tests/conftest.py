@@ -6,10 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from smdiff.testing import pop909_or_skip
+from smdiff.testing import music21_midi_folder, pop909_or_skip
 
 
 @pytest.fixture(scope="session")
 def pop909() -> Path:
     """POP909 (``SMDIFF_POP909`` or ../shared/data/POP909 beside the repository)."""
     return pop909_or_skip(Path(__file__).resolve().parents[2])
+
+
+@pytest.fixture(scope="session")
+def music21_midi(request) -> Path:
+    """Real works of music21's corpus as MIDI (chorales, madrigals, folk tunes, a quartet, a rag), made once."""
+    return music21_midi_folder(request.config.cache.mkdir("music21-midi"))

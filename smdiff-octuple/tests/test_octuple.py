@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from smdiff.config import DataConfig
+from smdiff.data.cache import sidecar_path
 from smdiff.errors import DataError
 from smdiff.plugins import build_plugin_host
 from smdiff.testing import assert_batch_matches_single, make_score, scale, write_midi
@@ -154,3 +160,21 @@ def test_bars_too_long_for_the_position_field_are_split_in_a_batch():
     assert rows[:, BAR].tolist() == [0] * 6 + [1] * 6 + [2] * 6 + [3] * 6  # one 6/4 bar per 6 quarters
     assert {codes.TIME_SIGNATURES[code] for code in rows[:, 6]} == {(6, 4)}
     assert octuple().note_rows(second.windows[0])[:, BAR].tolist() == [0] * 4 + [1] * 4 + [2] * 4 + [3] * 4
+
+
+def test_prepare_warns_when_windows_drop_notes_and_every_music21_work_encodes(music21_midi, tmp_path):
+    """64 bars of a trio overflow 1,024-note windows: the count, the share and the fix are printed and recorded."""
+    root = Path(__file__).resolve().parents[2] / "examples" / "pop909-mini"
+    done = subprocess.run(
+        [sys.executable, "-m", "smdiff.cli", "prepare", "--tokenizer_id", "trio_octuple", "--bars", "64",
+         "--root_dir", str(root), "--cache_path", str(tmp_path / "trio.npy")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    meta = json.loads(sidecar_path(tmp_path / "trio.npy").read_text())
+    (warning,) = meta["warnings"]
+    assert "dropped as notes past max notes" in warning and "--bars 32" in warning and "data.max_notes" in warning
+    assert warning in " ".join(done.stderr.split())
+    tokenizer = octuple(bars=4, max_notes=256)
+    results = tokenizer.encode_many(sorted(music21_midi.rglob("*.mid")), bars=4)
+    assert all(not isinstance(result, EncodeFailure) and len(result.windows) for result in results)

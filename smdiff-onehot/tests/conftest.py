@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from smdiff.cli.app import build_app
 from smdiff.plugins import build_plugin_host
-from smdiff.testing import pop909_or_skip, write_midi
+from smdiff.testing import music21_midi_folder, pop909_or_skip, write_midi
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +42,9 @@ def melody_cache(tmp_path_factory) -> Path:
         check=True, capture_output=True,
     )  # fmt: skip
     return path
+
+
+@pytest.fixture(scope="session")
+def music21_midi(request) -> Path:
+    """Real works of music21's corpus as MIDI (chorales, madrigals, folk tunes, a quartet, a rag), made once."""
+    return music21_midi_folder(request.config.cache.mkdir("music21-midi"))

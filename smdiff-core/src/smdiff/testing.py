@@ -96,6 +96,15 @@ def export_music21_corpus(folder: str | Path, selection: dict[str, int] | None =
     return written
 
 
+def music21_midi_folder(folder: str | Path) -> Path:
+    """:data:`MUSIC21_SELECTION` exported to MIDI under ``folder`` once (kept for later runs); returns ``folder``.
+
+    For a session fixture: ``music21_midi_folder(request.config.cache.mkdir("music21-midi"))``.
+    """
+    export_music21_corpus(folder)
+    return Path(folder)
+
+
 def pop909_root(default: str | Path = "../shared/data/POP909") -> Path | None:
     """The POP909 folder: ``$SMDIFF_POP909`` or ``default``; ``None`` when it is absent."""
     root = Path(os.environ.get(POP909_ENV) or default)
