@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from smdiff.testing import run_and_signal
+from smdiff.testing import run_and_signal, tiny_train_command
 from smdiff.training.checkpoint import load_checkpoint
 
 pytestmark = [
@@ -27,14 +27,8 @@ STEPS = 30
 
 
 def train(cache: Path, run_dir: Path, *extra: str, steps: int = STEPS) -> list[str]:
-    return [
-        sys.executable, "-m", "smdiff.cli", "train", "--model", "schmu_conv", "--bars", "4", "--batch_size", "4",
-        "--steps", str(steps), "--log_dir", str(run_dir), "--set", f"data.cache_path={cache}",
-        "--set", "model.preset=tiny", "--set", "model.dropout=0.1", "--set", "train.warmup_steps=2",
-        "--set", "train.log_every=1", "--set", "train.validate_every=10", "--set", "train.val_batches=1",
-        "--set", "train.sample_every=1000", "--set", "train.checkpoint_every=1000", "--set", "train.train_samples=0",
-        "--set", "train.device=cuda", *extra,
-    ]  # fmt: skip
+    return tiny_train_command(cache, run_dir, "--set", "train.validate_every=10", "--set", "train.device=cuda", *extra,
+                              steps=steps)  # fmt: skip
 
 
 def losses(run_dir: Path) -> dict[int, float]:

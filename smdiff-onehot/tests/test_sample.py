@@ -201,3 +201,18 @@ def test_a_key_that_cannot_apply_is_refused(cli, run, songs, tmp_path, args, mes
     result = sample(cli, run, tmp_path / "k", *args, *extra)
     assert result.exit_code == 2 and message in result.output
     assert not (tmp_path / "k").exists()
+
+
+def test_convert_reads_tokenizer_bars_and_key_from_the_sample_folder(cli, run, tmp_path):
+    out = tmp_path / "in_g"
+    assert sample(cli, run, out, "--n_samples", "2", "--key", "G").exit_code == 0
+    result = cli("convert", "--input", str(out / "sample_0001.npy"), "--output_dir", str(tmp_path / "mid"))
+    assert result.exit_code == 0, result.output
+    (converted,) = sorted((tmp_path / "mid").glob("*.mid"))
+
+    def notes(path):
+        return [sorted((n.time, n.duration, n.pitch) for n in track.notes) for track in symusic.Score(str(path)).tracks]
+
+    assert notes(converted) == notes(out / "sample_0001.mid")  # same tokenizer, bars and key as `smdiff sample` used
+    wrong = cli("convert", "--input", str(out / "sample_0001.npy"), "--bars", "4", "--output_dir", str(tmp_path / "x"))
+    assert wrong.exit_code == 2 and "holds windows of 8 bars" in wrong.stderr and not (tmp_path / "x").exists()

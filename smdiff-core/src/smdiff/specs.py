@@ -99,12 +99,16 @@ class DatasetSpec(Spec):
 class KernelSpec(Spec):
     """Fused training/sampling operations. ``factory() -> KernelBackend``.
 
-    ``is_available()`` says whether the backend can run here; the automatic
-    choice takes the available backend with the highest ``priority``.
+    ``is_available()`` says whether the backend can run here; for
+    ``kernels.backend=auto`` the available backend with the highest
+    ``priority`` among those whose ``devices`` hold the run's device type wins.
+    Any registered id can be named in ``kernels.backend``.
     """
 
     priority: int = 0
     is_available: Callable[[], bool] = attrs.field(default=lambda: True, eq=False, repr=False)
+    #: device types (``torch.device.type``) the automatic choice may pick this backend for
+    devices: tuple[str, ...] = ("cpu", "cuda")
 
 
 @attrs.frozen(kw_only=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -46,6 +47,24 @@ def write_midi(path: str | Path, tracks: dict[str, list[Note]], **kwargs: object
     path.parent.mkdir(parents=True, exist_ok=True)
     make_score(tracks, **kwargs).dump_midi(str(path))  # type: ignore[arg-type]
     return path
+
+
+def tiny_train_command(
+    cache: str | Path, run_dir: str | Path, *extra: str, model: str = "schmu_conv", bars: int = 4, steps: int = 40
+) -> list[str]:
+    """``smdiff train`` (as a module) of the ``tiny`` preset on a prepared ``cache``: a real run in seconds.
+
+    Logs every step, validates every 100, writes no samples and checkpoints only
+    at the end; ``extra`` arguments come last, so they override these.
+    """
+    return [
+        sys.executable, "-m", "smdiff.cli", "train", "--model", model, "--bars", str(bars), "--batch_size", "4",
+        "--steps", str(steps), "--log_dir", str(run_dir), "--set", f"data.cache_path={cache}",
+        "--set", "model.preset=tiny", "--set", "model.dropout=0.1", "--set", "train.warmup_steps=2",
+        "--set", "train.log_every=1", "--set", "train.validate_every=100", "--set", "train.val_batches=1",
+        "--set", "train.sample_every=1000", "--set", "train.checkpoint_every=1000", "--set", "train.train_samples=0",
+        *extra,
+    ]  # fmt: skip
 
 
 def scale(bars: int, tpq: int = 480, *, low: int = 60) -> list[Note]:

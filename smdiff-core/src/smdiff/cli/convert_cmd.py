@@ -23,35 +23,42 @@ def make_convert_command(host: PluginHost):
         ),
         tokenizer_id: Annotated[
             str | None,
-            typer.Option("--tokenizer-id", help="Tokenizer (read from a cache's sidecar)."),
+            typer.Option("--tokenizer-id", help="Tokenizer (read from a cache's sidecar or a sample's index.json)."),
         ] = None,
-        bars: Annotated[int | None, typer.Option("--bars", help="Bars per window (Octuple bar vocabulary).")] = None,
+        bars: Annotated[
+            int | None, typer.Option("--bars", help="Bars per window (read like the tokenizer; Octuple needs it).")
+        ] = None,
         limit: Annotated[int | None, typer.Option("--limit", help="Convert only the first N windows.")] = None,
         config: ConfigFiles = None,
         set_: Overrides = None,
     ) -> None:
         """Decode token windows to standard MIDI files; invalid tokens are reported with their position.
 
-        Windows of a key-normalised cache are written in their songs' own keys.
+        The tokenizer and bars come from a cache's sidecar or, for ``smdiff sample``
+        outputs, from the ``index.json`` beside them. Windows of a key-normalised
+        cache are written in their songs' own keys; samples in the key they were written in.
         """
-        from smdiff.data.convert import cache_data_config, cache_window_shifts, convert_windows, load_token_windows
+        from smdiff.data.convert import convert_windows, load_token_windows, stored_settings
         from smdiff.tokenizer import build_tokenizer
 
         flags = {"data.tokenizer_id": tokenizer_id, "data.bars": bars}
         resolved = resolve_config(
             files=config or (), overrides=set_ or (), flags=flags, registries=host.registries, with_model=False
         )
-        data = resolved.data
-        from_cache = cache_data_config(input_, data)
-        if from_cache is not None and tokenizer_id not in (None, from_cache.tokenizer_id):
-            raise DataError(f"{input_} was made by tokenizer '{from_cache.tokenizer_id}', not '{tokenizer_id}'")
-        if from_cache is None and tokenizer_id is None:
-            raise DataError(f"{input_} has no cache sidecar: say which tokenizer made it with --tokenizer_id")
-        data = from_cache or data
-        tokenizer = build_tokenizer(data)
+        stored = stored_settings(input_, resolved.data)
+        if stored is not None and tokenizer_id not in (None, stored.data.tokenizer_id):
+            raise DataError(f"{input_} was made by tokenizer '{stored.data.tokenizer_id}', not '{tokenizer_id}'")
+        if stored is not None and bars not in (None, stored.data.bars):
+            raise DataError(f"{input_} holds windows of {stored.data.bars} bars ({stored.origin}), not {bars}")
+        if stored is None and tokenizer_id is None:
+            raise DataError(
+                f"{input_} has no cache sidecar and no sample index.json beside it: "
+                "say which tokenizer made it with --tokenizer_id (and --bars)"
+            )
+        tokenizer = build_tokenizer(stored.data if stored is not None else resolved.data)
         tokens = load_token_windows(input_, tokenizer.token_spec.n_channels)
         tokens = tokens[:limit] if limit else tokens
-        shifts = cache_window_shifts(input_) if from_cache is not None else None
+        shifts = stored.shifts if stored is not None else None
         with progress_bar() as bar:
             task = bar.add_task("writing MIDI", total=len(tokens))
             report = convert_windows(

@@ -163,7 +163,8 @@ class StorageConfig:
 class KernelsConfig:
     """Which implementation of the fused diffusion operations runs."""
 
-    backend: Literal["auto", "torch", "triton"] = "auto"
+    #: ``auto`` or any registered kernel id (``smdiff list kernels``)
+    backend: str = "auto"
 
 
 @attrs.frozen(kw_only=True)

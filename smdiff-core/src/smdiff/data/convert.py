@@ -44,30 +44,50 @@ def load_token_windows(path: Path, n_channels: int | None = None) -> np.ndarray:
     return tokens
 
 
-def cache_data_config(path: Path, base: DataConfig) -> DataConfig | None:
-    """The data settings stored in a cache's sidecar, if ``path`` is a prepared cache."""
+@attrs.frozen
+class StoredSettings:
+    """What smdiff wrote beside token files about them: the data settings and the key shift of each window."""
+
+    data: DataConfig
+    #: semitones that move each window back into its song's key (``None``: nothing to move)
+    shifts: np.ndarray | None
+    #: where the settings were read (a cache's sidecar, or a sample folder's index.json)
+    origin: Path
+
+
+def stored_settings(path: Path, base: DataConfig) -> StoredSettings | None:
+    """The settings of a prepared cache (its sidecar) or of a ``smdiff sample`` output (its folder's ``index.json``)."""
     sidecar = sidecar_path(path)
-    if not sidecar.is_file():
+    if sidecar.is_file():
+        meta = json.loads(sidecar.read_text())
+        settings = meta.get("settings", {})
+        data = _evolved(base, {**settings, "tokenizer_id": meta["tokenizer"]["id"], "bars": meta["bars"]})
+        return StoredSettings(data, _cache_window_shifts(meta), sidecar)
+    index_path = path.parent / "index.json"
+    if not index_path.is_file():
         return None
-    meta = json.loads(sidecar.read_text())
-    settings = meta.get("settings", {})
+    index = json.loads(index_path.read_text())
+    record = next((r for r in index.get("samples", []) if r.get("tokens") == path.name), None)
+    if record is None or "data" not in index:
+        return None
+    shift = record.get("semitones_moved") or 0
+    return StoredSettings(_evolved(base, index["data"]), np.array([shift]) if shift else None, index_path)
+
+
+def _evolved(base: DataConfig, stored: dict) -> DataConfig:
     return attrs.evolve(
         base,
-        tokenizer_id=meta["tokenizer"]["id"],
-        bars=meta["bars"],
-        max_notes=settings.get("max_notes", base.max_notes),
-        time_signature=settings.get("time_signature"),
-        track_map=settings.get("track_map", {}),
-        normalise_key=settings.get("normalise_key", False),
+        tokenizer_id=stored["tokenizer_id"],
+        bars=stored["bars"],
+        max_notes=stored.get("max_notes", base.max_notes),
+        time_signature=stored.get("time_signature"),
+        track_map=stored.get("track_map", {}),
+        normalise_key=stored.get("normalise_key", False),
     )
 
 
-def cache_window_shifts(path: Path) -> np.ndarray | None:
-    """Semitones that move each window of a key-normalised cache back into its song's key (``None``: not one)."""
-    sidecar = sidecar_path(path)
-    if not sidecar.is_file():
-        return None
-    meta = json.loads(sidecar.read_text())
+def _cache_window_shifts(meta: dict) -> np.ndarray | None:
+    """Semitones that move each window of a key-normalised cache back into its song's key."""
     if "file_transposition" not in meta:
         return None
     per_file = -np.asarray(meta["file_transposition"], dtype=np.int64)
@@ -86,7 +106,8 @@ def convert_windows(
     """Decode every window to ``output_dir/<stem>_<index>.mid``; invalid windows are reported, not fatal.
 
     ``shifts[i]`` semitones move window ``i`` after decoding (a key-normalised
-    cache's windows back into their songs' keys, see :func:`cache_window_shifts`).
+    cache's windows back into their songs' keys, see :func:`stored_settings`);
+    a single shift applies to every window.
     """
     written, failed = [], []
     width = max(4, len(str(len(tokens) - 1)))
@@ -94,7 +115,7 @@ def convert_windows(
         try:
             score = tokenizer.decode(np.asarray(tokens[index]))
             if shifts is not None:
-                score = transpose_score(score, int(shifts[index]))
+                score = transpose_score(score, int(shifts[index if len(shifts) > 1 else 0]))
         except SmdiffError as error:
             failed.append(f"window {index}: {error}")
         else:

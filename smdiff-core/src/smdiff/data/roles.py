@@ -208,35 +208,34 @@ def _bridge(slot: str, free: list[TrackFacts], facts: list[TrackFacts], slots: t
     return _hinted(slot, [fact for fact in free if not fact.is_drum])
 
 
-def _bass(slot: str, free: list[TrackFacts], facts: list[TrackFacts], slots: tuple[str, ...]) -> RoleChoice | None:
-    pitched = [fact for fact in free if not fact.is_drum]
+def _named_or_programmed(slot: str, pitched: list[TrackFacts], programs: range) -> RoleChoice | None:
+    """Tracks whose names hint ``slot``, else tracks playing one of its General MIDI ``programs``."""
     named = _hinted(slot, pitched)
     if named is not None:
         return named
-    by_program = tuple(fact.index for fact in pitched if fact.program in BASS_PROGRAMS)
-    if by_program:
-        return RoleChoice(by_program, "program")
+    by_program = tuple(fact.index for fact in pitched if fact.program in programs)
+    return RoleChoice(by_program, "program") if by_program else None
+
+
+def _bass(slot: str, free: list[TrackFacts], facts: list[TrackFacts], slots: tuple[str, ...]) -> RoleChoice | None:
+    pitched = [fact for fact in free if not fact.is_drum]
+    found = _named_or_programmed(slot, pitched, BASS_PROGRAMS)
     low_lines = [
         fact
         for fact in pitched
         if fact.is_line and fact.mean_pitch < BASS_MEAN_PITCH and not _hints_any(fact, ("melody", "bridge", "drums"))
     ]
-    if low_lines:
-        return RoleChoice((min(low_lines, key=lambda fact: fact.mean_pitch).index,), "lowest line")
-    return None
+    if found is None and low_lines:
+        found = RoleChoice((min(low_lines, key=lambda fact: fact.mean_pitch).index,), "lowest line")
+    return found
 
 
 def _piano(slot: str, free: list[TrackFacts], facts: list[TrackFacts], slots: tuple[str, ...]) -> RoleChoice | None:
     pitched = [fact for fact in free if not fact.is_drum]
-    named = _hinted(slot, pitched)
-    if named is not None:
-        return named
-    by_program = tuple(fact.index for fact in pitched if fact.program in PIANO_PROGRAMS)
-    if by_program:
-        return RoleChoice(by_program, "program")
-    if pitched:
-        return RoleChoice(tuple(fact.index for fact in pitched), "accompaniment")
-    return None
+    found = _named_or_programmed(slot, pitched, PIANO_PROGRAMS)
+    if found is None and pitched:
+        found = RoleChoice(tuple(fact.index for fact in pitched), "accompaniment")
+    return found
 
 
 #: (slot, tracks not yet claimed, every track, the tokenizer's slots) → the choice, or ``None``

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import torch
 
-from smdiff.errors import ConfigError
+from smdiff.errors import ConfigError, UnknownIdError
 from smdiff.tokens import TokenSpec
 
 
@@ -60,15 +60,18 @@ class KernelBackend(Protocol):
 
 
 def select_kernel(choice: str, registries: Any, device: torch.device) -> KernelBackend:
-    """The backend ``choice`` names, or for ``auto`` the available one with the highest priority."""
+    """The backend ``choice`` names (any registered id), or for ``auto`` the best available one for ``device``."""
     if choice == "auto":
-        usable = [
-            spec for spec in registries.kernels if spec.is_available() and (spec.id == "torch" or device.type == "cuda")
-        ]
+        usable = [spec for spec in registries.kernels if device.type in spec.devices and spec.is_available()]
         if not usable:
-            raise ConfigError("no kernel backend is available; install smdiff-core (it provides 'torch')")
+            raise ConfigError(
+                f"no kernel backend is available for {device.type}; install smdiff-core (it provides 'torch')"
+            )
         return max(usable, key=lambda spec: spec.priority).factory()
-    spec = registries.kernels.get(choice)
+    try:
+        spec = registries.kernels.get(choice)
+    except UnknownIdError as error:
+        raise ConfigError(f"kernels.backend: {error}") from None
     if not spec.is_available():
-        raise ConfigError(f"kernels.backend={choice} is not available here; use kernels.backend=torch or auto")
+        raise ConfigError(f"kernels.backend={choice} is not available here; use kernels.backend=auto")
     return spec.factory()
