@@ -1,4 +1,4 @@
-"""Sessions: lint, tests (every package beside smdiff-core alone, then integration), example plugin, all, demo.
+"""Sessions: lint, tests (every package beside smdiff-core alone, then integration), example plugin, all, cuda, demo.
 
 torch is installed first, pinned (`torch==2.13.0`). Which build: on a machine
 without an NVIDIA GPU (no `nvidia-smi`), the CPU build from PyTorch's CPU wheel
@@ -56,38 +56,37 @@ def tests(session: nox.Session) -> None:
     pytest_args = [arg for arg in session.posargs if arg not in PACKAGES]
     install(session, "smdiff-core", triton=True)
     if not named or "smdiff-core" in named:
-        session.run("pytest", "smdiff-core/tests", "-m", "not slow", *pytest_args)
+        session.run("pytest", "smdiff-core/tests", *pytest_args)
     for package in [p for p in PACKAGES[1:] if not named or p in named]:
         session.install(f"./{package}[test]")
-        session.run("pytest", f"{package}/tests", "-m", "not slow", *pytest_args)
+        session.run("pytest", f"{package}/tests", *pytest_args)
         session.run("python", "-m", "pip", "uninstall", "--yes", package, silent=True)
     if not named:
         session.install(*[f"./{package}[test]" for package in PACKAGES[1:]])
-        session.run("pytest", "tests/integration", "-m", "not slow", *pytest_args)
+        session.run("pytest", "tests/integration", *pytest_args)
 
 
 @nox.session(python="3.11")
 def integration(session: nox.Session) -> None:
     """The integration tests alone (the tests session runs them too): the flows that need several packages."""
     install(session, *PACKAGES)
-    session.run("pytest", "tests/integration", "-m", "not slow", *session.posargs)
+    session.run("pytest", "tests/integration", *session.posargs)
 
 
 @nox.session(python="3.11", name="all")
 def all_packages(session: nox.Session) -> None:
-    """Every package in one venv, every test but the slow ones (fast local iteration)."""
+    """Every package in one venv, every test (fast local iteration)."""
     install(session, *PACKAGES, triton=True)
-    session.run(
-        "pytest", *[f"{package}/tests" for package in PACKAGES], "tests/integration", "-m", "not slow", *session.posargs
-    )
+    session.run("pytest", *[f"{package}/tests" for package in PACKAGES], "tests/integration", *session.posargs)
 
 
 @nox.session(python="3.11")
-def slow(session: nox.Session) -> None:
-    """The slow end-to-end and training tests, all packages in one venv."""
+def cuda(session: nox.Session) -> None:
+    """The tests marked ``cuda`` and the Triton kernel tests, for a GPU machine (without a GPU they skip, saying why)."""
     install(session, *PACKAGES, triton=True)
     tests = [f"{package}/tests" for package in PACKAGES]
-    session.run("pytest", *tests, "tests/integration", "-m", "slow", *session.posargs, success_codes=[0, 5])
+    session.run("pytest", *tests, "-m", "cuda", "-rs", *session.posargs)
+    session.run("pytest", "smdiff-core/tests/test_triton_kernels.py", *session.posargs)
 
 
 @nox.session(python="3.11")

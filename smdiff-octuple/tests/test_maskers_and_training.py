@@ -77,5 +77,7 @@ def test_octuple_model_trains_through_the_cli(tmp_path):
     assert result.exit_code == 0, result.output
     assert 'mask_unit = "token"' in (run / "config.toml").read_text()
     vals = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if '"val"' in line]
-    assert len(vals) == 3 and all(v["bits_per_token"] > 0 for v in vals)
+    # an (almost) untrained model sits near the uniform guess, about 5.4 bits per Octuple field here: a loss that
+    # came out zero, negative, NaN or in nats of the whole window would fall outside
+    assert len(vals) == 3 and all(1.0 < v["bits_per_token"] < 10.0 for v in vals)
     assert len(list((run / "samples").rglob("*.mid"))) == 2
