@@ -9,7 +9,8 @@
    each skipped file's reason, with this checkout's automatic track roles and with ``--compare``'s code.
 3. Speed: files/s and notes/s of `Tokenizer.encode_many` (one process, batches of 64 as `smdiff
    prepare` hands them out) on POP909 and on the corpus, this checkout against ``--compare``,
-   interleaved run by run; medians and spreads of ``--repeat`` runs.
+   interleaved run by run (which side goes first alternates; one untimed warm-up run each);
+   medians and spreads of ``--repeat`` runs.
 
 The other revision runs from a temporary git worktree put first on ``PYTHONPATH``.
 """
@@ -84,12 +85,14 @@ def main() -> None:
         subprocess.run(["git", "worktree", "add", "--detach", str(other), args.compare], cwd=ROOT, check=True,
                        capture_output=True)  # fmt: skip
         try:
-            sides = {"this checkout": ROOT, args.compare: other}
+            sides = [("this checkout", ROOT), (args.compare, other)]
+            for _, checkout in sides:  # untimed: the first run of a process pays for cold file and page caches
+                run_side(checkout, TOKENIZERS[0], args.pop909)
             rows: dict[tuple[str, str, str], list[dict]] = {}
-            for _ in range(args.repeat):
+            for repeat in range(args.repeat):
                 for tokenizer_id in TOKENIZERS:
                     for corpus, folder in (("POP909", args.pop909), ("music21", args.corpus_dir)):
-                        for label, checkout in sides.items():
+                        for label, checkout in sides if repeat % 2 == 0 else sides[::-1]:  # alternate who goes first
                             rows.setdefault((tokenizer_id, corpus, label), []).append(
                                 run_side(checkout, tokenizer_id, folder)
                             )

@@ -20,6 +20,7 @@ carries the rule that made it, which ``smdiff prepare`` records per file.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -69,17 +70,22 @@ BASS_MEAN_PITCH = 53
 ROLE_ORDER = ("drums", "melody", "bridge", "bass", "piano")
 
 
-@attrs.frozen
+@attrs.define(slots=False)
 class TrackFacts:
-    """What the role finder knows of one track with notes."""
+    """What the role finder knows of one track with notes; the note statistics are computed on first use.
+
+    Names settle most files (all of POP909), so reading every note of every
+    track for statistics nobody asks for would cost a fifth of the encoding time.
+    """
 
     index: int
     words: tuple[str, ...]
     program: int
     is_drum: bool
     notes: int
-    mean_pitch: float
-    monophony: float
+    track: symusic.Track = attrs.field(repr=False, eq=False)
+    #: ticks by which consecutive notes may overlap and still count as one line (performed legato)
+    tolerance: int = attrs.field(default=1, repr=False)
 
     def hint_rank(self, slot: str) -> int | None:
         """How early the best hint word for ``slot`` comes in :data:`NAME_HINTS` (``None``: the name does not hint it)."""
@@ -87,10 +93,26 @@ class TrackFacts:
         ranks = [hints.index(word) for word in self.words if word in hints]
         return min(ranks) if ranks else None
 
+    @functools.cached_property
+    def mean_pitch(self) -> float:
+        """The mean MIDI pitch of the track's notes."""
+        return float(self.track.notes.numpy()["pitch"].mean())
+
+    @functools.cached_property
+    def monophony(self) -> float:
+        """The share of notes that start after the note before them has ended (1.0: one note at a time)."""
+        notes = self.track.notes.numpy()
+        order = np.argsort(notes["time"], kind="stable")
+        start = notes["time"][order].astype(np.int64)
+        end = start + notes["duration"][order]
+        # against the note just before (not every earlier one): one held pedal note must not make a line polyphonic
+        overlapping = start[1:] < end[:-1] - self.tolerance
+        return 1.0 - float(overlapping.mean()) if len(overlapping) else 1.0
+
     @property
     def is_line(self) -> bool:
         """Monophonic enough, with enough notes, to be a melody or bass line."""
-        return self.monophony >= MONOPHONIC and self.notes >= MIN_NOTES
+        return self.notes >= MIN_NOTES and self.monophony >= MONOPHONIC
 
 
 @attrs.frozen
@@ -104,29 +126,20 @@ class RoleChoice:
 
 def track_facts(score: symusic.Score) -> list[TrackFacts]:
     """Facts about every track of ``score`` that has notes."""
-    facts = []
     tolerance = max(score.ticks_per_quarter // 8, 1)  # legato overlaps of performed MIDI are not polyphony
-    for index, track in enumerate(score.tracks):
-        notes = track.notes.numpy()
-        if not len(notes["time"]):
-            continue
-        order = np.argsort(notes["time"], kind="stable")
-        start = notes["time"][order].astype(np.int64)
-        end = start + notes["duration"][order]
-        # against the note just before (not every earlier one): one held pedal note must not make a line polyphonic
-        overlapping = start[1:] < end[:-1] - tolerance
-        facts.append(
-            TrackFacts(
-                index=index,
-                words=tuple(re.findall(r"[a-z]+", track.name.lower())),
-                program=int(track.program),
-                is_drum=bool(track.is_drum),
-                notes=len(start),
-                mean_pitch=float(notes["pitch"].mean()),
-                monophony=1.0 - float(overlapping.mean()) if len(overlapping) else 1.0,
-            )
+    return [
+        TrackFacts(
+            index=index,
+            words=tuple(re.findall(r"[a-z]+", track.name.lower())),
+            program=int(track.program),
+            is_drum=bool(track.is_drum),
+            notes=len(track.notes),
+            track=track,
+            tolerance=tolerance,
         )
-    return facts
+        for index, track in enumerate(score.tracks)
+        if len(track.notes)
+    ]
 
 
 def assign_roles(
