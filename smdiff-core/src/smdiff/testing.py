@@ -79,6 +79,10 @@ MUSIC21_SELECTION = {
 }  # fmt: skip
 
 
+#: corpus file types that hold analyses of a work (roman numerals), not the work
+ANALYSES = (".rntxt",)
+
+
 def export_music21_corpus(folder: str | Path, selection: dict[str, int] | None = None) -> list[Path]:
     """Export real works of music21's bundled corpus to MIDI files under ``folder`` (needs ``music21``).
 
@@ -94,6 +98,7 @@ def export_music21_corpus(folder: str | Path, selection: dict[str, int] | None =
     written = []
     for source, count in (selection or MUSIC21_SELECTION).items():
         paths = sorted(corpus.getComposer(source)) or sorted(p for p in corpus.getPaths() if f"/{source}/" in str(p))
+        paths = [path for path in paths if Path(path).suffix not in ANALYSES]
         taken = 0
         for path in paths:
             if taken >= count:
@@ -103,6 +108,8 @@ def export_music21_corpus(folder: str | Path, selection: dict[str, int] | None =
                 if taken >= count:
                     break
                 target = folder / source / f"{Path(path).stem}-{number}.mid"
+                if target in written:  # the same work in two formats
+                    continue
                 if not target.exists():
                     target.parent.mkdir(parents=True, exist_ok=True)
                     try:
