@@ -65,7 +65,17 @@ def onto_source(
         velocity = np.where(known, velocity, fallback)
         durations = np.maximum(stop - start, 1).astype(np.int32)
         pitches, velocities = notes["pitch"].astype(np.int8), velocity.astype(np.int8)
-        out.tracks.append(note_track(track.name, start.astype(np.int32), durations, pitches, velocities))
+        out.tracks.append(
+            note_track(
+                track.name,
+                start.astype(np.int32),
+                durations,
+                pitches,
+                velocities,
+                program=track.program,
+                is_drum=track.is_drum,
+            )
+        )
     return out
 
 

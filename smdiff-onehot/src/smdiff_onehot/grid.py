@@ -5,6 +5,8 @@ channel and step: ``0`` = hold (nothing new happens), ``1`` = note-off (silence
 starts), ``2..89`` = a note of MIDI pitch ``21..108`` starts. The absorbing
 mask id is 90. A polyphonic track is reduced to its top line: at every step the
 highest sounding note wins, and notes that never win are counted as dropped.
+A drum channel instead holds which of nine drum classes are struck at each step
+(:mod:`smdiff_onehot.drums`, 512 tokens), as in SCHmUBERT's melody/bass/drums trio.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from smdiff.midi import empty_score, note_track, set_tempos, set_time_signatures
 from smdiff.piece_tokenizer import PieceTokenizer
 from smdiff.tokenizer import Encoding
 from smdiff.tokens import TokenSpec
+from smdiff_onehot.drums import DRUM_VOCAB, drum_classes, drum_hits, drum_tokens
 
 STEPS_PER_BAR = 16
 HOLD, NOTE_OFF, FIRST_PITCH_TOKEN = 0, 1, 2
@@ -75,7 +78,10 @@ def _tokens_from_keys(keys: np.ndarray, step_offsets: np.ndarray) -> np.ndarray:
 
 
 class GridTokenizer(PieceTokenizer):
-    """One grid channel per track slot: ``melody`` (1 channel) or ``trio`` (melody, bridge, piano)."""
+    """One grid channel per track slot: ``melody``, ``trio`` (melody, bridge, piano) or ``melody_bass_drums``.
+
+    Slots named in ``drum_slots`` are drum channels (hit masks); the others are pitched channels.
+    """
 
     version = "2"
 
@@ -87,15 +93,22 @@ class GridTokenizer(PieceTokenizer):
         time_signature: str | None = None,
         *,
         normalise_key: bool = False,
+        drum_slots: Sequence[str] = (),
     ) -> None:
         self.id = tokenizer_id
         self.slots = tuple(slots)
         self.track_map = dict(track_map or {})  # the user's selectors; other slots are filled automatically
         self.time_signature = time_signature
         self.normalise_key = normalise_key
+        self.drum_channels = tuple(channel for channel, slot in enumerate(self.slots) if slot in drum_slots)
+        self.pitched_channels = tuple(
+            channel for channel in range(len(self.slots)) if channel not in self.drum_channels
+        )
 
     @classmethod
-    def from_config(cls, tokenizer_id: str, slots: Sequence[str], config: object) -> GridTokenizer:
+    def from_config(
+        cls, tokenizer_id: str, slots: Sequence[str], config: object, drum_slots: Sequence[str] = ()
+    ) -> GridTokenizer:
         """Build from a ``DataConfig``: its ``track_map`` chooses tracks for the slots it names, the others are automatic."""
         return cls(
             tokenizer_id,
@@ -103,12 +116,14 @@ class GridTokenizer(PieceTokenizer):
             check_track_map(getattr(config, "track_map", {}), tuple(slots)),
             getattr(config, "time_signature", None),
             normalise_key=getattr(config, "normalise_key", False),
+            drum_slots=drum_slots,
         )
 
     @property
     def token_spec(self) -> TokenSpec:
-        """One channel of 90 values per track."""
-        return TokenSpec(channels=self.slots, vocab_sizes=(VOCAB,) * len(self.slots))
+        """One channel per track: 90 values for a pitched track, 512 for drums."""
+        vocab = tuple(DRUM_VOCAB if c in self.drum_channels else VOCAB for c in range(len(self.slots)))
+        return TokenSpec(channels=self.slots, vocab_sizes=vocab)
 
     @property
     def track_names(self) -> tuple[str, ...]:
@@ -129,7 +144,7 @@ class GridTokenizer(PieceTokenizer):
         tokens = np.empty((int(step_offsets[-1]), len(self.slots)), dtype=smallest_dtype(self.token_spec))
         winners = np.zeros(n_pieces, dtype=np.int64)
         any_onset = np.zeros(len(tokens), dtype=bool)
-        for channel in range(len(self.slots)):
+        for channel in self.pitched_channels:
             tokens[:, channel] = _tokens_from_keys(keys[channel], step_offsets)
             # Every note that wins some step starts a run there; a note never on top was dropped.
             onset = tokens[:, channel] >= FIRST_PITCH_TOKEN
@@ -137,6 +152,9 @@ class GridTokenizer(PieceTokenizer):
             onset_step = _distinct_onsets(keys[channel][onset])
             winners += np.bincount(np.searchsorted(step_offsets, onset_step, side="right") - 1, minlength=n_pieces)
         counts["notes_dropped_polyphony"] = kept_notes - winners
+        if self.drum_channels:
+            counts.update(self._drum_columns(batch, real_steps, step_offsets, tokens))
+            any_onset |= (tokens[:, list(self.drum_channels)] > 0).any(axis=1)
 
         # Candidate starts: every bar from which a whole window fits; kept if a note starts or sounds in it.
         n_starts = (steps - length) // STEPS_PER_BAR + 1
@@ -156,9 +174,10 @@ class GridTokenizer(PieceTokenizer):
         windows = np.empty((len(first), length, len(self.slots)), dtype=tokens.dtype)
         for window, step in enumerate(first.tolist()):
             windows[window] = tokens[step : step + length]
-        # A note sounding into the window restarts on its first step; silence there is a hold.
-        entering = np.stack([channel_keys[first] for channel_keys in keys], axis=1)
-        windows[:, 0, :] = np.where(entering >= 0, _pitch_tokens(entering), HOLD)
+        # A note sounding into the window restarts on its first step; silence there is a hold (drums only strike).
+        pitched = list(self.pitched_channels)
+        entering = np.stack([keys[channel][first] for channel in pitched], axis=1)
+        windows[:, 0, pitched] = np.where(entering >= 0, _pitch_tokens(entering), HOLD)
         bounds = offsets_of(picked).tolist()
         names, columns = list(counts), zip(*(values.tolist() for values in counts.values()))
         return [
@@ -176,20 +195,37 @@ class GridTokenizer(PieceTokenizer):
             np.rint(bars * STEPS_PER_BAR).astype(np.int64) for bars in batch.bar_position(batch.time, batch.end)
         )
         offset = np.minimum(np.maximum(offset, onset + 1), real_steps[piece])
-        keep = in_range & (onset < real_steps[piece])
+        pitched = ~np.isin(batch.note_slot, self.drum_channels)
+        keep = in_range & (onset < real_steps[piece]) & pitched
         keys = []
         for channel in range(len(self.slots)):
-            notes = keep & (batch.note_slot == channel)
+            notes = keep & (batch.note_slot == channel)  # none for a drum channel: it never sounds on
             base = step_offsets[piece[notes]]
             keys.append(_top_line(onset[notes] + base, offset[notes] + base, batch.pitch[notes], int(step_offsets[-1])))
         counts = {
             "notes": np.diff(batch.note_offsets),
-            "notes_out_of_range": np.bincount(piece[~in_range], minlength=n_pieces),
+            "notes_out_of_range": np.bincount(piece[~in_range & pitched], minlength=n_pieces),
         }
         return keys, np.bincount(piece[keep], minlength=n_pieces), counts
 
+    def _drum_columns(
+        self, batch: PieceBatch, real_steps: np.ndarray, step_offsets: np.ndarray, tokens: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """Write every drum channel's hit masks into ``tokens``; counts the hits of no drum class per piece."""
+        piece = batch.note_piece
+        onset = np.rint(batch.bar_position(batch.time, batch.end)[0] * STEPS_PER_BAR).astype(np.int64)
+        unmapped = np.zeros(batch.n_pieces, dtype=np.int64)
+        for channel in self.drum_channels:
+            notes = (batch.note_slot == channel) & (onset < real_steps[piece])
+            classes = drum_classes(batch.pitch[notes])
+            known = classes >= 0
+            steps = onset[notes][known] + step_offsets[piece[notes][known]]
+            tokens[:, channel] = drum_tokens(steps, classes[known], len(tokens))
+            unmapped += np.bincount(piece[notes][~known], minlength=batch.n_pieces)
+        return {"drum_notes_without_class": unmapped}
+
     def check_tokens(self, tokens: np.ndarray) -> np.ndarray:
-        """``tokens`` as ``[steps, channels]`` int64; a token outside ``0..89`` is a :class:`DataError` naming it."""
+        """``tokens`` as ``[steps, channels]`` int64; a token outside its channel's range is a :class:`DataError`."""
         tokens = np.asarray(tokens, dtype=np.int64)
         if tokens.ndim == 1 and len(self.slots) == 1:
             tokens = tokens[:, None]
@@ -197,17 +233,19 @@ class GridTokenizer(PieceTokenizer):
             raise DataError(
                 f"expected tokens shaped [steps, {len(self.slots)}] for {self.id}, got {list(tokens.shape)}"
             )
-        bad = np.argwhere((tokens < 0) | (tokens >= VOCAB))
+        vocab = np.array(self.token_spec.vocab_sizes)
+        bad = np.argwhere((tokens < 0) | (tokens >= vocab))
         if len(bad):
             step, channel = (int(v) for v in bad[0])
+            size = int(vocab[channel])
             raise DataError(
                 f"invalid token {int(tokens[step, channel])} at step {step}, channel {self.slots[channel]} "
-                f"(valid: 0..{VOCAB - 1}; {VOCAB} is the mask){f'; {len(bad)} invalid in all' if len(bad) > 1 else ''}"
+                f"(valid: 0..{size - 1}; {size} is the mask){f'; {len(bad)} invalid in all' if len(bad) > 1 else ''}"
             )
         return tokens
 
     def decode(self, tokens: np.ndarray) -> symusic.Score:
-        """Named tracks at 480 ticks per quarter, 4/4 at 120 qpm, 16th-note steps, velocity 100."""
+        """Named tracks at 480 ticks per quarter, 4/4 at 120 qpm, 16th-note steps, velocity 100 (drums: 16th hits)."""
         tokens = self.check_tokens(tokens)
         step_ticks = DECODE_TPQ * 4 // STEPS_PER_BAR
         score = empty_score(DECODE_TPQ)
@@ -215,6 +253,19 @@ class GridTokenizer(PieceTokenizer):
         set_tempos(score, np.zeros(1, np.int32), np.full(1, round(60_000_000 / DECODE_QPM), np.int32))
         for channel, slot in enumerate(self.slots):
             column = tokens[:, channel]
+            if channel in self.drum_channels:
+                steps, pitches = drum_hits(column)
+                score.tracks.append(
+                    note_track(
+                        slot.upper(),
+                        (steps * step_ticks).astype(np.int32),
+                        np.full(len(steps), step_ticks, np.int32),
+                        pitches.astype(np.int8),
+                        np.full(len(steps), DECODE_VELOCITY, dtype=np.int8),
+                        is_drum=True,
+                    )
+                )
+                continue
             events = np.flatnonzero(column != HOLD)
             ends = np.append(events[1:], len(column))
             is_note = column[events] >= FIRST_PITCH_TOKEN
@@ -241,7 +292,7 @@ class GridTokenizer(PieceTokenizer):
         gap sounds as in the input whatever is generated.
         """
         window = np.asarray(window, dtype=np.int64).copy()
-        for channel in range(window.shape[1]):
+        for channel in self.pitched_channels:  # a drum hit never sounds on, so nothing leaks past a drum gap
             inside = region[:, channel]
             for step in np.flatnonzero(inside[:-1] & ~inside[1:]) + 1:
                 if window[step, channel] != HOLD:
@@ -251,14 +302,14 @@ class GridTokenizer(PieceTokenizer):
         return window, region
 
     def pitch_tokens(self) -> dict[int, np.ndarray]:
-        """Every channel: tokens ``2..89`` start MIDI pitches ``21..108``; hold and note-off are not pitches."""
+        """Every pitched channel: tokens ``2..89`` start MIDI pitches ``21..108``; hold and note-off are not pitches."""
         table = np.full(VOCAB, -1, dtype=np.int64)
         table[FIRST_PITCH_TOKEN:] = np.arange(MIN_PITCH, MAX_PITCH + 1)
-        return {channel: table for channel in range(len(self.slots))}
+        return {channel: table for channel in self.pitched_channels}
 
     def transpose(self, windows: np.ndarray, semitones: np.ndarray) -> np.ndarray:
-        """Shift the pitch tokens (2..89) of each window; windows that would leave 21..108 stay as they are."""
-        is_pitch = windows >= FIRST_PITCH_TOKEN
+        """Shift the pitch tokens (2..89) of each window's pitched channels; windows that would leave 21..108 stay."""
+        is_pitch = (windows >= FIRST_PITCH_TOKEN) & np.isin(np.arange(windows.shape[-1]), self.pitched_channels)
         shift = semitones.reshape(-1, *([1] * (windows.ndim - 1)))
         shifted = np.where(is_pitch, windows + shift, windows)
         fits = ~(

@@ -8,18 +8,18 @@ POP909_ROOT = "$SMDIFF_POP909|../shared/data/POP909"
 GRID_VERSION = "2"
 
 
-def _tokenizer(tokenizer_id: str, slots: tuple[str, ...]):
+def _tokenizer(tokenizer_id: str, slots: tuple[str, ...], drum_slots: tuple[str, ...] = ()):
     def make(config):
         from smdiff_onehot.grid import GridTokenizer
 
-        return GridTokenizer.from_config(tokenizer_id, slots, config)
+        return GridTokenizer.from_config(tokenizer_id, slots, config, drum_slots)
 
     return make
 
 
 @hookimpl
 def smdiff_tokenizers() -> list[TokenizerSpec]:
-    """Register the grid tokenizers ``melody`` and ``trio``."""
+    """Register the grid tokenizers ``melody``, ``trio`` and ``melody_bass_drums``."""
     return [
         TokenizerSpec(
             id="melody",
@@ -32,6 +32,13 @@ def smdiff_tokenizers() -> list[TokenizerSpec]:
             id="trio",
             summary="16 steps per bar, 3 channels (melody, bridge, piano), each reduced to its top line",
             factory=_tokenizer("trio", ("melody", "bridge", "piano")),
+            version=GRID_VERSION,
+            representation="grid",
+        ),
+        TokenizerSpec(
+            id="melody_bass_drums",
+            summary="SCHmUBERT's Lakh trio: melody and bass (90 tokens each) and drums (9 classes as 512 hit masks)",
+            factory=_tokenizer("melody_bass_drums", ("melody", "bass", "drums"), drum_slots=("drums",)),
             version=GRID_VERSION,
             representation="grid",
         ),

@@ -124,12 +124,13 @@ class Piece:
         for midi, source in zip(midis, sources or [None] * len(midis), strict=True):
             try:
                 score = load_score(midi)
-                notes, roles = _slot_notes(score, slots, track_map)
+                notes, roles, drums = _slot_notes(score, slots, track_map)
                 shift = normalising_shift(score) if normalise_key else 0
             except Exception as error:  # one bad file must never end the batch
                 read.append(error)
                 continue
-            notes = {slot: slot_notes.transposed(shift) for slot, slot_notes in notes.items()} if shift else notes
+            if shift:  # a drum note's pitch names an instrument: keys move pitched slots only
+                notes = {slot: found if slot in drums else found.transposed(shift) for slot, found in notes.items()}
             path = midi if source is None and isinstance(midi, (str, Path)) else source
             read.append((score, path, notes, shift, roles))
         loaded = [item for item in read if not isinstance(item, Exception)]
@@ -149,8 +150,8 @@ class Piece:
 
 def _slot_notes(
     score: symusic.Score, slots: Sequence[str], track_map: Mapping[str, str]
-) -> tuple[dict[str, SlotNotes], dict[str, str]]:
-    """The notes of each slot's tracks (slots without notes are left out) and the rule that chose them."""
+) -> tuple[dict[str, SlotNotes], dict[str, str], set[str]]:
+    """The notes of each slot's tracks (slots without notes are left out), the rule that chose them, the drum slots."""
     choices = assign_roles(score, slots, track_map)
     notes = {slot: found for slot, choice in choices.items() if (found := SlotNotes.of_tracks(score, choice))}
     if not notes:
@@ -160,4 +161,5 @@ def _slot_notes(
             f"no track fits {wanted} (tracks: {names}); choose them with data.track_map, "
             f"e.g. --set data.track_map.{slots[0]}=program:0-127"
         )
-    return notes, {slot: choices[slot].rule for slot in notes}
+    drums = {slot for slot in notes if all(score.tracks[index].is_drum for index in choices[slot].tracks)}
+    return notes, {slot: choices[slot].rule for slot in notes}, drums
