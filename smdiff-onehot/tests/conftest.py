@@ -23,8 +23,7 @@ def pop909() -> Path:
 @pytest.fixture(scope="module")
 def cli():
     """Invoke the real ``smdiff`` app (installed plugins); returns the CliRunner result."""
-    app = build_app(build_plugin_host())
-    runner = CliRunner()
+    app, runner = build_app(build_plugin_host()), CliRunner()
     return lambda *args: runner.invoke(app, list(args), catch_exceptions=False)
 
 

@@ -12,35 +12,17 @@ import symusic
 from smdiff.config import DataConfig
 from smdiff.errors import DataError
 from smdiff.plugins import build_plugin_host
-from smdiff.testing import assert_same_music_outside, write_midi
+from smdiff.testing import CLAP, CLOSED_HAT, CRASH, KICK, SNARE, assert_same_music_outside, write_band_song
 from smdiff_onehot.drums import CLASS_OF_PITCH, DRUM_CLASSES
 
 BARS = 8
-KICK, SNARE, CLOSED_HAT, CRASH = 36, 38, 42, 49
-CLAP, OUTSIDE_ANY_CLASS = 39, 90  # a clap is a snare-class hit; 90 is no drum of General MIDI
-
-
-def band_song(path: Path, variant: int) -> Path:
-    """A band in 4/4: lead vocal, a fingered bass (program 33), a strummed guitar and a drum kit on channel 10."""
-    beat = 480
-    vocal = [(i * beat, beat, 64 + (i * (variant + 2)) % 9, 90) for i in range(BARS * 4)]
-    bass = [(i * 2 * beat, 2 * beat, 36 + (i + variant) % 5, 90) for i in range(BARS * 2)]
-    guitar = [(bar * 4 * beat, 4 * beat, p, 70) for bar in range(BARS) for p in (55, 59, 62)]
-    kit = [
-        (i * beat, beat // 4, pitch, 100)
-        for i in range(BARS * 4)
-        for pitch in (CLOSED_HAT, KICK if i % 2 == 0 else SNARE)
-    ]
-    kit += [(0, beat // 4, CRASH, 110), (3 * beat, beat // 4, CLAP, 90), (5 * beat, beat // 4, OUTSIDE_ANY_CLASS, 90)]
-    return write_midi(path, {"Lead Vocal": vocal, "Fingered Bass": bass, "Guitar": guitar, "Drum Kit": kit},
-                      programs={"Fingered Bass": 33, "Guitar": 25}, drums=("Drum Kit",))  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def band(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("band")
     for variant in range(8):
-        band_song(root / f"song{variant}.mid", variant)
+        write_band_song(root / f"song{variant}.mid", variant, BARS)
     return root
 
 

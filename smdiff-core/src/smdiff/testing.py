@@ -49,6 +49,24 @@ def write_midi(path: str | Path, tracks: dict[str, list[Note]], **kwargs: object
     return path
 
 
+#: drum pitches of General MIDI: kick, snare, closed hi-hat, crash, hand clap, and 90, which no drum map holds
+KICK, SNARE, CLOSED_HAT, CRASH, CLAP, NOT_A_DRUM = 36, 38, 42, 49, 39, 90
+
+
+def write_band_song(path: str | Path, variant: int = 0, bars: int = 8) -> Path:
+    """A band in 4/4 written as real MIDI: `Lead Vocal`, `Fingered Bass` (program 33), `Guitar` (program 25, chords)
+    and a `Drum Kit` on the drum channel (hi-hat on every beat, kick and snare alternating, a crash on the first
+    beat, a clap on beat 4 and one note no drum map holds on beat 6); ``variant`` changes the lines."""
+    beat = 480
+    vocal = [(i * beat, beat, 64 + (i * (variant + 2)) % 9, 90) for i in range(bars * 4)]
+    bass = [(i * 2 * beat, 2 * beat, 36 + (i + variant) % 5, 90) for i in range(bars * 2)]
+    guitar = [(bar * 4 * beat, 4 * beat, pitch, 70) for bar in range(bars) for pitch in (55, 59, 62)]
+    kit = [(i * beat, beat // 4, p, 100) for i in range(bars * 4) for p in (CLOSED_HAT, KICK if i % 2 == 0 else SNARE)]
+    kit += [(0, beat // 4, CRASH, 110), (3 * beat, beat // 4, CLAP, 90), (5 * beat, beat // 4, NOT_A_DRUM, 90)]
+    return write_midi(path, {"Lead Vocal": vocal, "Fingered Bass": bass, "Guitar": guitar, "Drum Kit": kit},
+                      programs={"Fingered Bass": 33, "Guitar": 25}, drums=("Drum Kit",))  # fmt: skip
+
+
 def tiny_train_command(
     cache: str | Path, run_dir: str | Path, *extra: str, model: str = "schmu_conv", bars: int = 4, steps: int = 40
 ) -> list[str]:

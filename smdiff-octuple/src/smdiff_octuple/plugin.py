@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from smdiff import DatasetSpec, MaskerSpec, ModelSpec, TokenizerSpec, hookimpl
+from smdiff_octuple.instruments import INSTRUMENT_SLOTS
 
 POP909_ROOT = "$SMDIFF_POP909|../shared/data/POP909"
+#: a Lakh MIDI folder (any folder of multi-instrument MIDI works the same way)
+LAKH_ROOT = "$SMDIFF_LAKH|../shared/data/lmd_full"
 OCTUPLE_VERSION = "2"
 
 
@@ -19,7 +22,7 @@ def _tokenizer(tokenizer_id: str, slots: tuple[str, ...]):
 
 @hookimpl
 def smdiff_tokenizers() -> list[TokenizerSpec]:
-    """Register ``melody_octuple`` and ``trio_octuple``."""
+    """Register ``melody_octuple``, ``trio_octuple`` and the multi-instrument ``octuple``."""
     return [
         TokenizerSpec(
             id="melody_octuple",
@@ -35,6 +38,13 @@ def smdiff_tokenizers() -> list[TokenizerSpec]:
             version=OCTUPLE_VERSION,
             representation="event",
         ),
+        TokenizerSpec(
+            id="octuple",
+            summary="MusicBERT Octuple of every track of any MIDI: instrument = GM program (or drums), velocity, tempo",
+            factory=_tokenizer("octuple", INSTRUMENT_SLOTS),
+            version=OCTUPLE_VERSION,
+            representation="event",
+        ),
     ]
 
 
@@ -47,7 +57,7 @@ def _settings(max_notes: int):
 
 @hookimpl
 def smdiff_datasets() -> list[DatasetSpec]:
-    """Register POP909 in the two Octuple encodings."""
+    """Register POP909 in the two Octuple encodings, and any Lakh-style folder in the multi-instrument one."""
     return [
         DatasetSpec(
             id="pop909_melody_octuple",
@@ -64,6 +74,14 @@ def smdiff_datasets() -> list[DatasetSpec]:
             tokenizer="trio_octuple",
             bars=32,
             root_dir=POP909_ROOT,
+        ),
+        DatasetSpec(
+            id="lakh_octuple",
+            summary="Lakh MIDI (SMDIFF_LAKH): every instrument as Octuple notes, 16-bar windows of up to 1024 notes",
+            factory=_settings(1024),
+            tokenizer="octuple",
+            bars=16,
+            root_dir=LAKH_ROOT,
         ),
     ]
 

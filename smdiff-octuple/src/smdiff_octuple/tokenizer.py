@@ -3,9 +3,11 @@
 Fields, in MusicBERT's order: bar, position, instrument, pitch, duration,
 velocity, time signature, tempo. Each field has its own vocabulary whose last
 real value is a padding token that never encodes a note; the absorbing mask is
-one past it. The *instrument* field holds the track slot (melody, bridge,
-piano), not the GM program: POP909's three tracks all use program 0, and a
-program-keyed field (as in MidiTok) would merge them. Notes are ordered bar →
+one past it. The *instrument* field holds the track slot: for the trios the
+role (melody, bridge, piano) — POP909's three tracks all use program 0, and a
+program-keyed field would merge them — and for ``octuple``, MusicBERT's form,
+the General MIDI program of any number of tracks (129 slots: programs 0–127 and
+the drums; :data:`smdiff_octuple.instruments.INSTRUMENT_SLOTS`). Notes are ordered bar →
 position → track → pitch. Windows hold ``bars`` bars with the bar field
 relative to the window start and at most ``max_notes`` notes.
 """
@@ -38,6 +40,7 @@ from smdiff.piece_tokenizer import PieceTokenizer
 from smdiff.tokenizer import Encoding
 from smdiff.tokens import TokenSpec
 from smdiff_octuple import codes
+from smdiff_octuple.instruments import slot_instrument
 
 FIELDS = ("bar", "position", "instrument", "pitch", "duration", "velocity", "time_signature", "tempo")
 BAR, POSITION, INSTRUMENT, PITCH, DURATION, VELOCITY, TIME_SIGNATURE, TEMPO = range(8)
@@ -348,7 +351,18 @@ class OctupleTokenizer(PieceTokenizer):
         velocity = (velocity[order] * codes.VELOCITY_STEP + codes.VELOCITY_STEP // 2).astype(np.int8)
         for slot, name in enumerate(self.slots):
             notes = slice(bounds[slot], bounds[slot + 1])
-            score.tracks.append(note_track(name.upper(), time[notes], duration[notes], pitch[notes], velocity[notes]))
+            program, is_drum = slot_instrument(name)
+            score.tracks.append(
+                note_track(
+                    name.upper(),
+                    time[notes],
+                    duration[notes],
+                    pitch[notes],
+                    velocity[notes],
+                    program=program,
+                    is_drum=is_drum,
+                )
+            )
         return score
 
     def repair(self, tokens: np.ndarray) -> tuple[np.ndarray, int]:

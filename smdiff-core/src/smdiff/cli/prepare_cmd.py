@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,6 +16,9 @@ from smdiff.progress import console, progress_bar, status, warn
 
 if TYPE_CHECKING:
     from smdiff.data.prepare import PrepareReport
+
+#: slots listed one row each in the report; more (a multi-instrument tokenizer) are summed in one row
+MAX_ROLE_ROWS = 6
 
 
 def print_report(report: PrepareReport) -> None:
@@ -34,8 +38,15 @@ def print_report(report: PrepareReport) -> None:
         table.add_row("keys", f"normalised to C major / A minor ({moved} of {report.files_encoded} files transposed)")
     else:
         table.add_row("keys", "kept as they are (data.normalise_key=false)")
-    for slot, rules in cache.meta.get("roles_summary", {}).items():
-        table.add_row(f"{slot} chosen by", ", ".join(f"{rule} {count}" for rule, count in rules.items()))
+    roles = cache.meta.get("roles_summary", {})
+    if len(roles) <= MAX_ROLE_ROWS:
+        for slot, rules in roles.items():
+            table.add_row(f"{slot} chosen by", ", ".join(f"{rule} {count}" for rule, count in rules.items()))
+    else:  # a multi-instrument tokenizer: one row for all its instrument slots
+        totals = Counter(rule for rules in roles.values() for rule, count in rules.items() for _ in range(count))
+        table.add_row(
+            f"tracks of {len(roles)} instruments chosen by", ", ".join(f"{r} {n}" for r, n in totals.most_common())
+        )
     for reason, count in report.skipped_by_reason().most_common():
         table.add_row(f"[yellow]skipped[/yellow]: {reason}", str(count))
     table.add_row("seconds", f"{report.seconds:.2f}")

@@ -66,6 +66,8 @@ MOSTLY_MONOPHONIC = 0.5
 MIN_NOTES = 8
 #: a monophonic line whose mean pitch is below this (F3) can be a bass found by statistics
 BASS_MEAN_PITCH = 53
+#: a slot named ``program_N`` holds the tracks playing General MIDI program N (a multi-instrument tokenizer's slots)
+PROGRAM_SLOT = re.compile(r"program_(\d{1,3})")
 #: the order slots are filled in, so that lines claimed by one role are not offered to the next
 ROLE_ORDER = ("drums", "melody", "bridge", "bass", "piano")
 
@@ -154,8 +156,11 @@ def assign_roles(
     }
     claimed = {index for choice in choices.values() for index in choice.tracks}
     facts = track_facts(score)
+    programs = {
+        int(match.group(1)): slot for slot in slots if slot not in explicit and (match := PROGRAM_SLOT.fullmatch(slot))
+    }
     automatic = sorted(
-        (slot for slot in slots if slot not in explicit),
+        (slot for slot in slots if slot not in explicit and slot not in programs.values()),
         key=lambda slot: ROLE_ORDER.index(slot) if slot in ROLE_ORDER else len(ROLE_ORDER),
     )
     for slot in automatic:
@@ -164,7 +169,17 @@ def assign_roles(
         if choice is not None:
             choices[slot] = choice
             claimed.update(choice.tracks)
+    choices.update(_by_program(programs, [fact for fact in facts if fact.index not in claimed]))
     return {slot: choices[slot] for slot in slots if slot in choices}
+
+
+def _by_program(programs: dict[int, str], free: list[TrackFacts]) -> dict[str, RoleChoice]:
+    """``program_N`` slots (``programs`` maps N to the slot): each gets the pitched tracks playing program N."""
+    tracks: dict[str, list[int]] = {}
+    for fact in free:
+        if not fact.is_drum and fact.program in programs:
+            tracks.setdefault(programs[fact.program], []).append(fact.index)
+    return {slot: RoleChoice(tuple(indices), "program") for slot, indices in tracks.items()}
 
 
 def _hinted(slot: str, tracks: list[TrackFacts]) -> RoleChoice | None:
