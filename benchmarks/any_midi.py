@@ -5,8 +5,9 @@
 1. Exports a varied selection of music21's bundled corpus to MIDI under ``--corpus_dir`` (once;
    later runs reuse it): Bach chorales, Palestrina masses, Monteverdi madrigals, Trecento songs,
    Essen and O'Neill folk tunes, Ryan's Mammoth fiddle tunes, string quartets, piano pieces.
-2. Coverage: for `melody`, `trio` and `trio_octuple`, how many readable files give windows, and
-   each skipped file's reason, with this checkout's automatic track roles and with ``--compare``'s code.
+2. Coverage: for `melody`, `trio`, `trio_octuple`, `octuple` and `melody_bass_drums`, how many
+   readable files give windows, and each skipped file's reason, with this checkout's automatic
+   track roles and with ``--compare``'s code (a tokenizer it lacks is shown as "—").
 3. Speed: files/s and notes/s of `Tokenizer.encode_many` (one process, batches of 64 as `smdiff
    prepare` hands them out) on POP909 and on the corpus, this checkout against ``--compare``,
    interleaved run by run (which side goes first alternates; one untimed warm-up run each);
@@ -29,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("smdiff-core", "smdiff-onehot", "smdiff-octuple", "smdiff-metrics", "smdiff-slurm")
-TOKENIZERS = ("melody", "trio", "trio_octuple")
+TOKENIZERS = ("melody", "trio", "trio_octuple", "octuple", "melody_bass_drums")
 SELECTION = {
     "bach": 60, "palestrina": 25, "monteverdi": 10, "trecento": 10, "essenFolksong": 25, "oneills1850": 10,
     "ryansMammoth": 15, "mozart": 3, "haydn": 3, "beethoven": 3, "joplin": 1, "schumann_robert": 3, "chopin": 1,
@@ -44,8 +45,11 @@ def measure(tokenizer_id: str, folder: str) -> dict:
     from smdiff.plugins import get_registries
     from smdiff.tokenizer import EncodeFailure
 
+    registries = get_registries()
+    if tokenizer_id not in registries.tokenizers:
+        return {}
     config = DataConfig(tokenizer_id=tokenizer_id, bars=4)
-    tokenizer = get_registries().tokenizers.get(tokenizer_id).factory(config)
+    tokenizer = registries.tokenizers.get(tokenizer_id).factory(config)
     files = [str(path) for path in find_midi_files(Path(folder))]
     started = time.perf_counter()
     results = []
@@ -100,13 +104,16 @@ def main() -> None:
             subprocess.run(["git", "worktree", "remove", "--force", str(other)], cwd=ROOT, capture_output=True)
     print("\n| tokenizer | corpus | code | files encoded | files/s (min–max) | notes/s |\n|---|---|---|---|---|---|")
     for (tokenizer_id, corpus, label), runs in rows.items():
+        if not runs[0]:
+            print(f"| {tokenizer_id} | {corpus} | {label} | — | — | — |")
+            continue
         rates = [r["files"] / r["seconds"] for r in runs]
         first = runs[0]
         print(f"| {tokenizer_id} | {corpus} | {label} | {first['encoded']} / {first['files']} | "
               f"{statistics.median(rates):,.0f} ({min(rates):,.0f}–{max(rates):,.0f}) | "
               f"{statistics.median(r['notes'] / r['seconds'] for r in runs):,.0f} |")  # fmt: skip
     for (tokenizer_id, corpus, label), runs in rows.items():
-        reasons = sorted(set(runs[0]["failures"]))
+        reasons = sorted(set(runs[0].get("failures", [])))
         if reasons:
             print(
                 f"{tokenizer_id} / {corpus} / {label}: skipped for {'; '.join(reason[:90] for reason in reasons[:3])}"
