@@ -140,7 +140,10 @@ class GridTokenizer(PieceTokenizer):
         real_steps = batch.n_bars * STEPS_PER_BAR
         steps = np.maximum(real_steps, length)  # a piece shorter than a window is padded with silence
         step_offsets = offsets_of(steps)
-        keys, kept_notes, counts = self._keys(batch, real_steps, step_offsets)
+        note_onset, note_end = (
+            np.rint(bars * STEPS_PER_BAR).astype(np.int64) for bars in batch.bar_position(batch.time, batch.end)
+        )
+        keys, kept_notes, counts = self._keys(batch, note_onset, note_end, real_steps, step_offsets)
         tokens = np.empty((int(step_offsets[-1]), len(self.slots)), dtype=smallest_dtype(self.token_spec))
         winners = np.zeros(n_pieces, dtype=np.int64)
         any_onset = np.zeros(len(tokens), dtype=bool)
@@ -153,7 +156,7 @@ class GridTokenizer(PieceTokenizer):
             winners += np.bincount(np.searchsorted(step_offsets, onset_step, side="right") - 1, minlength=n_pieces)
         counts["notes_dropped_polyphony"] = kept_notes - winners
         if self.drum_channels:
-            counts.update(self._drum_columns(batch, real_steps, step_offsets, tokens))
+            counts.update(self._drum_columns(batch, note_onset, real_steps, step_offsets, tokens))
             any_onset |= (tokens[:, list(self.drum_channels)] > 0).any(axis=1)
 
         # Candidate starts: every bar from which a whole window fits; kept if a note starts or sounds in it.
@@ -186,14 +189,14 @@ class GridTokenizer(PieceTokenizer):
         ]
 
     def _keys(
-        self, batch: PieceBatch, real_steps: np.ndarray, step_offsets: np.ndarray
+        self, batch: PieceBatch, onset: np.ndarray, offset: np.ndarray, real_steps: np.ndarray, step_offsets: np.ndarray
     ) -> tuple[list[np.ndarray], np.ndarray, dict[str, np.ndarray]]:
-        """Top-line keys of every channel (pieces back to back), kept notes per piece, and counts."""
+        """Top-line keys of every channel (pieces back to back), kept notes per piece, and counts.
+
+        ``onset`` and ``offset`` are every note's first and end step within its piece.
+        """
         n_pieces, piece = batch.n_pieces, batch.note_piece
         in_range = (batch.pitch >= MIN_PITCH) & (batch.pitch <= MAX_PITCH)
-        onset, offset = (
-            np.rint(bars * STEPS_PER_BAR).astype(np.int64) for bars in batch.bar_position(batch.time, batch.end)
-        )
         offset = np.minimum(np.maximum(offset, onset + 1), real_steps[piece])
         pitched = ~np.isin(batch.note_slot, self.drum_channels)
         keep = in_range & (onset < real_steps[piece]) & pitched
@@ -209,11 +212,10 @@ class GridTokenizer(PieceTokenizer):
         return keys, np.bincount(piece[keep], minlength=n_pieces), counts
 
     def _drum_columns(
-        self, batch: PieceBatch, real_steps: np.ndarray, step_offsets: np.ndarray, tokens: np.ndarray
+        self, batch: PieceBatch, onset: np.ndarray, real_steps: np.ndarray, step_offsets: np.ndarray, tokens: np.ndarray
     ) -> dict[str, np.ndarray]:
         """Write every drum channel's hit masks into ``tokens``; counts the hits of no drum class per piece."""
         piece = batch.note_piece
-        onset = np.rint(batch.bar_position(batch.time, batch.end)[0] * STEPS_PER_BAR).astype(np.int64)
         unmapped = np.zeros(batch.n_pieces, dtype=np.int64)
         for channel in self.drum_channels:
             notes = (batch.note_slot == channel) & (onset < real_steps[piece])

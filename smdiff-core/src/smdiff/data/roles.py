@@ -223,9 +223,9 @@ def _melody(slot: str, free: list[TrackFacts], facts: list[TrackFacts], slots: t
     # a track named for another slot of this tokenizer is left to it, unless no other track could carry the tune
     others = [other for other in slots if other != slot]
     candidates = [fact for fact in usable if not _hints_any(fact, others)] or usable
-    lines = [fact for fact in candidates if fact.monophony >= MOSTLY_MONOPHONIC]
     if not candidates:
         return None
+    lines = [fact for fact in candidates if fact.monophony >= MOSTLY_MONOPHONIC]
     best = max(lines or candidates, key=lambda fact: fact.mean_pitch)
     if best.monophony >= MONOPHONIC:
         return RoleChoice((best.index,), "most melodic line")
@@ -248,14 +248,16 @@ def _named_or_programmed(slot: str, pitched: list[TrackFacts], programs: range) 
 def _bass(slot: str, free: list[TrackFacts], facts: list[TrackFacts], slots: tuple[str, ...]) -> RoleChoice | None:
     pitched = [fact for fact in free if not fact.is_drum]
     found = _named_or_programmed(slot, pitched, BASS_PROGRAMS)
+    if found is not None:  # settled without reading any track's notes for statistics
+        return found
     low_lines = [
         fact
         for fact in pitched
-        if fact.is_line and fact.mean_pitch < BASS_MEAN_PITCH and not _hints_any(fact, ("melody", "bridge", "drums"))
+        if not _hints_any(fact, ("melody", "bridge", "drums")) and fact.is_line and fact.mean_pitch < BASS_MEAN_PITCH
     ]
-    if found is None and low_lines:
-        found = RoleChoice((min(low_lines, key=lambda fact: fact.mean_pitch).index,), "lowest line")
-    return found
+    if not low_lines:
+        return None
+    return RoleChoice((min(low_lines, key=lambda fact: fact.mean_pitch).index,), "lowest line")
 
 
 def _piano(slot: str, free: list[TrackFacts], facts: list[TrackFacts], slots: tuple[str, ...]) -> RoleChoice | None:

@@ -153,8 +153,10 @@ class Trainer:
         one read from the device.
         """
         values = mean_over_ranks_(torch.stack([loss, bits]), self.dist)
-        loss_value, bits_value, norm_value = torch.cat([values, norm.float().view(1)]).tolist()
-        self._check_divergence()
+        read = torch.cat([values, norm.float().view(1), self.guard.pending().float()]).tolist()
+        self.guard.clear()
+        loss_value, bits_value, norm_value, longest, skipped = read
+        self._check_divergence(int(longest), int(skipped))
         return {"loss": loss_value, "bits_per_token": bits_value, "grad_norm": norm_value}
 
     def _eval_model(self) -> torch.nn.Module:
@@ -199,7 +201,7 @@ class Trainer:
         path = None
         rank_rngs = None
         if collective:
-            self._check_divergence()  # also folds the skipped steps into the state the checkpoint keeps
+            self._check_divergence(*self.guard.read())  # also folds the skipped steps into the checkpointed state
         if collective and self.dist.world > 1:
             rank_rngs = gather_objects(capture_rng(self.generators, self.augment_rng), self.dist)
         if self.dist.is_main:
@@ -252,9 +254,8 @@ class Trainer:
             return train.steps
         return min(train.steps, self.state.step + round(done / elapsed * max(train.max_seconds - elapsed, 0.0)))
 
-    def _check_divergence(self) -> None:
-        """Count the skipped non-finite steps and stop when ``train.max_nonfinite`` came in a row."""
-        longest, skipped = self.guard.read()
+    def _check_divergence(self, longest: int, skipped: int) -> None:
+        """Count ``skipped`` non-finite steps and stop when ``train.max_nonfinite`` came in a row (``longest``)."""
         self.state.nonfinite_total += skipped
         if longest >= self.c.config.train.max_nonfinite:
             raise TrainingDiverged(

@@ -42,11 +42,19 @@ class NonFiniteGuard:
         elif bool(finite):  # an unfused optimizer cannot skip on the device: read the flag
             optimizer.step()
 
-    def read(self) -> tuple[int, int]:
-        """The longest run of skipped steps and the number skipped, since the last read (one host read)."""
-        longest, skipped = torch.stack([self.longest_run, self.skipped]).tolist()
-        self.longest_run = torch.zeros_like(self.longest_run)  # a run still going on is continued by ``in_row``
+    def pending(self) -> torch.Tensor:
+        """``[longest run of skipped steps, steps skipped]`` since the last :meth:`clear`, on the device."""
+        return torch.stack([self.longest_run, self.skipped])
+
+    def clear(self) -> None:
+        """Start counting anew (a run still going on is continued by ``in_row``)."""
+        self.longest_run = torch.zeros_like(self.longest_run)
         self.skipped = torch.zeros_like(self.skipped)
+
+    def read(self) -> tuple[int, int]:
+        """:meth:`pending` as integers (one host read), then :meth:`clear`."""
+        longest, skipped = self.pending().tolist()
+        self.clear()
         return longest, skipped
 
 
