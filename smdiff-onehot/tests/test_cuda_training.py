@@ -23,7 +23,7 @@ pytestmark = [
     pytest.mark.cuda,
     pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU"),
 ]
-STEPS = 30
+STEPS = 200  # long enough that a signal sent at step 8 lands before the end on a fast GPU
 
 
 def train(cache: Path, run_dir: Path, *extra: str, steps: int = STEPS) -> list[str]:

@@ -125,22 +125,24 @@ def test_a_crash_mid_run_leaves_an_emergency_checkpoint_beside_the_good_one(cach
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="torchrun needs process spawning")
 def test_two_process_ddp_matches_one_process_with_the_same_global_batch(cache, tmp_path):
     single, double = tmp_path / "single", tmp_path / "ddp"
-    base = command(cache, single, "--set", "model.dropout=0.0", steps=6)
+    steps = 60  # the SIGTERM at step 3 must land long before the last step, even on a fast machine
+    base = command(cache, single, "--set", "model.dropout=0.0", steps=steps)
     base[base.index("--batch_size") + 1] = "4"
     subprocess.run(base, check=True, capture_output=True)
-    ddp = command(cache, double, "--set", "model.dropout=0.0", steps=6)
+    ddp = command(cache, double, "--set", "model.dropout=0.0", steps=steps)
     ddp[ddp.index("--batch_size") + 1] = "2"
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
                 "-m", "smdiff.cli", *ddp[3:]]  # fmt: skip
     stopped = interrupt(torchrun, double, 3, signal.SIGTERM)
-    assert "stopped by SIGTERM" in stopped.stdout and list((double / "checkpoints").glob("step_*.pt"))
+    assert "stopped by SIGTERM" in stopped.stdout, stopped.stdout[-2000:] + stopped.stderr[-2000:]
+    assert list((double / "checkpoints").glob("step_*.pt"))
     resumed = [*torchrun, "--resume"]
     done = subprocess.run(resumed, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stderr[-2000:]
     one, two = train_losses(single), train_losses(double)
     assert one.keys() == two.keys() and all(abs(one[s] - two[s]) < 1e-4 for s in one)
-    expected = final_weights(single, 6)
-    assert all(torch.allclose(v, expected[k], atol=1e-5) for k, v in final_weights(double, 6).items())
+    expected = final_weights(single, steps)
+    assert all(torch.allclose(v, expected[k], atol=1e-5) for k, v in final_weights(double, steps).items())
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="torchrun needs process spawning")
@@ -189,7 +191,7 @@ def test_two_ranks_with_dropout_resume_exactly(cache, tmp_path):
     """Every rank's dropout stream is checkpointed: stopped and resumed equals uninterrupted, step for step."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     straight, stopped = tmp_path / "straight", tmp_path / "stopped"
-    steps = 16
+    steps = 40  # the SIGTERM at step 6 must land long before the last step, even on a fast machine
     args = {run: command(cache, run, "--set", "model.dropout=0.1", steps=steps) for run in (straight, stopped)}
     for each in args.values():
         each[each.index("--batch_size") + 1] = "2"

@@ -15,7 +15,7 @@ import torch
 from smdiff.testing import run_and_signal, scale, write_midi
 from smdiff.training.checkpoint import load_checkpoint
 
-STEPS = 30
+STEPS = 60  # the signal sent at step 5 must land long before the last step
 
 
 def train_command(cache: Path, *extra: str) -> list[str]:

@@ -169,9 +169,15 @@ def run_and_signal(
         if watch.exists() and needle in watch.read_text():
             break
         time.sleep(0.05)
-    if process.poll() is None:
+    finished_first = process.poll() is not None
+    if not finished_first:
         process.send_signal(sig)
     stdout, stderr = process.communicate(timeout=timeout)
+    if finished_first:
+        raise AssertionError(
+            f"the process exited ({process.returncode}) before {needle!r} appeared in {watch} and the signal could be"
+            f" sent: give the run more steps after that point\n{stdout[-2000:]}{stderr[-2000:]}"
+        )
     return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
 
 
