@@ -18,6 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from smdiff import checkpoints as ckpt
 from smdiff.config.converter import converter
 from smdiff.config.resolve import drop_unknown_keys
 from smdiff.config.schema import SmdiffConfig
@@ -25,7 +26,6 @@ from smdiff.data.cache import sidecar_path
 from smdiff.data.catalog import config_cache_path
 from smdiff.generate import find_checkpoint
 from smdiff.testing import pop909_root
-from smdiff.training import checkpoint as ckpt
 
 METRICS = ("infill_key_consistency", "infill_pitch_accuracy", "infill_note_precision", "infill_note_f1",
            "infill_duration_accuracy", "infill_density_error")  # fmt: skip

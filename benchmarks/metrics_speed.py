@@ -21,7 +21,7 @@ from smdiff.config import DataConfig
 from smdiff.data.cache import TokenCache
 from smdiff.evaluation import Evaluation, Gap, InfillPair, score
 from smdiff.plugins import get_registries
-from smdiff.scoring import notes_of, reference_tables
+from smdiff.evaluation_inputs import notes_of, reference_tables
 
 
 def main() -> None:

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from smdiff.data.cache import TokenCache
+from smdiff.data.catalog import config_cache_path as cache_path
 from smdiff.generate import load_run
 from smdiff.midi import load_score
 from smdiff.notes import NoteTable
 from smdiff.plugins import get_registries
-from smdiff.training.setup import cache_path
 from smdiff_metrics.tonality import pitch_class_entropy, scale_consistency
 
 

@@ -27,11 +27,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from smdiff.data.catalog import config_cache_path as cache_path
 from smdiff.generate import load_run
 from smdiff.midi import load_score
 from smdiff.pianoroll import render_piano_roll
 from smdiff.plugins import get_registries
-from smdiff.training.setup import cache_path
 
 
 def probe_curve(run: Path) -> tuple[np.ndarray, np.ndarray, float, float]:

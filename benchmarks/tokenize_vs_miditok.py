@@ -143,7 +143,10 @@ def parse_rates(files: list[Path]) -> dict[str, float]:
 def prepare_seconds(root: Path, config: DataConfig, workers: int) -> float:
     data = attrs.evolve(config, root_dir=str(root), num_workers=workers)
     with tempfile.TemporaryDirectory() as folder:
-        report = prepare_cache(data, functools.partial(build_tokenizer, data), Path(folder) / "cache.npy")
+        version = get_registries().tokenizers.get(data.tokenizer_id).version
+        report = prepare_cache(
+            data, functools.partial(build_tokenizer, data), Path(folder) / "cache.npy", tokenizer_version=version
+        )
     return report.seconds
 
 

@@ -30,7 +30,7 @@ from smdiff.config import ModelConfig
 from smdiff.config.schema import TrainConfig
 from smdiff.plugins import get_registries
 from smdiff.tokens import TokenSpec
-from smdiff.training.setup import build_optimizer
+from smdiff.training.optim import build_optimizer
 
 SPEC = TokenSpec(("melody",), (90,))
 LENGTH = 1024

@@ -14,7 +14,7 @@ from smdiff import DatasetSpec, ModelSpec, TokenizerSpec, hookimpl
 from smdiff.cli.app import build_app
 from smdiff.data.piece import Piece
 from smdiff.plugins import build_plugin_host, set_plugin_host
-from smdiff.testing import pop909_or_skip
+from smdiff.testing import pop909_or_bundled
 from smdiff.tokenizer import Encoding, Tokenizer
 from smdiff.tokens import TokenSpec
 
@@ -23,7 +23,6 @@ class OnsetTokenizer(Tokenizer):
     """A one-channel test tokenizer: per 16th step, 1 where a note of track MELODY starts."""
 
     id = "toy_tok"
-    version = "1"
 
     @property
     def token_spec(self) -> TokenSpec:
@@ -102,8 +101,8 @@ def host():
 
 @pytest.fixture
 def pop909() -> Path:
-    """The real POP909 folder (``SMDIFF_POP909`` or ../shared/data/POP909); tests skip when it is absent."""
-    return pop909_or_skip(Path(__file__).resolve().parents[2])
+    """POP909 (``SMDIFF_POP909`` or ../shared/data/POP909), else the bundled examples/pop909-mini: never skips."""
+    return pop909_or_bundled(Path(__file__).resolve().parents[2])
 
 
 @pytest.fixture

@@ -40,3 +40,71 @@ def test_importing_smdiff_and_its_plugin_host_does_not_import_torch():
     code = "import sys, smdiff, smdiff.plugins; smdiff.plugins.get_registries(); print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+REPOSITORY = KERNEL.parents[2]
+PLUGIN_SOURCES = [
+    REPOSITORY / name / "src" for name in ("smdiff-onehot", "smdiff-octuple", "smdiff-metrics", "smdiff-slurm")
+]
+EXAMPLE = REPOSITORY / "examples" / "smdiff-drums"
+PLUGIN_FILES = sorted(p for root in [*PLUGIN_SOURCES, EXAMPLE / "src"] for p in root.rglob("*.py"))
+
+
+def kernel_imports(path: Path) -> set[str]:
+    """Kernel modules ``path`` imports other than the top-level ``smdiff`` package."""
+    return {name for name in imported_modules(path) if name.startswith("smdiff.")}
+
+
+@pytest.mark.parametrize("path", PLUGIN_FILES, ids=lambda p: str(p.relative_to(REPOSITORY)))
+def test_plugins_and_the_example_import_only_the_public_api(path):
+    assert not kernel_imports(path), (
+        f"{path.relative_to(REPOSITORY)} imports {sorted(kernel_imports(path))}; use `import smdiff`"
+    )
+
+
+def test_the_example_plugins_tests_use_only_smdiff_and_smdiff_testing():
+    tests = sorted((EXAMPLE / "tests").rglob("*.py"))
+    assert tests
+    for path in tests:
+        assert kernel_imports(path) <= {"smdiff.testing"}, (
+            f"{path.relative_to(REPOSITORY)}: {sorted(kernel_imports(path))}"
+        )
+
+
+def test_only_training_and_the_train_command_import_the_training_package():
+    """Inference, evaluation and data sit below training: device and checkpoint I/O live where both use them."""
+    allowed = {Path("cli/train_cmd.py")}
+    offenders = {
+        str(path.relative_to(KERNEL))
+        for path in KERNEL.rglob("*.py")
+        if path.relative_to(KERNEL).parts[0] != "training"
+        and path.relative_to(KERNEL) not in allowed
+        and any(name == "smdiff.training" or name.startswith("smdiff.training.") for name in imported_modules(path))
+    }
+    assert not offenders, f"these modules import smdiff.training: {sorted(offenders)}"
+
+
+def test_every_public_name_resolves_and_only_lazy_ones_pull_torch():
+    code = (
+        "import sys, smdiff\n"
+        "eager = 'torch' in sys.modules\n"
+        "missing = [name for name in smdiff.__all__ if getattr(smdiff, name, None) is None]\n"
+        "print(eager, missing, 'torch' in sys.modules, sorted(dir(smdiff)) == sorted(smdiff.__all__))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "[]", "True", "True"]
+
+
+def test_an_unknown_attribute_is_an_attribute_error():
+    import smdiff
+
+    with pytest.raises(AttributeError, match="has no attribute 'NoSuchThing'"):
+        smdiff.NoSuchThing  # noqa: B018
+
+
+def test_docs_plugins_lists_every_public_name():
+    import smdiff
+
+    text = (REPOSITORY / "docs" / "plugins.md").read_text()
+    undocumented = [name for name in smdiff.__all__ if f"`{name}`" not in text]
+    assert not undocumented, f"docs/plugins.md does not list {undocumented}"

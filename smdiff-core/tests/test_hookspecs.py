@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import inspect
+import typing
 from pathlib import Path
 
+import attrs
 import pytest
 
 from smdiff import hookimpl, hookspecs
-from smdiff.plugins import REGISTRY_HOOKS, build_plugin_host
+from smdiff.factories import call_signature
+from smdiff.plugins import REGISTRY_HOOKS, Registries, build_plugin_host
 
 HOOKS = sorted(name for name, value in vars(hookspecs).items() if name.startswith("smdiff_") and callable(value))
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "hooks.md"
@@ -27,6 +30,25 @@ def signature(name: str) -> str:
 
 def test_every_hookspec_feeds_a_registry():
     assert sorted(hook for hook, _, _ in REGISTRY_HOOKS.values()) == HOOKS
+    assert tuple(REGISTRY_HOOKS) == tuple(field.name for field in attrs.fields(Registries))
+
+
+def hook_section(hook_name: str) -> str:
+    """The part of docs/hooks.md about one hook: from its heading to the next."""
+    text = DOCS.read_text()
+    start = text.index(f"## `{hook_name}()")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else len(text)]
+
+
+@pytest.mark.parametrize("attribute", sorted(REGISTRY_HOOKS))
+def test_each_hooks_factory_call_is_documented_as_its_protocol_declares(attribute):
+    hook_name, _, spec_type = REGISTRY_HOOKS[attribute]
+    (protocol,) = typing.get_args(spec_type.__orig_bases__[0])
+    documented = " ".join(hook_section(hook_name).split())  # line breaks in the page do not matter
+    assert f"`{call_signature(protocol)}`" in documented, (
+        f"{hook_name}: docs/hooks.md lacks `{call_signature(protocol)}`"
+    )
 
 
 @pytest.mark.parametrize("name", HOOKS)

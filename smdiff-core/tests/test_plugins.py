@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 
 from smdiff import hookimpl
@@ -88,6 +93,28 @@ def test_duplicate_ids_across_plugins_name_both_in_one_line_and_the_rest_works(f
     kept = tasks.provider("same")
     assert kept in {"first_plugin", "second_plugin"} and tasks.provider("other") == "third_plugin"
     assert tasks.get("uncond").id == "uncond"
+
+
+def test_two_installed_plugins_with_one_id_leave_every_command_working(fake_distribution):
+    """Real distributions on the path of a real ``smdiff`` process: one warning line, and every command works."""
+    fake_distribution("first_plugin", GOOD.format(id="same"))
+    folder = fake_distribution("second_plugin", GOOD.format(id="same"), version="2.0")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")])}
+
+    def smdiff(*args: str) -> subprocess.CompletedProcess:
+        done = subprocess.run([sys.executable, "-m", "smdiff.cli", *args], capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    assert smdiff("--version").stdout.startswith("smdiff")
+    for args in (("list", "tasks", "--json"), ("plugins", "--json")):
+        done = smdiff(*args)
+        (warning,) = done.stderr.splitlines()  # one line, nothing else
+        assert warning.startswith("smdiff: warning: task 'same' is registered by both plugin ")
+        assert "'first_plugin' (first_plugin 1.2.3)" in warning and "'second_plugin' (second_plugin 2.0)" in warning
+        assert "SMDIFF_DISABLE_PLUGINS" in warning
+    tasks = json.loads(smdiff("list", "tasks", "--json").stdout)
+    assert {"same", "uncond", "infill"} <= {row["id"] for row in tasks}
 
 
 @pytest.mark.parametrize(

@@ -9,13 +9,13 @@ from typer.testing import CliRunner
 
 from smdiff.cli.app import build_app
 from smdiff.plugins import build_plugin_host
-from smdiff.testing import music21_midi_folder, pop909_or_skip
+from smdiff.testing import music21_midi_folder, pop909_or_bundled
 
 
 @pytest.fixture(scope="session")
 def pop909() -> Path:
-    """POP909 (``SMDIFF_POP909`` or ../shared/data/POP909 beside the repository)."""
-    return pop909_or_skip(Path(__file__).resolve().parents[2])
+    """POP909 (``SMDIFF_POP909`` or ../shared/data/POP909 beside the repository), else the bundled examples/pop909-mini."""
+    return pop909_or_bundled(Path(__file__).resolve().parents[2])
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from smdiff.checkpoints import load_checkpoint
 from smdiff.testing import run_and_signal, tiny_train_command
-from smdiff.training.checkpoint import load_checkpoint
 
 pytestmark = [
     pytest.mark.cuda,

@@ -16,9 +16,9 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from smdiff.checkpoints import load_checkpoint
 from smdiff.data.cache import TokenCache, content_hash, sidecar_path
 from smdiff.testing import run_and_signal, tiny_train_command
-from smdiff.training.checkpoint import load_checkpoint
 
 STEPS = 40
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from smdiff.checkpoints import load_checkpoint
 from smdiff.testing import write_midi
 
 TINY = ["--set", "model.preset=tiny", "--set", "train.warmup_steps=0", "--set", "train.val_batches=1"]
@@ -62,6 +64,23 @@ def test_a_run_writes_config_logs_samples_and_checkpoints(cli, cache, tmp_path):
         "step_00000012.pt",
     ]
     assert len(list((run / "samples" / "step_00000012").glob("*.mid"))) == 2
+
+
+def test_a_checkpoint_names_the_distribution_and_version_behind_each_component(cli, cache, tmp_path):
+    run = tmp_path / "stamped"
+    assert train(cli, cache, run, "--steps", "2").exit_code == 0
+    payload = load_checkpoint(run / "checkpoints" / "step_00000002.pt")
+    onehot = importlib.metadata.version("smdiff-onehot")
+    assert payload["providers"]["tokenizers"] == {
+        "id": "melody", "plugin": "onehot", "distribution": "smdiff-onehot", "version": onehot
+    }  # fmt: skip
+    assert payload["providers"]["models"]["id"] == "schmu_conv" and payload["providers"]["models"]["plugin"] == "onehot"
+    assert (
+        payload["providers"]["maskers"]["distribution"]
+        == payload["providers"]["kernels"]["distribution"]
+        == "smdiff-core"
+    )
+    assert payload["versions"]["smdiff-onehot"] == onehot and "smdiff-octuple" not in payload["versions"]  # used only
 
 
 def test_loss_falls_on_learnable_data(cli, cache, tmp_path):

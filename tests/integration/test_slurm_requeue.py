@@ -12,8 +12,8 @@ from pathlib import Path
 
 import torch
 
+from smdiff.checkpoints import load_checkpoint
 from smdiff.testing import run_and_signal, scale, write_midi
-from smdiff.training.checkpoint import load_checkpoint
 
 STEPS = 60  # the signal sent at step 5 must land long before the last step
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import symusic
 
-from smdiff.errors import DataError
-from smdiff.plugins import build_plugin_host
+from smdiff import DataError
+from smdiff.testing import plugin_host
 from smdiff_drums.tokenizer import DRUM_CLASSES, DrumGridTokenizer
 
 
@@ -25,7 +25,7 @@ def drum_midi(path, hits):
 
 
 def test_plugin_is_installed():
-    host = build_plugin_host()
+    host = plugin_host()
     assert "drums" in [info.name for info in host.plugins()]
     spec = host.registries.tokenizers.get("drum_grid")
     assert spec.id == "drums" and host.registries.tokenizers.provider("drums") == "drums"

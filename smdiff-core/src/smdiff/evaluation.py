@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 import numpy as np
@@ -94,10 +94,18 @@ class MetricResult:
 
 
 class Metric(Protocol):
-    """Computes one number from an :class:`Evaluation` (and may draw pictures of it)."""
+    """Computes one number from an :class:`Evaluation`; one that also draws pictures is a :class:`PlottingMetric`."""
 
     def compute(self, evaluation: Evaluation) -> MetricResult:
         """The metric's value."""
+
+
+@runtime_checkable
+class PlottingMetric(Metric, Protocol):
+    """A metric that also draws pictures of what it measured (``smdiff evaluate`` saves them beside the report)."""
+
+    def plot(self, evaluation: Evaluation, folder: Path) -> list[Path]:
+        """Write pictures into ``folder`` and return their paths."""
 
 
 def score(evaluation: Evaluation, registries: Any, names: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
@@ -146,7 +154,7 @@ def draw(evaluation: Evaluation, registries: Any, folder: Path) -> list[Path]:
     pictures: list[Path] = []
     for spec in registries.metrics:
         metric = spec.factory()
-        if spec.task == evaluation.task and hasattr(metric, "plot"):
+        if spec.task == evaluation.task and isinstance(metric, PlottingMetric):
             pictures += metric.plot(evaluation, folder)
     return pictures
 

@@ -12,11 +12,13 @@ import attrs
 import numpy as np
 import torch
 
+from smdiff import checkpoints as ckpt
 from smdiff.config.converter import converter
 from smdiff.config.resolve import drop_unknown_keys, to_dict
 from smdiff.config.schema import SampleConfig, SmdiffConfig
 from smdiff.data.bars import BarGrid
 from smdiff.data.keys import transpose_score
+from smdiff.devices import resolve_device
 from smdiff.diffusion.sampling import sample
 from smdiff.errors import ConfigError, DataError
 from smdiff.kernels import KernelBackend, select_kernel
@@ -24,8 +26,6 @@ from smdiff.midi import find_midi_files, save_score
 from smdiff.pianoroll import save_piano_roll
 from smdiff.progress import warn
 from smdiff.tokenizer import Tokenizer
-from smdiff.training import checkpoint as ckpt
-from smdiff.training.setup import resolve_device
 
 
 @attrs.frozen
@@ -243,8 +243,7 @@ def _jobs(
         )
     for source in input_files(config) if task.needs_input else [None]:
         window, transposition = conditioning_window(run, source) if source is not None else (None, None)
-        if hasattr(task, "check_bars"):
-            task.check_bars(run.config.data.bars)
+        task.check_bars(run.config.data.bars)
         initial, region = task.initial(run.tokenizer, run.window_length, window)
         prepared = None if window is None else np.where(region, window, initial)
         repeats = config.samples_per_midi if config.input_midi_dir else config.n_samples

@@ -32,7 +32,7 @@ import pluggy
 
 from smdiff import hookspecs
 from smdiff.errors import DuplicateIdError
-from smdiff.registry import Registry
+from smdiff.registry import Origin, Registry
 from smdiff.specs import (
     CommandSpec,
     DatasetSpec,
@@ -205,15 +205,9 @@ class PluginHost:
             self._say(f"{impl.plugin_name}.{hook_name}() -> {[spec.id for spec in specs]}")
             for spec in specs:
                 try:
-                    registry.add(spec, impl.plugin_name)
+                    registry.add(spec, Origin(impl.plugin_name, *self._origins.get(impl.plugin_name, ("?", "?"))))
                 except DuplicateIdError as clash:  # report both, keep the first, and let every command go on
-                    first, second = (
-                        f"'{n}' ({' '.join(self._origins.get(n, ('?', '?')))})" for n in (clash.first, clash.second)
-                    )
-                    sys.stderr.write(
-                        f"smdiff: warning: {clash.kind} '{clash.name}' is registered by both plugin {first} and "
-                        f"plugin {second}; {second}'s is skipped (uninstall one, or set SMDIFF_DISABLE_PLUGINS)\n"
-                    )
+                    sys.stderr.write(f"smdiff: warning: {clash}\n")
 
     @property
     def registries(self) -> Registries:

@@ -59,19 +59,6 @@ def field_column(template: str) -> TextColumn:
     return TextColumn(template)
 
 
-class _SilentProgress:
-    """Stands in for :class:`rich.progress.Progress` when ``--quiet`` is on."""
-
-    def add_task(self, description: str, total: float | None = None, **fields: Any) -> int:
-        return 0
-
-    def update(self, task_id: int, **fields: Any) -> None:
-        pass
-
-    def advance(self, task_id: int, advance: float = 1) -> None:
-        pass
-
-
 def _clock(seconds: float) -> str:
     minutes, seconds = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
@@ -131,10 +118,11 @@ class LogProgress:
 
 
 @contextmanager
-def progress_bar(*extra_columns: Any) -> Iterator[Progress | _SilentProgress]:
+def progress_bar(*extra_columns: Any) -> Iterator[Progress | LogProgress]:
     """A rich progress display on a terminal, plain log lines otherwise, nothing with ``--quiet``."""
     if _quiet:
-        yield _SilentProgress()
+        with Progress(disable=True) as silent:
+            yield silent
         return
     if not sys.stdout.isatty():
         log = LogProgress(float(os.environ.get("SMDIFF_LOG_EVERY", "30")))

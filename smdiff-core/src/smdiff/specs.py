@@ -8,9 +8,23 @@ heavy imports (torch, symusic) happen only when an extension is used.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import attrs
+
+from smdiff.factories import (
+    CommandFactory,
+    DatasetFactory,
+    KernelFactory,
+    MaskerFactory,
+    MetricFactory,
+    ModelFactory,
+    StorageFactory,
+    TaskFactory,
+    TokenizerFactory,
+)
+
+F = TypeVar("F")
 
 
 def _id_validator(instance: Any, attribute: attrs.Attribute, value: str) -> None:
@@ -19,18 +33,18 @@ def _id_validator(instance: Any, attribute: attrs.Attribute, value: str) -> None
 
 
 @attrs.frozen(kw_only=True)
-class Spec:
-    """Fields every spec shares."""
+class Spec(Generic[F]):
+    """Fields every spec shares; ``factory`` follows the protocol named by the subclass (:mod:`smdiff.factories`)."""
 
     id: str = attrs.field(validator=_id_validator)
     summary: str
-    factory: Callable[..., Any] = attrs.field(eq=False, repr=False)
+    factory: F = attrs.field(eq=False, repr=False)
     aliases: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
 
 @attrs.frozen(kw_only=True)
-class TokenizerSpec(Spec):
-    """A MIDI ⇄ token-array codec. ``factory(config: DataConfig) -> Tokenizer``.
+class TokenizerSpec(Spec[TokenizerFactory]):
+    """A MIDI ⇄ token-array codec, built by a :class:`~smdiff.factories.TokenizerFactory`.
 
     ``version`` is stored in caches; bump it whenever encoding changes so stale
     caches are refused. ``representation`` tells models what they will be fed.
@@ -41,8 +55,8 @@ class TokenizerSpec(Spec):
 
 
 @attrs.frozen(kw_only=True)
-class ModelSpec(Spec):
-    """A denoiser network. ``factory(token_spec: TokenSpec, config: ModelConfig) -> torch.nn.Module``.
+class ModelSpec(Spec[ModelFactory]):
+    """A denoiser network, built by a :class:`~smdiff.factories.ModelFactory`.
 
     The module maps ``[B, L, C]`` int64 tokens to logits ``[B, L, sum(vocab)]``.
     ``representations`` lists the tokenizer representations it accepts and
@@ -54,18 +68,18 @@ class ModelSpec(Spec):
 
 
 @attrs.frozen(kw_only=True)
-class MaskerSpec(Spec):
-    """A forward-noising strategy. ``factory(token_spec: TokenSpec, config: DiffusionConfig) -> Masker``."""
+class MaskerSpec(Spec[MaskerFactory]):
+    """A forward-noising strategy, built by a :class:`~smdiff.factories.MaskerFactory`."""
 
 
 @attrs.frozen(kw_only=True)
-class TaskSpec(Spec):
-    """What is masked at sampling time. ``factory(config: SampleConfig) -> Task``."""
+class TaskSpec(Spec[TaskFactory]):
+    """What is masked at sampling time, built by a :class:`~smdiff.factories.TaskFactory`."""
 
 
 @attrs.frozen(kw_only=True)
-class MetricSpec(Spec):
-    """A sample-quality metric. ``factory() -> Metric``.
+class MetricSpec(Spec[MetricFactory]):
+    """A sample-quality metric, built by a :class:`~smdiff.factories.MetricFactory`.
 
     ``task`` says whether it scores unconditional samples or infillings;
     ``direction`` whether higher, lower, or closer to the reference is better.
@@ -76,15 +90,15 @@ class MetricSpec(Spec):
 
 
 @attrs.frozen(kw_only=True)
-class StorageBackendSpec(Spec):
-    """Where run artefacts live. ``factory(config: StorageConfig, run_dir: Path) -> StorageBackend``."""
+class StorageBackendSpec(Spec[StorageFactory]):
+    """Where run artefacts live, built by a :class:`~smdiff.factories.StorageFactory`."""
 
 
 @attrs.frozen(kw_only=True)
-class DatasetSpec(Spec):
+class DatasetSpec(Spec[DatasetFactory]):
     """A named dataset: a tokenizer, a window size and where the MIDI comes from.
 
-    ``factory() -> dict`` returns extra config values that
+    Its :class:`~smdiff.factories.DatasetFactory` returns extra config values that
     this dataset sets (a layer between the model preset and the user's file);
     use :func:`no_settings` when it sets nothing beyond the fields below.
     ``root_dir`` may name an environment variable as ``$NAME|fallback``.
@@ -96,8 +110,8 @@ class DatasetSpec(Spec):
 
 
 @attrs.frozen(kw_only=True)
-class KernelSpec(Spec):
-    """Fused training/sampling operations. ``factory() -> KernelBackend``.
+class KernelSpec(Spec[KernelFactory]):
+    """Fused training/sampling operations, built by a :class:`~smdiff.factories.KernelFactory`.
 
     ``is_available()`` says whether the backend can run here; for
     ``kernels.backend=auto`` the available backend with the highest
@@ -112,8 +126,8 @@ class KernelSpec(Spec):
 
 
 @attrs.frozen(kw_only=True)
-class CommandSpec(Spec):
-    """Extra ``smdiff`` subcommands. ``factory() -> typer.Typer``, mounted as ``smdiff <id>``."""
+class CommandSpec(Spec[CommandFactory]):
+    """Extra ``smdiff`` subcommands: a :class:`~smdiff.factories.CommandFactory`'s app is mounted as ``smdiff <id>``."""
 
 
 def no_settings() -> dict[str, Any]:

@@ -24,6 +24,9 @@ class Task(Protocol):
 
     needs_input: bool
 
+    def check_bars(self, bars: int) -> None:
+        """Refuse, with a :class:`~smdiff.errors.DataError`, settings that do not fit windows of ``bars`` bars."""
+
     def initial(self, tokenizer: Tokenizer, length: int, window: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Initial tokens ``[L, C]`` (mask ids where generated) and the generated region (bool ``[L, C]``)."""
 
@@ -32,6 +35,9 @@ class Unconditional:
     """Everything masked: new music from nothing."""
 
     needs_input = False
+
+    def check_bars(self, bars: int) -> None:
+        """Any window length works."""
 
     def initial(self, tokenizer: Tokenizer, length: int, window: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """All mask ids."""

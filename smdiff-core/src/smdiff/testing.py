@@ -11,13 +11,17 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import symusic
 
+from smdiff.corpora import POP909_DEFAULT_DIR, POP909_ENV
+
+if TYPE_CHECKING:
+    from smdiff.plugins import PluginHost
+
 #: start tick, duration in ticks, pitch, velocity
 Note = tuple[int, int, int, int]
-
-POP909_ENV = "SMDIFF_POP909"
 
 
 def make_score(
@@ -149,7 +153,15 @@ def music21_midi_folder(folder: str | Path) -> Path:
     return Path(folder)
 
 
-def pop909_root(default: str | Path = "../shared/data/POP909") -> Path | None:
+def plugin_host(**options: object) -> PluginHost:
+    """A fresh plugin host loading the installed plugins as the ``smdiff`` command does (``options`` as
+    :func:`smdiff.plugins.build_plugin_host` takes them): how a plugin's tests check it registered."""
+    from smdiff.plugins import build_plugin_host
+
+    return build_plugin_host(**options)  # type: ignore[arg-type]
+
+
+def pop909_root(default: str | Path = POP909_DEFAULT_DIR) -> Path | None:
     """The POP909 folder: ``$SMDIFF_POP909`` or ``default``; ``None`` when it is absent."""
     root = Path(os.environ.get(POP909_ENV) or default)
     return root if root.is_dir() else None
@@ -181,23 +193,13 @@ def run_and_signal(
     return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
 
 
-def pop909_or_skip(repository: Path) -> Path:
-    """For pytest fixtures: POP909 beside ``repository`` (or ``$SMDIFF_POP909``), skipping the test when absent."""
-    import pytest
-
-    root = pop909_root(Path(repository) / ".." / "shared" / "data" / "POP909")
-    if root is None:
-        pytest.skip("POP909 not found; set SMDIFF_POP909")
-    return root
-
-
 def pop909_or_bundled(repository: Path) -> Path:
     """For pytest fixtures: POP909 beside ``repository`` (or ``$SMDIFF_POP909``), else the bundled 61-song subset.
 
     Never skips: ``examples/pop909-mini`` ships with the repository, so tests
     that need real songs always run on real songs.
     """
-    root = pop909_root(Path(repository) / ".." / "shared" / "data" / "POP909")
+    root = pop909_root(Path(repository) / POP909_DEFAULT_DIR)
     return root if root is not None else Path(repository) / "examples" / "pop909-mini"
 
 
@@ -220,6 +222,24 @@ def assert_batch_matches_single(tokenizer: object, files: list[Path], *, bars: i
         assert next(nonzero) == next(nonzero), path
         windows += len(alone.windows)
     return windows
+
+
+def assert_round_trip(encoder: object, decoder: object, path: Path, *, bars: int) -> int:
+    """Check that every window ``encoder`` makes of ``path`` survives ``decoder``'s decode and encode; return how many.
+
+    ``encoder`` may transpose (key-normalise) the song; ``decoder`` encodes as
+    written, so a decoded window must encode back to itself at bar 0, element
+    for element. Every window is checked, not only the ones ``prepare`` keeps.
+    """
+    import numpy as np
+
+    encoding = encoder.encode(path, bars=bars)  # type: ignore[attr-defined]
+    for number, window in enumerate(encoding.windows):
+        again = decoder.encode(decoder.decode(window), bars=bars)  # type: ignore[attr-defined]
+        np.testing.assert_array_equal(
+            again.windows[list(again.start_bars).index(0)], window, err_msg=f"{path} window {number}"
+        )
+    return len(encoding.windows)
 
 
 def sounding_steps(score: symusic.Score, steps_per_quarter: int = 12) -> dict[int, set[tuple[str, int]]]:

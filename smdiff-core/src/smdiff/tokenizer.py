@@ -63,9 +63,8 @@ class EncodeFailure:
 class Tokenizer(abc.ABC):
     """MIDI ⇄ token arrays for one representation."""
 
-    #: Registered id and encoding version (stored in caches).
+    #: Registered id. The encoding version is the spec's (:attr:`smdiff.TokenizerSpec.version`), stored in caches.
     id: str
-    version: str
 
     @property
     @abc.abstractmethod

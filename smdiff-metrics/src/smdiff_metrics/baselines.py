@@ -17,8 +17,7 @@ from collections.abc import Callable
 import attrs
 import numpy as np
 
-from smdiff.evaluation import InfillPair
-from smdiff.notes import NoteTable
+from smdiff import InfillPair, NoteTable
 
 SEED = 0
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from smdiff.notes import NoteTable
+from smdiff import NoteTable
 
 SMOOTHING = 1.0  # one pseudo-count per bin (Laplace), so an empty bin costs a finite amount
 DURATION_BINS = np.array([0, 0.125, 0.25, 0.375, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, np.inf])  # quarters

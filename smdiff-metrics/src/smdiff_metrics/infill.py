@@ -7,8 +7,7 @@ from collections.abc import Callable
 import attrs
 import numpy as np
 
-from smdiff.evaluation import Evaluation, InfillPair, MetricResult
-from smdiff.notes import NoteTable
+from smdiff import Evaluation, InfillPair, MetricResult, NoteTable
 from smdiff_metrics import histograms, tonality
 from smdiff_metrics.baselines import baseline_pairs
 from smdiff_metrics.per_piece import summarise

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from smdiff.notes import NoteTable
+from smdiff import NoteTable
 
 FRAME_BARS = 4
 HOP_BARS = 2

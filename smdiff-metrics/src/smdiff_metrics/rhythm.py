@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from smdiff.notes import NoteTable
+from smdiff import NoteTable
 
 #: onset slots per bar: a sixteenth-note grid in 4/4 (bars of other lengths are divided into as many slots)
 SLOTS_PER_BAR = 16

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from smdiff.notes import NoteTable
+from smdiff import NoteTable
 from smdiff_metrics.rhythm import SLOTS_PER_BAR
 
 SEGMENT_BARS = 2

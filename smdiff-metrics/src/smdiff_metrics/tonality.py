@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from smdiff.notes import NoteTable
+from smdiff import NoteTable
 
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
 MINOR = (0, 2, 3, 5, 7, 8, 10)

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from smdiff.evaluation import Evaluation, MetricResult
-from smdiff.notes import NoteTable
+from smdiff import Evaluation, MetricResult, NoteTable
 from smdiff_metrics import histograms, overlap
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from smdiff.tokens import TokenSpec
+from smdiff import TokenSpec
 
 BAR_FIELD = 0
 ATTRIBUTE_FIELDS = (3, 4, 5, 7)  # pitch, duration, velocity, tempo
@@ -31,6 +31,8 @@ def _per_row(tokens: torch.Tensor, rates: torch.Tensor, generator: torch.Generat
 class BarMasker:
     """``bar_all``: each bar is masked whole with probability ``t``."""
 
+    kernel_unit = None  # structured: drawn from the run's generator, not fused by a kernel
+
     def __init__(self, token_spec: TokenSpec) -> None:
         self.token_spec = token_spec
 
@@ -46,6 +48,8 @@ class BarMasker:
 
 class BarAttributeMasker:
     """``bar_attribute``: pitch/duration/velocity/tempo masked per (bar, attribute); other fields per note."""
+
+    kernel_unit = None  # structured: drawn from the run's generator, not fused by a kernel
 
     def __init__(self, token_spec: TokenSpec) -> None:
         self.token_spec = token_spec
@@ -67,6 +71,8 @@ class BarAttributeMasker:
 
 class MixedMasker:
     """``mixed``: each row picks one of whole-note random masking, ``bar_all`` or ``bar_attribute``."""
+
+    kernel_unit = None  # structured: drawn from the run's generator, not fused by a kernel
 
     def __init__(self, token_spec: TokenSpec) -> None:
         self.bar = BarMasker(token_spec)

@@ -11,10 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from smdiff.config.schema import ModelConfig
-from smdiff.nn import ChannelEmbedding, ChannelHeads, TransformerStack
-from smdiff.nn.blocks import init_weights
-from smdiff.tokens import TokenSpec
+from smdiff import ChannelEmbedding, ChannelHeads, ModelConfig, TokenSpec, TransformerStack, init_weights
 
 
 class OctupleDenoiser(nn.Module):

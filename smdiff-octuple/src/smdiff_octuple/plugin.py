@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from smdiff import DatasetSpec, MaskerSpec, ModelSpec, TokenizerSpec, hookimpl
+from smdiff import POP909_ROOT, TRANSFORMER_PRESETS, DatasetSpec, MaskerSpec, ModelSpec, TokenizerSpec, hookimpl
 from smdiff_octuple.instruments import INSTRUMENT_SLOTS
 
-POP909_ROOT = "$SMDIFF_POP909|../shared/data/POP909"
 #: a Lakh MIDI folder (any folder of multi-instrument MIDI works the same way)
 LAKH_ROOT = "$SMDIFF_LAKH|../shared/data/lmd_full"
 OCTUPLE_VERSION = "2"
@@ -86,13 +85,6 @@ def smdiff_datasets() -> list[DatasetSpec]:
     ]
 
 
-PRESETS = {
-    "tiny": {"width": 32, "depth": 1, "heads": 2, "ffn_mult": 2, "dropout": 0.0},
-    "small": {"width": 128, "depth": 4, "heads": 4, "ffn_mult": 4, "dropout": 0.1},
-    "paper": {"width": 512, "depth": 24, "heads": 8, "ffn_mult": 4, "dropout": 0.2},
-}
-
-
 def _model(token_spec, config, max_length):
     from smdiff_octuple.model import OctupleDenoiser
 
@@ -108,7 +100,7 @@ def smdiff_models() -> list[ModelSpec]:
             summary="compound Octuple field embedding, bidirectional transformer over notes, per-field heads",
             factory=_model,
             representations=("event",),
-            presets=PRESETS,
+            presets=TRANSFORMER_PRESETS,
         )
     ]
 

@@ -22,23 +22,26 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import symusic
 
-from smdiff.data.bars import BarGrid
-from smdiff.data.batch import PieceBatch
-from smdiff.data.cache import padding_windows
-from smdiff.data.piece import Piece
-from smdiff.data.ragged import (
+from smdiff import (
+    BarGrid,
+    DataError,
+    Encoding,
+    Piece,
+    PieceBatch,
+    PieceTokenizer,
+    TokenSpec,
+    check_track_map,
+    empty_score,
+    note_track,
     offsets_of,
+    padding_windows,
     ragged_arange,
     segment_diffs,
     segment_ids,
+    set_tempos,
+    set_time_signatures,
     spread_indices,
 )
-from smdiff.data.tracks import check_track_map
-from smdiff.errors import DataError
-from smdiff.midi import empty_score, note_track, set_tempos, set_time_signatures
-from smdiff.piece_tokenizer import PieceTokenizer
-from smdiff.tokenizer import Encoding
-from smdiff.tokens import TokenSpec
 from smdiff_octuple import codes
 from smdiff_octuple.instruments import slot_instrument
 
@@ -101,8 +104,6 @@ def _bar_signatures(batch: PieceBatch) -> np.ndarray:
 
 class OctupleTokenizer(PieceTokenizer):
     """Octuple tokens for the notes of the selected track slots."""
-
-    version = "2"
 
     def __init__(
         self,

@@ -17,15 +17,22 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import symusic
 
-from smdiff.data.batch import PieceBatch
-from smdiff.data.cache import smallest_dtype
-from smdiff.data.ragged import offsets_of, ragged_arange, spread_indices
-from smdiff.data.tracks import check_track_map
-from smdiff.errors import DataError
-from smdiff.midi import empty_score, note_track, set_tempos, set_time_signatures
-from smdiff.piece_tokenizer import PieceTokenizer
-from smdiff.tokenizer import Encoding
-from smdiff.tokens import TokenSpec
+from smdiff import (
+    DataError,
+    Encoding,
+    PieceBatch,
+    PieceTokenizer,
+    TokenSpec,
+    check_track_map,
+    empty_score,
+    note_track,
+    offsets_of,
+    ragged_arange,
+    set_tempos,
+    set_time_signatures,
+    smallest_dtype,
+    spread_indices,
+)
 from smdiff_onehot.drums import DRUM_VOCAB, drum_classes, drum_hits, drum_tokens
 
 STEPS_PER_BAR = 16
@@ -82,8 +89,6 @@ class GridTokenizer(PieceTokenizer):
 
     Slots named in ``drum_slots`` are drum channels (hit masks); the others are pitched channels.
     """
-
-    version = "2"
 
     def __init__(
         self,

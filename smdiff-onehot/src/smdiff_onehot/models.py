@@ -12,11 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from smdiff.config.schema import ModelConfig
-from smdiff.errors import ConfigError
-from smdiff.nn import ChannelEmbedding, ChannelHeads, TransformerStack
-from smdiff.nn.blocks import init_weights
-from smdiff.tokens import TokenSpec
+from smdiff import ChannelEmbedding, ChannelHeads, ConfigError, ModelConfig, TokenSpec, TransformerStack, init_weights
 
 STEPS_PER_BEAT = 4
 

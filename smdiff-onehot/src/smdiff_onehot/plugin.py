@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from smdiff import DatasetSpec, ModelSpec, TokenizerSpec, hookimpl, no_settings
+from smdiff import POP909_ROOT, TRANSFORMER_PRESETS, DatasetSpec, ModelSpec, TokenizerSpec, hookimpl, no_settings
 
-POP909_ROOT = "$SMDIFF_POP909|../shared/data/POP909"
 GRID_VERSION = "2"
 
 
@@ -68,14 +67,6 @@ def smdiff_datasets() -> list[DatasetSpec]:
     ]
 
 
-#: Size presets: ``tiny`` for tests, ``small`` trains on a CPU in minutes, ``paper`` is SCHmUBERT's.
-PRESETS = {
-    "tiny": {"width": 32, "depth": 1, "heads": 2, "ffn_mult": 2, "dropout": 0.0},
-    "small": {"width": 128, "depth": 4, "heads": 4, "ffn_mult": 4, "dropout": 0.1},
-    "paper": {"width": 512, "depth": 24, "heads": 8, "ffn_mult": 4, "dropout": 0.2},
-}
-
-
 def _conv(token_spec, config, max_length):
     from smdiff_onehot.models import ConVormer
 
@@ -97,7 +88,7 @@ def smdiff_models() -> list[ModelSpec]:
             summary="SCHmUBERT ConVormer: per-beat conv down, transformer over beats, transposed conv up",
             factory=_conv,
             representations=("grid",),
-            presets=PRESETS,
+            presets=TRANSFORMER_PRESETS,
             aliases=("schmu_conv_vae",),
         ),
         ModelSpec(
@@ -105,7 +96,7 @@ def smdiff_models() -> list[ModelSpec]:
             summary="bidirectional transformer over every grid step",
             factory=_transformer,
             representations=("grid",),
-            presets=PRESETS,
+            presets=TRANSFORMER_PRESETS,
             aliases=("schmu_tx_vae",),
         ),
     ]

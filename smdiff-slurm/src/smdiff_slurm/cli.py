@@ -9,8 +9,7 @@ from typing import Annotated
 
 import typer
 
-from smdiff.errors import DataError
-from smdiff.progress import status
+from smdiff import DataError, status
 from smdiff_slurm.scripts import KINDS, JobSpec, render_script
 
 CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True}

@@ -16,9 +16,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from smdiff.config.schema import StorageConfig
-from smdiff.errors import ConfigError
-from smdiff.progress import status, warn
+from smdiff import ConfigError, StorageConfig, status, warn
 
 SLURM_KEYS = ("SLURM_JOB_ID", "SLURM_JOB_NODELIST", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURM_RESTART_COUNT",
               "SLURM_NTASKS", "SLURM_PROCID", "SLURM_CLUSTER_NAME")  # fmt: skip

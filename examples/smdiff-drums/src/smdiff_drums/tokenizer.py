@@ -15,10 +15,7 @@ from pathlib import Path
 import numpy as np
 import symusic
 
-from smdiff.errors import DataError
-from smdiff.midi import MidiLike, load_score
-from smdiff.tokenizer import Encoding, Tokenizer
-from smdiff.tokens import TokenSpec
+from smdiff import DataError, Encoding, MidiLike, Tokenizer, TokenSpec, load_score
 
 #: Class name and the GM pitches that belong to it; the first pitch is written when decoding.
 DRUM_CLASSES: tuple[tuple[str, tuple[int, ...]], ...] = (
@@ -47,7 +44,6 @@ class DrumGridTokenizer(Tokenizer):
     """Drum tracks of a piece → one multi-hot class token per 16th step (4/4 bars of 16 steps)."""
 
     id = "drums"
-    version = "1"
 
     @classmethod
     def from_config(cls, config: object) -> DrumGridTokenizer:

@@ -69,9 +69,9 @@ def generate_for_evaluation(
     resolved: SmdiffConfig, load_dir: Path, registries: Any, dataset_id: str | None, into: Path
 ) -> None:
     """Sample ``eval.n_samples`` pieces (infilling the test split when no input MIDI is given) into ``into``."""
+    from smdiff.data.catalog import config_cache_path as cache_path
     from smdiff.generate import estimate_seconds, generate, load_run
-    from smdiff.scoring import test_windows
-    from smdiff.training.setup import cache_path
+    from smdiff.evaluation_inputs import test_windows
 
     settings = attrs.evolve(resolved.sample, n_samples=resolved.eval.n_samples)
     run = load_run(
@@ -95,9 +95,9 @@ def generate_for_evaluation(
 
 def _probe(load_dir: Path, resolved: SmdiffConfig, registries: Any) -> list:
     """Run the model probe on ``load_dir``'s checkpoint and print its table."""
+    from smdiff.data.catalog import config_cache_path as cache_path
     from smdiff.generate import load_run
     from smdiff.probing import probe_run
-    from smdiff.training.setup import cache_path
 
     run = load_run(load_dir, load_step=resolved.sample.load_step, ema=resolved.sample.ema, registries=registries)
     status(f"probing the model of {run.checkpoint} on test windows")
@@ -142,8 +142,8 @@ def make_evaluate_command(host: PluginHost):
         set_: Overrides = None,
     ) -> None:
         """Score samples against the dataset's test split (or --reference_dir): JSON report, table and plots."""
-        from smdiff.scoring import evaluate_folder, fresh_report_dir, has_index, read_index
-        from smdiff.training.setup import cache_path
+        from smdiff.data.catalog import config_cache_path as cache_path
+        from smdiff.evaluation_inputs import evaluate_folder, fresh_report_dir, has_index, read_index
 
         if load_dir is None and sample_dir is None:
             raise DataError("pass --load_dir RUN to generate and score samples, or --sample_dir DIR to score a folder")

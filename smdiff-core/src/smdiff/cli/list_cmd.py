@@ -9,11 +9,11 @@ import typer
 from rich.table import Table
 
 from smdiff.errors import SmdiffError, did_you_mean
-from smdiff.plugins import PluginHost
+from smdiff.plugins import REGISTRY_HOOKS, PluginHost
 from smdiff.progress import console
 from smdiff.specs import DatasetSpec, ModelSpec, Spec, TokenizerSpec
 
-KINDS = ("tokenizers", "models", "maskers", "tasks", "metrics", "storage", "datasets", "kernels", "commands")
+KINDS = tuple(REGISTRY_HOOKS)
 
 
 def _details(spec: Spec) -> str:

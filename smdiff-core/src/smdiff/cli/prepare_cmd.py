@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from smdiff.cli.options import ConfigFiles, DatasetId, Overrides, resolve_config
+from smdiff.config.schema import SPLIT_NAMES
 from smdiff.plugins import PluginHost
 from smdiff.progress import console, progress_bar, status, warn
 
@@ -29,7 +30,7 @@ def print_report(report: PrepareReport) -> None:
     table.add_row(
         "windows", f"{len(cache.windows)} × {cache.windows.shape[1]} × {cache.windows.shape[2]} ({cache.windows.dtype})"
     )
-    for split in ("train", "validation", "test"):
+    for split in SPLIT_NAMES:
         table.add_row(f"{split} windows", str(len(cache.split_indices(split))))
     for key, value in sorted(report.counts.items()):
         table.add_row(key.replace("_", " "), str(value))
@@ -103,7 +104,7 @@ def make_prepare_command(host: PluginHost):
             files=config or (), overrides=set_ or (), flags=flags, registries=host.registries, with_model=False
         )
         data = resolved.data
-        host.registries.tokenizers.get(data.tokenizer_id)  # unknown ids fail before any work
+        spec = host.registries.tokenizers.get(data.tokenizer_id)  # unknown ids fail before any work
         path = config_cache_path(resolved)
         name = prepared_name(resolved, host.registries)
         status(f"preparing [bold]{name}[/bold]: {data.tokenizer_id}, {data.bars} bars, from {data.root_dir}")
@@ -113,6 +114,7 @@ def make_prepare_command(host: PluginHost):
                 data,
                 functools.partial(build_tokenizer, data),
                 path,
+                tokenizer_version=spec.version,
                 on_start=lambda total: bar.update(task, total=total),
                 on_file=lambda: bar.advance(task),
             )

@@ -87,8 +87,8 @@ def make_train_command(host: PluginHost):
         if dry_run:
             typer.echo(to_toml(resolved), nl=False)
             return
+        from smdiff.training.components import build_components
         from smdiff.training.run import run_training
-        from smdiff.training.setup import build_components
 
         if validate_config:
             build_components(resolved, host.registries)

@@ -7,9 +7,13 @@ that may be unset default to ``None`` (TOML has no null: an omitted key means
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import attrs
+
+#: the splits every cache has, in the order ``data.split`` sizes them
+SplitName = Literal["train", "validation", "test"]
+SPLIT_NAMES: tuple[str, ...] = get_args(SplitName)
 
 
 @attrs.frozen(kw_only=True)
@@ -144,7 +148,7 @@ class EvalConfig:
     metrics: tuple[str, ...] = ()
     save_samples: bool = False
     sample_dir: str | None = None
-    reference_split: Literal["train", "validation", "test"] = "test"
+    reference_split: SplitName = "test"
 
 
 @attrs.frozen(kw_only=True)

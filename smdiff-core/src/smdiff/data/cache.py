@@ -16,12 +16,12 @@ from typing import Any
 import attrs
 import numpy as np
 
+from smdiff.config.schema import SPLIT_NAMES
 from smdiff.data.atomic import write_atomically
 from smdiff.errors import DataError
 from smdiff.tokens import TokenSpec
 
 CACHE_FORMAT = 1
-SPLITS = ("train", "validation", "test")
 
 
 def sidecar_path(cache_path: Path) -> Path:
@@ -76,8 +76,8 @@ class TokenCache:
 
     def split_indices(self, split: str) -> np.ndarray:
         """Indices of the windows whose source song belongs to ``split``."""
-        if split not in SPLITS:
-            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        if split not in SPLIT_NAMES:
+            raise ValueError(f"split must be one of {SPLIT_NAMES}, got {split!r}")
         file_split = np.asarray(self.meta["file_split"])
         return np.flatnonzero(file_split[np.asarray(self.meta["window_file"], dtype=np.int64)] == split)
 

@@ -178,12 +178,14 @@ def prepare_cache(
     make_tokenizer: Callable[[], Tokenizer],
     cache_path: Path,
     *,
+    tokenizer_version: str,
     on_start: Callable[[int], None] = lambda total: None,
     on_file: Callable[[], None] = lambda: None,
 ) -> PrepareReport:
     """Encode every MIDI file under ``config.root_dir`` and write the cache at ``cache_path``.
 
-    ``make_tokenizer`` must be picklable (it is called once in each worker).
+    ``make_tokenizer`` must be picklable (it is called once in each worker);
+    ``tokenizer_version`` is its spec's version, stored in the sidecar.
     """
     started = time.perf_counter()
     if not config.root_dir:
@@ -221,7 +223,7 @@ def prepare_cache(
     window_file = np.concatenate([np.full(len(result.windows), n) for n, result in enumerate(kept)])
     transpositions = [result.transposition for result in kept]
     meta = {
-        "tokenizer": {"id": tokenizer.id, "version": tokenizer.version},
+        "tokenizer": {"id": tokenizer.id, "version": tokenizer_version},
         "token_spec": tokenizer.token_spec.to_dict(),
         "token_spec_digest": tokenizer.token_spec.digest(),
         "dataset_id": config.dataset_id,

@@ -6,9 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from smdiff.config.schema import SPLIT_NAMES
 from smdiff.errors import ConfigError
-
-SPLIT_NAMES = ("train", "validation", "test")
 
 
 def assign_splits(n_files: int, fractions: Sequence[float], seed: int) -> list[str]:

@@ -16,7 +16,16 @@ from smdiff.tokens import TokenSpec
 
 
 class Masker(Protocol):
-    """Chooses the elements to absorb for each row at that row's masking rate."""
+    """Chooses the elements to absorb for each row at that row's masking rate.
+
+    ``kernel_unit`` is ``"element"`` or ``"token"`` when the masker is the plain
+    absorbing mask of that unit, which kernel backends fuse with keyed noise
+    (then training calls :meth:`KernelBackend.corrupt` instead of the masker,
+    so data-parallel ranks mask only their own rows); ``None`` for structured
+    maskers, which training calls with the run's generator.
+    """
+
+    kernel_unit: str | None
 
     def __call__(self, tokens: torch.Tensor, rates: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """A boolean mask shaped like ``tokens``; on average a ``rates[b]`` share of row ``b`` is true."""
@@ -28,6 +37,7 @@ class RandomMasker:
     def __init__(self, token_spec: TokenSpec, unit: Literal["element", "token"]) -> None:
         self.token_spec = token_spec
         self.unit = unit
+        self.kernel_unit: str | None = unit
 
     def __call__(self, tokens: torch.Tensor, rates: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Independent Bernoulli draws per unit."""

@@ -13,11 +13,12 @@ import attrs
 import numpy as np
 import torch
 
+from smdiff import checkpoints as ckpt
 from smdiff.diffusion.keyed_noise import noise_key
 from smdiff.diffusion.probe import pitch_probe, pitch_unigram
 from smdiff.errors import SmdiffError
 from smdiff.progress import field_column, progress_bar, status, warn
-from smdiff.training import checkpoint as ckpt
+from smdiff.training.components import Components
 from smdiff.training.data import (
     ResumableBatches,
     augment,
@@ -31,7 +32,6 @@ from smdiff.training.logging import MetricsLogger
 from smdiff.training.nonfinite import NonFiniteGuard
 from smdiff.training.rng import capture_rng
 from smdiff.training.samples import write_training_samples
-from smdiff.training.setup import Components
 from smdiff.training.signals import StopRequests
 from smdiff.training.state import TrainState, build_payload, restore_payload
 from smdiff.training.step import NoiseSource, diffusion_loss, draw_rates, validate

@@ -7,15 +7,16 @@ from typing import Any
 
 import torch
 
+from smdiff import checkpoints as ckpt
 from smdiff.config.resolve import to_toml
 from smdiff.config.schema import SmdiffConfig
+from smdiff.devices import resolve_device
 from smdiff.errors import DataError
 from smdiff.progress import status
-from smdiff.training import checkpoint as ckpt
+from smdiff.training.components import build_components
 from smdiff.training.distributed import DistInfo, any_rank, barrier, init_distributed, shutdown
 from smdiff.training.loop import Trainer, TrainReport
 from smdiff.training.rundir import CONFIG_SNAPSHOT, claim_run_dir, default_run_dir
-from smdiff.training.setup import build_components, resolve_device
 from smdiff.training.signals import StopRequests
 
 CHECKPOINT_HEADROOM = 4  # checkpoints' worth of free disk required before starting

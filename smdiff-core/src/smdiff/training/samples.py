@@ -10,7 +10,7 @@ from torch import nn
 
 from smdiff.diffusion.sampling import sample
 from smdiff.midi import save_score
-from smdiff.training.setup import Components
+from smdiff.training.components import Components
 
 TRAINING_SAMPLE_STEPS = 16
 

@@ -11,23 +11,15 @@ import attrs
 import numpy as np
 import torch
 
+from smdiff.checkpoints import config_digest
 from smdiff.config.resolve import to_dict
 from smdiff.errors import DataError
 from smdiff.progress import warn
-from smdiff.training.checkpoint import config_digest
+from smdiff.training.components import Components
 from smdiff.training.rng import capture_rng, restore_rng
-from smdiff.training.setup import Components
 
-PACKAGES = (
-    "smdiff-core",
-    "smdiff-onehot",
-    "smdiff-octuple",
-    "smdiff-metrics",
-    "smdiff-slurm",
-    "torch",
-    "numpy",
-    "symusic",
-)
+#: what the kernel itself runs on; plugin distributions come from the run's providers
+DEPENDENCIES = ("smdiff-core", "torch", "numpy", "symusic")
 
 
 @attrs.define
@@ -42,10 +34,12 @@ class TrainState:
     run_id: str = attrs.field(factory=lambda: uuid.uuid4().hex[:12])
 
 
-def package_versions() -> dict[str, str]:
-    """Installed versions of smdiff's packages and its main dependencies."""
-    versions = {}
-    for name in PACKAGES:
+def package_versions(providers: dict[str, dict[str, str]]) -> dict[str, str]:
+    """Installed versions of the kernel, its main dependencies and every distribution that provided a component."""
+    versions = {
+        origin["distribution"]: origin["version"] for origin in providers.values() if origin["distribution"] != "?"
+    }
+    for name in DEPENDENCIES:
         try:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
@@ -88,7 +82,8 @@ def build_payload(
             "model": c.config.model.id,
             "dataset": c.config.data.dataset_id,
         },
-        "versions": package_versions(),
+        "providers": c.providers,
+        "versions": package_versions(c.providers),
     }
 
 

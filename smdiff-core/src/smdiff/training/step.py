@@ -12,9 +12,8 @@ from torch import nn
 from smdiff.diffusion.forward import apply_mask, sample_rates
 from smdiff.diffusion.keyed_noise import noise_key
 from smdiff.diffusion.losses import elbo_bits, loss_weights, pitch_answers
-from smdiff.diffusion.maskers import RandomMasker
+from smdiff.training.components import Components
 from smdiff.training.data import fetch_batch, to_device
-from smdiff.training.setup import Components
 
 
 @attrs.frozen
@@ -48,8 +47,8 @@ def corrupt(
     c: Components, clean: torch.Tensor, rates: torch.Tensor, noise: NoiseSource
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Noisy tokens and mask for this process's rows only."""
-    if isinstance(c.masker, RandomMasker):  # the kernel's fused corruption implements the random masker
-        return c.kernel.corrupt(clean, rates, c.masker.unit, c.token_spec, noise.key, noise.first_row)
+    if c.masker.kernel_unit is not None:  # the plain absorbing mask: the kernel fuses it with keyed noise
+        return c.kernel.corrupt(clean, rates, c.masker.kernel_unit, c.token_spec, noise.key, noise.first_row)
     mask = c.masker(clean, rates, noise.generator)
     return apply_mask(clean, mask, c.token_spec), mask
 

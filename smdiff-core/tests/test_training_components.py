@@ -6,10 +6,12 @@ import pytest
 import torch
 
 from smdiff.config import resolve_config
+from smdiff.devices import resolve_device
 from smdiff.errors import ConfigError
 from smdiff.tokens import TokenSpec
+from smdiff.training.checks import check_settings
+from smdiff.training.components import build_model
 from smdiff.training.schedule import lr_factor
-from smdiff.training.setup import build_model, check_settings, resolve_device
 
 
 def test_a_model_for_another_representation_is_refused(registries, toy_config_defaults):

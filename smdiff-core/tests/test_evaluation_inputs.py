@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from smdiff.evaluation import Evaluation, write_report
-from smdiff.scoring import fresh_report_dir, songs_first
+from smdiff.evaluation_inputs import fresh_report_dir, songs_first
 
 
 def test_infilling_takes_one_window_of_every_test_song_before_a_second():
