@@ -28,9 +28,9 @@ import numpy as np
 
 from smdiff.config import DataConfig
 from smdiff.evaluation import Evaluation, score
+from smdiff.evaluation_inputs import has_index, load_samples, read_index, read_midi_folder, reference_tables
 from smdiff.notes import NoteTable
 from smdiff.plugins import get_registries
-from smdiff.evaluation_inputs import has_index, load_samples, read_index, read_midi_folder, reference_tables
 
 BARS = 64
 DURATIONS = np.array([0.25, 0.5, 1.0, 2.0])

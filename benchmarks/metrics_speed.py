@@ -20,8 +20,8 @@ import numpy as np
 from smdiff.config import DataConfig
 from smdiff.data.cache import TokenCache
 from smdiff.evaluation import Evaluation, Gap, InfillPair, score
-from smdiff.plugins import get_registries
 from smdiff.evaluation_inputs import notes_of, reference_tables
+from smdiff.plugins import get_registries
 
 
 def main() -> None:

@@ -27,9 +27,9 @@ import attrs
 from smdiff.config import SampleConfig
 from smdiff.data.catalog import config_cache_path as cache_path
 from smdiff.evaluation import score
+from smdiff.evaluation_inputs import evaluate_folder
 from smdiff.generate import generate, load_run
 from smdiff.plugins import get_registries
-from smdiff.evaluation_inputs import evaluate_folder
 
 # (sampler, steps, confidence score, confidence noise); steps None = one per position
 SETTINGS = (

@@ -70,8 +70,8 @@ def generate_for_evaluation(
 ) -> None:
     """Sample ``eval.n_samples`` pieces (infilling the test split when no input MIDI is given) into ``into``."""
     from smdiff.data.catalog import config_cache_path as cache_path
-    from smdiff.generate import estimate_seconds, generate, load_run
     from smdiff.evaluation_inputs import test_windows
+    from smdiff.generate import estimate_seconds, generate, load_run
 
     settings = attrs.evolve(resolved.sample, n_samples=resolved.eval.n_samples)
     run = load_run(
