@@ -1,4 +1,4 @@
-"""Sessions: lint, tests (every package beside smdiff-core alone, then integration), example plugin, all, cuda, demo.
+"""Sessions: lint, tests (every package beside smdiff-core alone, then integration), example plugin, browser, all, cuda, demo.
 
 torch is installed first, pinned (`torch==2.13.0`). Which build: on a machine
 without an NVIDIA GPU (no `nvidia-smi`), the CPU build from PyTorch's CPU wheel
@@ -13,16 +13,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from pathlib import Path
 
 import nox
+import nox.command
 
 PACKAGES = ["smdiff-core", "smdiff-onehot", "smdiff-octuple", "smdiff-metrics", "smdiff-slurm"]
 TORCH = "torch==2.13.0"
 TORCH_INDEX_VARIABLE = "SMDIFF_TORCH_INDEX"
 CPU_WHEEL_INDEX = "https://download.pytorch.org/whl/cpu"
 EXAMPLE_PLUGIN = "examples/smdiff-drums"
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+#: Debian packages the studio's browser test uses: the browser, and FluidSynth with a small General MIDI soundfont
+BROWSER_PACKAGES = ("chromium", "fluidsynth", "timgm6mb-soundfont")
 
-nox.options.sessions = ["lint", "tests", "plugin_example"]
+nox.options.sessions = ["lint", "tests", "plugin_example", "browser"]
 nox.options.error_on_external_run = True
 
 
@@ -109,6 +114,42 @@ def plugin_example(session: nox.Session) -> None:
     tokenizers = json.loads(session.run("smdiff", "list", "tokenizers", "--json", silent=True))
     assert [row for row in tokenizers if row["id"] == "drums" and row["plugin"] == "drums"]
     session.run("pytest", f"{EXAMPLE_PLUGIN}/tests", *session.posargs)
+
+
+def debian_install(session: nox.Session, packages: tuple[str, ...]) -> str | None:
+    """Install Debian packages with apt-get (as root, or through passwordless sudo); why not, when it cannot."""
+    if not shutil.which("apt-get"):
+        return "apt-get is not available on this machine"
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    if sudo and not shutil.which("sudo"):
+        return "installing Debian packages needs root (or sudo)"
+    command = [*sudo, "apt-get", "install", "--yes", "--no-install-recommends", *packages]
+    try:
+        session.run(*command, external=True, silent=True)
+    except nox.command.CommandFailed:  # stale or missing package lists: refresh them once
+        try:
+            session.run(*sudo, "apt-get", "update", external=True, silent=True)
+            session.run(*command, external=True, silent=True)
+        except nox.command.CommandFailed:
+            return f"apt-get could not install {' '.join(packages)}"
+    return None
+
+
+@nox.session(python="3.11")
+def browser(session: nox.Session) -> None:
+    """The studio in a real headless Chromium (Debian's package), driven by Playwright; installs what it needs.
+
+    Without Chromium, and where it cannot be installed, the test skips and says why.
+    """
+    has_soundfont = any(Path("/usr/share/sounds/sf2").glob("*.sf2"))
+    if not any(shutil.which(b) for b in BROWSERS) or not shutil.which("fluidsynth") or not has_soundfont:
+        problem = debian_install(session, BROWSER_PACKAGES)
+        if problem:
+            session.warn(f"browser packages not installed: {problem}")
+    install(session, "smdiff-core", "smdiff-onehot")
+    session.install("./smdiff-core[test,browser]")
+    chromium = next((shutil.which(b) for b in BROWSERS if shutil.which(b)), "")
+    session.run("pytest", "tests/browser", "-rs", *session.posargs, env={"SMDIFF_CHROMIUM": chromium})
 
 
 @nox.session(python="3.11")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -81,6 +82,11 @@ def main() -> None:
     )
     print(f"  TensorBoard logs:             tensorboard --logdir {run}/tensorboard")
     print(f"  checkpoints:                  {run}/checkpoints (continue training with the same command: it resumes)")
+    script = Path(sys.executable).with_name("smdiff")
+    smdiff_command = str(script) if script.exists() and not shutil.which("smdiff") else "smdiff"
+    print(
+        f"  infill in your browser:       {smdiff_command} studio --load_dir {run}   (then open http://127.0.0.1:8765/)"
+    )
 
 
 if __name__ == "__main__":

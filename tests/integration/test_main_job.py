@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import numpy as np
+
+from smdiff.testing import StudioServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,6 +32,13 @@ def test_main_job_prepares_trains_samples_and_evaluates(tmp_path):
     assert {"oa_pitch_consistency", "kl_pitch_class", "valid_samples"} <= set(metrics["metrics"])
     assert {p.name for p in (run / "metrics").glob("*.png")} >= {"pitch_class_uncond.png", "piano_rolls_uncond.png"}
     assert list((run / "tensorboard").glob("events.out.tfevents.*"))
+    assert f"studio --load_dir {run}" in result.stdout  # the final message points to the studio, which serves the run
+    studio = StudioServer(run)
+    try:
+        with urllib.request.urlopen(f"{studio.url}/api/info", timeout=30) as answer:
+            assert json.loads(answer.read())["model"] == "schmu_conv"
+    finally:
+        studio.stop()
 
 
 def test_infill_evaluation_scores_the_test_split(tmp_path):

@@ -22,7 +22,7 @@ from smdiff.devices import resolve_device
 from smdiff.diffusion.sampling import sample
 from smdiff.errors import ConfigError, DataError
 from smdiff.kernels import KernelBackend, select_kernel
-from smdiff.midi import find_midi_files, save_score
+from smdiff.midi import find_midi_files, load_score, save_score
 from smdiff.pianoroll import save_piano_roll
 from smdiff.progress import warn
 from smdiff.tokenizer import Tokenizer
@@ -112,13 +112,15 @@ def calibrated(model: torch.nn.Module, tokenizer: Tokenizer, pitch_weight: float
     return PitchWeightCorrection(model, table, tokenizer.token_spec, pitch_weight)
 
 
-def conditioning_window(run: LoadedRun, midi: Path) -> tuple[np.ndarray, int]:
+def conditioning_window(run: LoadedRun, midi: Any, source: Path | None = None) -> tuple[np.ndarray, int]:
     """The first window (starting at bar 0) of ``midi`` in the run's encoding, and the semitones it was moved by.
 
     A run trained on key-normalised data (``data.normalise_key``) reads the input
     in C major / A minor too; its output is moved back into the input's key.
+    ``midi`` is a path or a score; ``source`` is the file whose bar annotations
+    apply when ``midi`` is a score read from it.
     """
-    encoding = run.tokenizer.encode(midi, bars=run.config.data.bars)
+    encoding = run.tokenizer.encode(midi, bars=run.config.data.bars, source=source)
     if len(encoding.windows) == 0:
         raise DataError(f"{midi}: no notes in the tracks {', '.join(run.tokenizer.track_names)}")
     first = int(np.argmin(encoding.start_bars))
@@ -279,7 +281,7 @@ def _write_sample(
     repaired, dropped = run.tokenizer.repair(window)
     decoded = run.tokenizer.decode(repaired)
     in_key = transpose_score(decoded, job["shift"])
-    score = in_key if job["source"] is None else _in_input_time(run, in_key, Path(job["source"]))
+    score = in_key if job["source"] is None else in_input_time(run, in_key, load_score(job["source"]), job["source"])
     save_score(score, stem.with_suffix(".mid"))
     shaded = shaded_quarters(score, job["region"], run.tokenizer, config)
     save_piano_roll(score, stem.with_suffix(".png"), shaded=shaded, title=f"{config.task} sample {index}")
@@ -299,14 +301,17 @@ def _write_sample(
     }
 
 
-def _in_input_time(run: LoadedRun, decoded: Any, source: Path) -> Any:
-    """The decoded sample on its input file's bars, tempo map, time signatures and velocities."""
-    from smdiff.midi import load_score
+def in_input_time(run: LoadedRun, decoded: Any, source: Any, source_path: Path | None, first_bar: int = 0) -> Any:
+    """The decoded sample on its input's bars, tempo map, time signatures and velocities.
+
+    ``source`` is the input score; ``source_path`` the file whose bar annotations apply (if any);
+    ``first_bar`` the bar of the input where the decoded window starts.
+    """
     from smdiff.retime import onto_source
 
     return onto_source(
-        decoded, load_score(source), bars=run.config.data.bars, source_path=source,
-        time_signature=run.config.data.time_signature,
+        decoded, source, bars=run.config.data.bars, source_path=source_path,
+        time_signature=run.config.data.time_signature, first_bar=first_bar,
     )  # fmt: skip
 
 

@@ -34,11 +34,15 @@ def _bar_starts(grid: BarGrid, bars: int) -> np.ndarray:
 
 def onto_source(
     decoded: symusic.Score, source: symusic.Score, *, bars: int, source_path: str | Path | None = None,
-    time_signature: str | None = None,
+    time_signature: str | None = None, first_bar: int = 0,
 ) -> symusic.Score:  # fmt: skip
-    """``decoded`` laid onto ``source``'s bars, tempo map, time signatures and velocities (first ``bars`` bars)."""
+    """``decoded`` laid onto ``source``'s bars, tempo map, time signatures and velocities.
+
+    The decoded piece's bar 0 lands on the source's bar ``first_bar`` (the window's start), and so on for ``bars`` bars.
+    """
     own = BarGrid.for_score(decoded)
-    theirs = _bar_starts(BarGrid.for_score(source, source_path=source_path, time_signature=time_signature), bars)
+    grid = BarGrid.for_score(source, source_path=source_path, time_signature=time_signature)
+    theirs = _bar_starts(grid, first_bar + bars)[first_bar:]
     end = theirs[bars]
 
     def to_source(ticks: np.ndarray) -> np.ndarray:

@@ -89,6 +89,32 @@ def tiny_train_command(
     ]  # fmt: skip
 
 
+def train_tiny_run(
+    songs: str | Path,
+    folder: str | Path,
+    *,
+    tokenizer: str = "melody",
+    model: str = "schmu_conv",
+    bars: int = 16,
+    steps: int = 30,
+) -> Path:
+    """Prepare ``songs`` and train the ``tiny`` preset on them for ``steps`` steps with the real CLI; the run folder.
+
+    Seconds on a CPU: a real run (checkpoint, config, EMA) to sample, infill or serve in the studio from.
+    """
+    folder = Path(folder)
+    cache = folder / "cache.npy"
+    subprocess.run(
+        [sys.executable, "-m", "smdiff.cli", "--quiet", "prepare", "--tokenizer_id", tokenizer, "--bars", str(bars),
+         "--root_dir", str(songs), "--cache_path", str(cache)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    run = folder / "run"
+    args = tiny_train_command(cache, run, model=model, bars=bars, steps=steps)
+    subprocess.run(args, check=True, capture_output=True)
+    return run
+
+
 def scale(bars: int, tpq: int = 480, *, low: int = 60) -> list[Note]:
     """One quarter note per beat, rising through an octave, for ``bars`` bars of 4/4."""
     return [(beat * tpq, tpq, low + beat % 12, 90) for beat in range(bars * 4)]
@@ -159,6 +185,71 @@ def plugin_host(**options: object) -> PluginHost:
     from smdiff.plugins import build_plugin_host
 
     return build_plugin_host(**options)  # type: ignore[arg-type]
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class StudioServer:
+    """A real ``smdiff studio`` process: start it, use ``url``, and ``stop()`` it with a real signal.
+
+    ``workdir`` is the temporary folder the server announced for its uploads.
+    """
+
+    def __init__(self, run_dir: Path, *extra: str, timeout: float = 120.0) -> None:
+        self.run_dir = Path(run_dir)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = [
+            sys.executable,
+            "-m",
+            "smdiff.cli",
+            "studio",
+            "--load_dir",
+            str(run_dir),
+            "--port",
+            str(self.port),
+            *extra,
+        ]
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.workdir: Path | None = None
+        self.lines: list[str] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline() if self.process.stdout else ""
+            if not line and self.process.poll() is not None:
+                raise RuntimeError(f"smdiff studio exited ({self.process.returncode}): {self.process.stderr.read()}")
+            self.lines.append(line)
+            if "uploads in " in line:
+                self.workdir = Path(line.split("uploads in ", 1)[1].split(" until exit")[0].strip())
+            if line.startswith("open http"):
+                self._wait_until_listening(deadline)
+                return
+        self.stop()
+        raise RuntimeError("smdiff studio did not start in time")
+
+    def _wait_until_listening(self, deadline: float) -> None:
+        import urllib.request
+
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.url}/api/info", timeout=5).read()
+                return
+            except OSError:
+                time.sleep(0.1)
+
+    def stop(self, sig: int = 2) -> subprocess.CompletedProcess:
+        """Send ``sig`` (SIGINT, as Ctrl+C does) and wait for the exit."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        stdout, stderr = self.process.communicate(timeout=60)
+        return subprocess.CompletedProcess(self.process.args, self.process.returncode, stdout, stderr)
 
 
 def pop909_root(default: str | Path = POP909_DEFAULT_DIR) -> Path | None:

@@ -15,6 +15,7 @@ from smdiff.cli.list_cmd import make_list_command
 from smdiff.cli.plugins_cmd import make_plugins_command
 from smdiff.cli.prepare_cmd import make_prepare_command
 from smdiff.cli.sample_cmd import make_sample_command
+from smdiff.cli.studio_cmd import make_studio_command
 from smdiff.cli.train_cmd import make_train_command
 from smdiff.plugins import PluginHost, get_plugin_host
 from smdiff.progress import set_quiet
@@ -61,6 +62,7 @@ def build_app(host: PluginHost | None = None) -> typer.Typer:
     app.command("train")(make_train_command(host))
     app.command("sample")(make_sample_command(host))
     app.command("evaluate")(make_evaluate_command(host))
+    app.command("studio")(make_studio_command(host))
     for spec in host.registries.commands:
         app.add_typer(spec.factory(), name=spec.id, help=spec.summary)
     return app

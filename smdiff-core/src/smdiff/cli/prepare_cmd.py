@@ -11,7 +11,6 @@ import typer
 from rich.table import Table
 
 from smdiff.cli.options import ConfigFiles, DatasetId, Overrides, resolve_config
-from smdiff.config.schema import SPLIT_NAMES
 from smdiff.plugins import PluginHost
 from smdiff.progress import console, progress_bar, status, warn
 
@@ -24,6 +23,8 @@ MAX_ROLE_ROWS = 6
 
 def print_report(report: PrepareReport) -> None:
     """Summarise a prepare run: counts, splits, skipped files by reason."""
+    from smdiff.config.schema import SPLIT_NAMES  # the config layer is heavy; building the CLI does without it
+
     cache = report.cache
     table = Table(title=f"prepared {cache.path}", show_header=False)
     table.add_row("files found / encoded", f"{report.files_found} / {report.files_encoded}")

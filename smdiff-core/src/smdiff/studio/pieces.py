@@ -1,0 +1,112 @@
+"""The pieces a studio session holds: each a score under a random, opaque id, and what the page draws of it."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+import symusic
+
+from smdiff.data.bars import BarGrid
+from smdiff.studio.splice import Selection
+
+ID_LENGTH = 16  # hex digits of a piece id
+
+
+@attrs.frozen
+class StudioPiece:
+    """One version of a song: a score in its own time base, and where its bars come from.
+
+    ``bars_from`` is the file whose bar annotations (``beat_midi.txt`` beside
+    it) define the bars; variants keep their parent's, so bar numbers never
+    move. ``selection`` is what was regenerated to make this variant.
+    """
+
+    id: str
+    name: str
+    score: symusic.Score = attrs.field(eq=False)
+    bars_from: Path | None
+    parent: str | None = None
+    selection: Selection | None = None
+
+
+class PieceStore:
+    """Pieces by id; ids are random hex strings, looked up in memory only (never a path)."""
+
+    def __init__(self) -> None:
+        self._pieces: dict[str, StudioPiece] = {}
+        self._lock = threading.Lock()
+
+    def add(self, name: str, score: symusic.Score, bars_from: Path | None, **extra: Any) -> StudioPiece:
+        """Store a new piece under a fresh id."""
+        piece = StudioPiece(secrets.token_hex(ID_LENGTH // 2), name, score, bars_from, **extra)
+        with self._lock:
+            self._pieces[piece.id] = piece
+        return piece
+
+    def get(self, piece_id: str) -> StudioPiece | None:
+        """The piece, or ``None`` for an unknown (or malformed) id."""
+        with self._lock:
+            return self._pieces.get(piece_id)
+
+
+def bar_starts(score: symusic.Score, bars_from: Path | None, time_signature: str | None) -> np.ndarray:
+    """Tick of every bar start of ``score`` and the tick where its last bar ends."""
+    grid = BarGrid.for_score(score, source_path=bars_from, time_signature=time_signature)
+    starts = np.asarray(grid.bar_start_ticks, dtype=np.int64)
+    last = starts[-1] - starts[-2] if len(starts) > 1 else 4 * score.ticks_per_quarter
+    return np.append(starts, starts[-1] + last)
+
+
+def seconds_at(score: symusic.Score, ticks: np.ndarray) -> np.ndarray:
+    """Seconds from the start of ``score`` at each of ``ticks``, through its tempo map (120 qpm before any tempo)."""
+    tempos = sorted((int(t.time), float(t.mspq)) for t in score.tempos) or [(0, 500_000.0)]
+    if tempos[0][0] > 0:
+        tempos.insert(0, (0, 500_000.0))
+    times = np.array([t for t, _ in tempos], dtype=np.float64)
+    seconds_per_tick = np.array([m for _, m in tempos]) / 1e6 / score.ticks_per_quarter
+    elapsed = np.concatenate([[0.0], np.cumsum(np.diff(times) * seconds_per_tick[:-1])])
+    ticks = np.asarray(ticks, dtype=np.float64)
+    segment = np.searchsorted(times, ticks, side="right") - 1
+    return elapsed[segment] + (ticks - times[segment]) * seconds_per_tick[segment]
+
+
+def roll(
+    piece: StudioPiece, slot_tracks: dict[str, list[int]], window_bars: int, time_signature: str | None
+) -> dict[str, Any]:
+    """What the page draws: tracks with notes in quarter notes, bar starts in quarters and seconds, the selection."""
+    score, tpq = piece.score, piece.score.ticks_per_quarter
+    starts = bar_starts(score, piece.bars_from, time_signature)
+    end = max([int(track.end()) for track in score.tracks] + [int(starts[-1])])
+    while starts[-1] < end:  # bars past the grid repeat the last bar's length
+        starts = np.append(starts, starts[-1] + (starts[-1] - starts[-2]))
+    slot_of = {index: slot for slot, indices in slot_tracks.items() for index in indices}
+    tracks = []
+    for index, track in enumerate(score.tracks):
+        notes = track.notes.numpy()
+        tracks.append({
+            "index": index,
+            "name": track.name.strip() or f"track {index + 1}",
+            "program": int(track.program),
+            "is_drum": bool(track.is_drum),
+            "slot": slot_of.get(index),
+            "notes": np.stack([notes["time"] / tpq, notes["duration"] / tpq, notes["pitch"], notes["velocity"]], axis=1)
+            .round(4).tolist(),
+        })  # fmt: skip
+    selection = piece.selection
+    return {
+        "id": piece.id,
+        "name": piece.name,
+        "parent": piece.parent,
+        "tracks": tracks,
+        "bars": (starts / tpq).round(4).tolist(),
+        "bar_seconds": seconds_at(score, starts).round(4).tolist(),
+        "window_bars": window_bars,
+        "selection": None if selection is None else {
+            "bars": [selection.start_bar + 1, selection.end_bar], "tracks": list(selection.tracks)
+        },
+    }  # fmt: skip

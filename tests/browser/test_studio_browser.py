@@ -1,0 +1,155 @@
+"""The studio in a real browser: headless Chromium driven by Playwright, a real server, a real trained run.
+
+The whole loop a musician does — open a song, select bars 9–12 of the melody
+with the mouse, generate two variants, play one, accept it, undo and redo,
+download — and the downloaded MIDI keeps every note outside the selection.
+Screenshots go to ``artifacts/studio/`` (or ``$SMDIFF_ARTIFACTS``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import symusic
+
+from smdiff.testing import StudioServer, pop909_or_bundled, train_tiny_run
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("SMDIFF_ARTIFACTS", REPOSITORY / "artifacts")) / "studio"
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def chromium() -> str:
+    found = os.environ.get("SMDIFF_CHROMIUM") or next((shutil.which(b) for b in BROWSERS if shutil.which(b)), None)
+    if not found:
+        pytest.skip("Chromium is not installed and could not be installed here (Debian: apt-get install chromium)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    run = train_tiny_run(REPOSITORY / "examples" / "pop909-mini", tmp_path_factory.mktemp("run"))
+    server = StudioServer(run)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def page():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install 'smdiff-core[browser]'")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium(), args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"]
+        )
+        context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+        yield context.new_page()
+        browser.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def drag_over_bars(page, first: int, last: int, lane: int = 0) -> None:
+    """Press on bar ``first`` of lane ``lane`` of the piano roll and release on bar ``last``, as a person does."""
+    box = page.locator("#roll").bounding_box()
+    geometry = page.evaluate("() => { const g = document.getElementById('roll').geometry;"
+                             " return {gutter: 110, header: 18, bar: g.barWidth, lane: g.laneHeight}; }")  # fmt: skip
+    y = box["y"] + geometry["header"] + (lane + 0.5) * geometry["lane"]
+    x = lambda bar: box["x"] + geometry["gutter"] + (bar - 0.5) * geometry["bar"]  # noqa: E731
+    page.locator("#roll").scroll_into_view_if_needed()
+    page.mouse.move(x(first), y)
+    page.mouse.down()
+    page.mouse.move(x((first + last) / 2), y, steps=4)
+    page.mouse.move(x(last), y, steps=4)
+    page.mouse.up()
+
+
+def test_open_regenerate_listen_keep_and_download(studio, page, tmp_path):
+    song = pop909_or_bundled(REPOSITORY) / "001" / "001.mid"
+    page.goto(studio.url)
+    page.wait_for_selector("body[data-ready=true]")
+    assert "schmu_conv on melody, step 30" in page.inner_text("#run-info")
+    page.set_input_files("#upload", str(song))
+    page.wait_for_function("() => document.getElementById('piece-name').textContent.startsWith('001.mid')")
+    shot(page, "1-opened")
+
+    page.locator("#roll").wait_for()
+    drag_over_bars(page, 9, 12)
+    assert page.input_value("#first-bar") == "9" and page.input_value("#last-bar") == "12"
+    assert page.is_checked("#track-choices input[data-track=melody]")
+    page.fill("#variants", "2")
+    page.fill("#steps", "16")
+    page.click("#generate")
+    page.wait_for_selector(".variant[data-variant='1']", timeout=60_000)
+    assert page.locator(".variant").count() == 2
+    assert "bars 9–12 of melody regenerated" in page.inner_text(".variant[data-variant='0'] h3")
+    shot(page, "2-variants")
+
+    play = ".variant[data-variant='0'] button:text('Play')"
+    if page.evaluate("() => fetch('/api/info').then(r => r.json()).then(i => i.audio)"):
+        page.fill("#play-from", "9")
+        page.click(play)
+        page.wait_for_function(
+            "() => document.getElementById('message').textContent.includes('from bar 9')", timeout=30_000
+        )
+        bar_9 = page.evaluate("() => fetch('/api/piece/' + document.querySelector('.variant canvas').dataset.piece)"
+                              ".then(r => r.json()).then(p => p.bars[8])")  # fmt: skip
+        page.wait_for_function("() => Number(document.body.dataset.cursor) > 0", timeout=10_000)
+        first = float(page.get_attribute("body", "data-cursor"))
+        page.wait_for_timeout(700)
+        assert float(page.get_attribute("body", "data-cursor")) > first >= bar_9  # the cursor moves with the audio
+        shot(page, "3-playing")
+        page.click("#stop")
+    else:  # without a soundfont the page says so and play is off; everything else works
+        assert page.is_disabled(play) and "Audio is off" in page.inner_text("#audio-note")
+
+    page.click("button[data-accept='0']")
+    page.wait_for_function("() => document.getElementById('piece-name').textContent.includes('variant 1')")
+    assert page.locator(".variant").count() == 0
+    page.click("#undo")
+    assert page.inner_text("#piece-name").startswith("001.mid —")
+    page.click("#redo")
+    assert "variant 1" in page.inner_text("#piece-name")
+    shot(page, "4-accepted")
+
+    with page.expect_download() as download:
+        page.click("#download")
+    saved = tmp_path / "kept.mid"
+    download.value.save_as(saved)
+    bars = page.evaluate("() => fetch('/api/piece/' + document.getElementById('download').href.split('/').pop()"
+                         ".replace('.mid', '')).then(r => r.json()).then(p => p.bars)")  # fmt: skip
+    assert_kept_outside(symusic.Score(str(song)), symusic.Score(str(saved)), bars, (9, 12), track=0)
+
+
+def assert_kept_outside(
+    before: symusic.Score, after: symusic.Score, bars: list[float], span: tuple[int, int], track: int
+):
+    """Every note of other tracks, and of ``track`` outside the bars, is unchanged (one sounding into them is cut)."""
+    tpq = before.ticks_per_quarter
+    start, end = round(bars[span[0] - 1] * tpq), round(bars[span[1]] * tpq)
+    rows = lambda t: sorted((n.time, n.duration, n.pitch, n.velocity) for n in t.notes)  # noqa: E731
+    assert len(after.tracks) == len(before.tracks)
+    for index, (old, new) in enumerate(zip(before.tracks, after.tracks, strict=True)):
+        if index != track:
+            assert rows(new) == rows(old), f"track {index} changed"
+            continue
+        outside = [(t, min(d, start - t) if t < start else d, p, v) for t, d, p, v in rows(old) if not start <= t < end]
+        assert [r for r in rows(new) if not start <= r[0] < end] == sorted(outside)
+        assert len(rows(new)) > len(outside)  # the selection holds generated notes
+
+
+def test_the_page_says_how_to_get_audio_when_there_is_no_soundfont(studio, page):
+    quiet = StudioServer(studio.run_dir, "--soundfont", "/nonexistent.sf2")
+    try:
+        page.goto(quiet.url)
+        page.wait_for_selector("body[data-ready=true]")
+        note = page.inner_text("#audio-note")
+        assert "Audio is off" in note and "apt-get install fluidsynth" in note and "Everything else works" in note
+        shot(page, "5-no-audio")
+    finally:
+        quiet.stop()
