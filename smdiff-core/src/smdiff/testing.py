@@ -110,7 +110,9 @@ def train_tiny_run(
         check=True, capture_output=True,
     )  # fmt: skip
     run = folder / "run"
-    args = tiny_train_command(cache, run, model=model, bars=bars, steps=steps)
+    args = tiny_train_command(
+        cache, run, "--set", f"data.tokenizer_id={tokenizer}", model=model, bars=bars, steps=steps
+    )
     subprocess.run(args, check=True, capture_output=True)
     return run
 
@@ -185,6 +187,34 @@ def plugin_host(**options: object) -> PluginHost:
     from smdiff.plugins import build_plugin_host
 
     return build_plugin_host(**options)  # type: ignore[arg-type]
+
+
+def assert_kept_outside_selection(
+    before: symusic.Score, after: symusic.Score, bar_quarters: list[float], bars: tuple[int, int], tracks: set[int]
+) -> int:
+    """Check the studio's contract on two scores; return how many notes ``after`` has inside the selection.
+
+    Every note of a track not in ``tracks`` (indices), and every note of those
+    tracks that starts outside bars ``bars`` (1-based, inclusive; their starts
+    in quarter notes are ``bar_quarters``), is in ``after`` unchanged — except a
+    note sounding into the selection, which ends where it starts.
+    """
+    tpq = before.ticks_per_quarter
+    start, end = round(bar_quarters[bars[0] - 1] * tpq), round(bar_quarters[bars[1]] * tpq)
+
+    def rows(track: symusic.Track) -> list[tuple[int, int, int, int]]:
+        return sorted((n.time, n.duration, n.pitch, n.velocity) for n in track.notes)
+
+    assert len(after.tracks) == len(before.tracks), "tracks were added or lost"
+    inside = 0
+    for index, (old, new) in enumerate(zip(before.tracks, after.tracks, strict=True)):
+        if index not in tracks:
+            assert rows(new) == rows(old), f"track {index} ({old.name}) changed though it was not selected"
+            continue
+        kept = [(t, min(d, start - t) if t < start else d, p, v) for t, d, p, v in rows(old) if not start <= t < end]
+        assert [r for r in rows(new) if not start <= r[0] < end] == sorted(kept), f"track {index} changed outside"
+        inside += sum(start <= r[0] < end for r in rows(new))
+    return inside
 
 
 def free_port() -> int:
