@@ -136,3 +136,21 @@ def test_the_page_says_how_to_get_audio_when_there_is_no_soundfont(studio, page)
         shot(page, "5-no-audio")
     finally:
         quiet.stop()
+
+
+def test_a_long_generation_shows_progress_and_can_be_cancelled(studio, page):
+    page.goto(studio.url)
+    page.wait_for_selector("body[data-ready=true]")
+    page.set_input_files("#upload", str(pop909_or_bundled(REPOSITORY) / "001" / "001.mid"))
+    page.wait_for_function("() => document.getElementById('piece-name').textContent.startsWith('001.mid')")
+    page.fill("#first-bar", "1")  # the bar fields select as the mouse does
+    page.fill("#last-bar", "16")
+    page.fill("#steps", "1024")
+    page.fill("#variants", "16")
+    page.click("#generate")
+    page.wait_for_function("() => /step [1-9]\\d* of 1024/.test(document.getElementById('message').textContent)")
+    assert page.is_visible("#cancel") and page.is_visible("#progress")
+    shot(page, "6-generating")
+    page.click("#cancel")
+    page.wait_for_function("() => document.getElementById('message').textContent === 'generation cancelled'")
+    assert page.is_hidden("#cancel") and page.is_enabled("#generate") and page.locator(".variant").count() == 0

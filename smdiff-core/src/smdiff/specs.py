@@ -12,17 +12,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 
-from smdiff.factories import (
-    CommandFactory,
-    DatasetFactory,
-    KernelFactory,
-    MaskerFactory,
-    MetricFactory,
-    ModelFactory,
-    StorageFactory,
-    TaskFactory,
-    TokenizerFactory,
-)
+from smdiff import factories
 
 F = TypeVar("F")
 
@@ -43,7 +33,7 @@ class Spec(Generic[F]):
 
 
 @attrs.frozen(kw_only=True)
-class TokenizerSpec(Spec[TokenizerFactory]):
+class TokenizerSpec(Spec[factories.TokenizerFactory]):
     """A MIDI ⇄ token-array codec, built by a :class:`~smdiff.factories.TokenizerFactory`.
 
     ``version`` is stored in caches; bump it whenever encoding changes so stale
@@ -55,7 +45,7 @@ class TokenizerSpec(Spec[TokenizerFactory]):
 
 
 @attrs.frozen(kw_only=True)
-class ModelSpec(Spec[ModelFactory]):
+class ModelSpec(Spec[factories.ModelFactory]):
     """A denoiser network, built by a :class:`~smdiff.factories.ModelFactory`.
 
     The module maps ``[B, L, C]`` int64 tokens to logits ``[B, L, sum(vocab)]``.
@@ -68,17 +58,17 @@ class ModelSpec(Spec[ModelFactory]):
 
 
 @attrs.frozen(kw_only=True)
-class MaskerSpec(Spec[MaskerFactory]):
+class MaskerSpec(Spec[factories.MaskerFactory]):
     """A forward-noising strategy, built by a :class:`~smdiff.factories.MaskerFactory`."""
 
 
 @attrs.frozen(kw_only=True)
-class TaskSpec(Spec[TaskFactory]):
+class TaskSpec(Spec[factories.TaskFactory]):
     """What is masked at sampling time, built by a :class:`~smdiff.factories.TaskFactory`."""
 
 
 @attrs.frozen(kw_only=True)
-class MetricSpec(Spec[MetricFactory]):
+class MetricSpec(Spec[factories.MetricFactory]):
     """A sample-quality metric, built by a :class:`~smdiff.factories.MetricFactory`.
 
     ``task`` says whether it scores unconditional samples or infillings;
@@ -90,12 +80,12 @@ class MetricSpec(Spec[MetricFactory]):
 
 
 @attrs.frozen(kw_only=True)
-class StorageBackendSpec(Spec[StorageFactory]):
+class StorageBackendSpec(Spec[factories.StorageFactory]):
     """Where run artefacts live, built by a :class:`~smdiff.factories.StorageFactory`."""
 
 
 @attrs.frozen(kw_only=True)
-class DatasetSpec(Spec[DatasetFactory]):
+class DatasetSpec(Spec[factories.DatasetFactory]):
     """A named dataset: a tokenizer, a window size and where the MIDI comes from.
 
     Its :class:`~smdiff.factories.DatasetFactory` returns extra config values that
@@ -110,7 +100,7 @@ class DatasetSpec(Spec[DatasetFactory]):
 
 
 @attrs.frozen(kw_only=True)
-class KernelSpec(Spec[KernelFactory]):
+class KernelSpec(Spec[factories.KernelFactory]):
     """Fused training/sampling operations, built by a :class:`~smdiff.factories.KernelFactory`.
 
     ``is_available()`` says whether the backend can run here; for
@@ -126,7 +116,7 @@ class KernelSpec(Spec[KernelFactory]):
 
 
 @attrs.frozen(kw_only=True)
-class CommandSpec(Spec[CommandFactory]):
+class CommandSpec(Spec[factories.CommandFactory]):
     """Extra ``smdiff`` subcommands: a :class:`~smdiff.factories.CommandFactory`'s app is mounted as ``smdiff <id>``."""
 
 

@@ -353,8 +353,8 @@ async function start() {
   $("new-piece").addEventListener("click", newPiece);
   $("generate").addEventListener("click", infill);
   $("cancel").addEventListener("click", () => { if (state.job) api(`/api/cancel/${state.job}`, { method: "POST" }); });
-  $("first-bar").addEventListener("change", () => { state.selection.first = Number($("first-bar").value); redraw(); });
-  $("last-bar").addEventListener("change", () => { state.selection.last = Number($("last-bar").value); redraw(); });
+  $("first-bar").addEventListener("input", () => { state.selection.first = Number($("first-bar").value); redraw(); });
+  $("last-bar").addEventListener("input", () => { state.selection.last = Number($("last-bar").value); redraw(); });
   $("play").addEventListener("click", () => state.current && startPlayback(state.current));
   $("stop").addEventListener("click", stopPlayback);
   $("undo").addEventListener("click", () => {
