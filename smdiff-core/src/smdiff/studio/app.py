@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -141,7 +142,7 @@ def create_app(engine: Engine, audio: AudioSetup, midi_dir: Path | None) -> Star
             raise ApiError(413, f"the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MB; MIDI files are far smaller")
         if not content.startswith(b"MThd"):
             raise ApiError(400, f"{file.filename or 'the upload'} is not a MIDI file (it does not start with MThd)")
-        stored = uploads / f"{len(list(uploads.iterdir())):05d}.mid"  # never a name from the client
+        stored = uploads / f"{secrets.token_hex(8)}.mid"  # never a name from the client
         stored.write_bytes(content)
         name = Path(file.filename or "upload.mid").name
         piece = await run_in_threadpool(engine.open, name, stored, None)

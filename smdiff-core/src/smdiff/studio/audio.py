@@ -54,13 +54,14 @@ class AudioSetup:
         return cls(found, program, None)
 
     def render(self, score: symusic.Score, wav: Path) -> Path:
-        """Write ``score`` as a WAV file at ``wav`` (stereo, 22.05 kHz)."""
+        """Write ``score`` as a WAV file at ``wav`` (stereo, 22.05 kHz); the file appears whole or not at all."""
         if self.problem is not None or self.soundfont is None or self.fluidsynth is None:
             raise RuntimeError(self.problem or "audio is not available")
-        with tempfile.TemporaryDirectory() as folder:
-            midi = Path(folder) / "piece.mid"
+        with tempfile.TemporaryDirectory(dir=wav.parent) as folder:
+            midi, partial = Path(folder) / "piece.mid", Path(folder) / "piece.wav"
             score.dump_midi(str(midi))
             command = [self.fluidsynth, "-ni", "-q", "-g", "0.7", "-r", str(SAMPLE_RATE), "-T", "wav",
-                       "-F", str(wav), str(self.soundfont), str(midi)]  # fmt: skip
+                       "-F", str(partial), str(self.soundfont), str(midi)]  # fmt: skip
             subprocess.run(command, check=True, capture_output=True, timeout=120)
+            partial.replace(wav)  # two requests for one piece each render; the file is always complete
         return wav

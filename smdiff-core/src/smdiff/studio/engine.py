@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -196,7 +197,7 @@ class Engine:
             on_step = _stepper(progress)
             run = self.run
             batch = torch.from_numpy(np.repeat(initial[None], options.n, axis=0)).to(run.device)
-            seed = options.seed if options.seed is not None else int(torch.seed() % (2**31))
+            seed = options.seed if options.seed is not None else secrets.randbits(31)
             with torch.no_grad():
                 tokens, _ = sample(
                     run.model, run.kernel, run.tokenizer.token_spec, batch, method=options.sampler, steps=options.steps,  # type: ignore[arg-type]
