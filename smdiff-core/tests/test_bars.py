@@ -65,3 +65,11 @@ def test_pop909_bar_starts_agree_with_annotated_downbeats(pop909):
         starts = grid.bar_start_ticks
         nearest = np.abs(starts[:, None] - downbeats[None, :]).min(axis=0)
         assert grid.source == "annotation" and nearest.max() < 1.0, song
+
+
+def test_extended_starts_repeat_the_last_bar_past_the_grid():
+    grid = BarGrid.for_score(make_score({"MELODY": scale(2)}))  # 4/4 bars at 480 ticks per quarter
+    own = grid.bar_start_ticks.tolist()
+    assert grid.extended_starts().tolist() == own
+    assert grid.extended_starts(bars=len(own) + 1).tolist() == [*own, own[-1] + 1920, own[-1] + 3840]
+    assert grid.extended_starts(until=own[-1] + 2000).tolist() == [*own, own[-1] + 1920, own[-1] + 3840]

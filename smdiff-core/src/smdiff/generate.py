@@ -112,15 +112,13 @@ def calibrated(model: torch.nn.Module, tokenizer: Tokenizer, pitch_weight: float
     return PitchWeightCorrection(model, table, tokenizer.token_spec, pitch_weight)
 
 
-def conditioning_window(run: LoadedRun, midi: Any, source: Path | None = None) -> tuple[np.ndarray, int]:
+def conditioning_window(run: LoadedRun, midi: Path) -> tuple[np.ndarray, int]:
     """The first window (starting at bar 0) of ``midi`` in the run's encoding, and the semitones it was moved by.
 
     A run trained on key-normalised data (``data.normalise_key``) reads the input
     in C major / A minor too; its output is moved back into the input's key.
-    ``midi`` is a path or a score; ``source`` is the file whose bar annotations
-    apply when ``midi`` is a score read from it.
     """
-    encoding = run.tokenizer.encode(midi, bars=run.config.data.bars, source=source)
+    encoding = run.tokenizer.encode(midi, bars=run.config.data.bars)
     if len(encoding.windows) == 0:
         raise DataError(f"{midi}: no notes in the tracks {', '.join(run.tokenizer.track_names)}")
     first = int(np.argmin(encoding.start_bars))

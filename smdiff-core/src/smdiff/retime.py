@@ -23,15 +23,6 @@ from smdiff.midi import empty_score, note_track
 MATCH_SHARE = 1 / 32  # a note matches an input note within 1/32 of a bar (half a grid step)
 
 
-def _bar_starts(grid: BarGrid, bars: int) -> np.ndarray:
-    """Tick of each bar start for ``bars + 1`` bars (past the grid, its last bar length repeats)."""
-    starts = np.asarray(grid.bar_start_ticks, dtype=np.float64)
-    if len(starts) < bars + 1:
-        length = starts[-1] - starts[-2] if len(starts) > 1 else 1920.0
-        starts = np.concatenate([starts, starts[-1] + length * np.arange(1, bars + 2 - len(starts))])
-    return starts
-
-
 def onto_source(
     decoded: symusic.Score, source: symusic.Score, *, bars: int, source_path: str | Path | None = None,
     time_signature: str | None = None, first_bar: int = 0,
@@ -42,7 +33,7 @@ def onto_source(
     """
     own = BarGrid.for_score(decoded)
     grid = BarGrid.for_score(source, source_path=source_path, time_signature=time_signature)
-    theirs = _bar_starts(grid, first_bar + bars)[first_bar:]
+    theirs = grid.extended_starts(bars=first_bar + bars)[first_bar:]
     end = theirs[bars]
 
     def to_source(ticks: np.ndarray) -> np.ndarray:

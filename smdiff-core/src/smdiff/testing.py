@@ -182,8 +182,10 @@ def music21_midi_folder(folder: str | Path) -> Path:
 
 
 def plugin_host(**options: object) -> PluginHost:
-    """A fresh plugin host loading the installed plugins as the ``smdiff`` command does (``options`` as
-    :func:`smdiff.plugins.build_plugin_host` takes them): how a plugin's tests check it registered."""
+    """A fresh plugin host that loads the installed plugins as the ``smdiff`` command does.
+
+    ``options`` are :func:`smdiff.plugins.build_plugin_host`'s; a plugin's tests use it to check what it registered.
+    """
     from smdiff.plugins import build_plugin_host
 
     return build_plugin_host(**options)  # type: ignore[arg-type]
@@ -249,13 +251,11 @@ class StudioServer:
         ]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.workdir: Path | None = None
-        self.lines: list[str] = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             line = self.process.stdout.readline() if self.process.stdout else ""
             if not line and self.process.poll() is not None:
                 raise RuntimeError(f"smdiff studio exited ({self.process.returncode}): {self.process.stderr.read()}")
-            self.lines.append(line)
             if "uploads in " in line:
                 self.workdir = Path(line.split("uploads in ", 1)[1].split(" until exit")[0].strip())
             if line.startswith("open http"):

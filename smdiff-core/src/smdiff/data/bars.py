@@ -69,6 +69,17 @@ class BarGrid:
         """Tick of each bar start (the last entry closes the last bar)."""
         return self.beat_ticks[self.downbeats]
 
+    def extended_starts(self, *, bars: int = 0, until: float = 0.0) -> np.ndarray:
+        """Bar start ticks (float) for at least ``bars + 1`` starts, the last at or past tick ``until``.
+
+        Past the grid the last bar's length repeats (a 4/4 bar at 480 ticks per
+        quarter when the grid holds a single start).
+        """
+        starts = np.asarray(self.bar_start_ticks, dtype=np.float64)
+        length = starts[-1] - starts[-2] if len(starts) > 1 else 1920.0
+        needed = max(bars + 1 - len(starts), int(np.ceil((until - starts[-1]) / length)), 0)
+        return np.concatenate([starts, starts[-1] + length * np.arange(1, needed + 1)])
+
     def beats_per_bar(self) -> np.ndarray:
         """Beats in each bar."""
         return np.diff(self.downbeats)

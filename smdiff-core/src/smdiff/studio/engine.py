@@ -100,14 +100,9 @@ class Engine:
             "limits": {"variants": MAX_VARIANTS, "steps": MAX_STEPS},
         }
 
-    def slot_tracks(self, piece: StudioPiece) -> dict[str, list[int]]:
-        """For each tokenizer slot the piece fills, the indices of its tracks (as the tokenizer chose them)."""
-        roles = assign_roles(piece.score, self.run.tokenizer.track_names, self.run.config.data.track_map or None)
-        return {slot: list(choice.tracks) for slot, choice in roles.items()}
-
     def view(self, piece: StudioPiece) -> dict[str, Any]:
         """The piece as the page draws it."""
-        return roll(piece, self.slot_tracks(piece), self.window_bars, self.run.config.data.time_signature)
+        return roll(piece, self.window_bars, self.run.config.data.time_signature)
 
     def open(self, name: str, path: Path, bars_from: Path | None) -> StudioPiece:
         """Read a MIDI file into a new piece; a file the model cannot read is a :class:`DataError`."""
@@ -115,15 +110,21 @@ class Engine:
             score = load_score(path)
         except DataError:
             raise DataError(f"{name} is not a readable MIDI file") from None
-        slots = ", ".join(self.run.tokenizer.track_names)
-        if not assign_roles(score, self.run.tokenizer.track_names, self.run.config.data.track_map or None):
-            raise DataError(f"{name}: no track with notes fits the model's tracks ({slots})")
+        slots = self.run.tokenizer.track_names
+        slot_tracks = self._slot_tracks(score)
+        if not slot_tracks:
+            raise DataError(f"{name}: no track with notes fits the model's tracks ({', '.join(slots)})")
         if not len(self._encode(score, bars_from).windows):
             raise DataError(
-                f"{name}: the model's tracks ({slots}) hold no {self.window_bars}-bar stretch with notes "
+                f"{name}: the model's tracks ({', '.join(slots)}) hold no {self.window_bars}-bar stretch with notes "
                 "(the piece is shorter than the model's window, or those tracks are empty)"
             )
-        return self.pieces.add(name, score, bars_from)
+        return self.pieces.add(name, score, bars_from, slot_tracks)
+
+    def _slot_tracks(self, score: symusic.Score) -> dict[str, tuple[int, ...]]:
+        """For each of the model's slots that ``score`` fills, its track indices (as the tokenizer chooses them)."""
+        roles = assign_roles(score, self.run.tokenizer.track_names, self.run.config.data.track_map or None)
+        return {slot: choice.tracks for slot, choice in roles.items()}
 
     def _encode(self, score: symusic.Score, bars_from: Path | None) -> Encoding:
         return self.run.tokenizer.encode(score, bars=self.window_bars, source=bars_from)
@@ -156,16 +157,18 @@ class Engine:
         prepared = np.where(region, window, initial)
         windows = self._sample(initial, options, job)
         starts = bar_starts(piece.score, piece.bars_from, self.run.config.data.time_signature)
-        gap = (int(starts[selection.start_bar]), int(starts[min(selection.end_bar, len(starts) - 1)]))
+        gap = (int(starts[selection.start_bar]), int(starts[selection.end_bar]))
         variants = []
         for number, tokens in enumerate(windows):
             tokens = self.run.tokenizer.finish_infill(tokens, prepared, region, local.end_bar)
             repaired = self.run.tokenizer.repair(tokens)[0]
             decoded = transpose_score(self.run.tokenizer.decode(repaired), -encoding.transposition)
             generated = in_input_time(self.run, decoded, piece.score, piece.bars_from, first_bar=offset)
-            score = splice(piece.score, generated, self.slot_tracks(piece), selection.tracks, gap)
-            variants.append(self.pieces.add(f"{piece.name} · variant {number + 1}", score, piece.bars_from,
-                                            parent=piece.id, selection=selection))  # fmt: skip
+            score = splice(piece.score, generated, piece.slot_tracks, selection.tracks, gap)
+            name = f"{piece.name} · variant {number + 1}"
+            variants.append(
+                self.pieces.add(name, score, piece.bars_from, piece.slot_tracks, parent=piece.id, selection=selection)
+            )
         return variants
 
     def generate(self, options: Options, job: str | None = None) -> list[StudioPiece]:
@@ -176,10 +179,13 @@ class Engine:
         stamp = time.strftime("%H:%M:%S")
         tokenizer = self.run.tokenizer
         scores = [tokenizer.decode(tokenizer.repair(tokens)[0]) for tokens in windows]
-        return [self.pieces.add(f"new piece {stamp} · {n + 1}", score, None) for n, score in enumerate(scores)]
+        return [
+            self.pieces.add(f"new piece {stamp} · {n + 1}", score, None, self._slot_tracks(score))
+            for n, score in enumerate(scores)
+        ]
 
     def _check_tracks(self, piece: StudioPiece, selection: Selection) -> None:
-        known = self.slot_tracks(piece)
+        known = piece.slot_tracks
         unknown = [track for track in selection.tracks if track not in known]
         if not selection.tracks or unknown:
             raise DataError(
@@ -238,8 +244,3 @@ def _stepper(progress: Progress) -> Callable[[int, int], None]:
             raise Cancelled("cancelled")
 
     return on_step
-
-
-def score_bytes(score: symusic.Score) -> bytes:
-    """A score as a standard MIDI file."""
-    return score.dumps_midi()

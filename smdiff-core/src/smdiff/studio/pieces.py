@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +23,17 @@ class StudioPiece:
     """One version of a song: a score in its own time base, and where its bars come from.
 
     ``bars_from`` is the file whose bar annotations (``beat_midi.txt`` beside
-    it) define the bars; variants keep their parent's, so bar numbers never
-    move. ``selection`` is what was regenerated to make this variant.
+    it) define the bars; ``slot_tracks`` the track indices that fill each of the
+    model's slots, chosen when the song was opened. Variants keep both from
+    their parent, so bar numbers and track roles never move. ``selection`` is
+    what was regenerated to make this variant.
     """
 
     id: str
     name: str
     score: symusic.Score = attrs.field(eq=False)
     bars_from: Path | None
+    slot_tracks: Mapping[str, tuple[int, ...]]
     parent: str | None = None
     selection: Selection | None = None
 
@@ -41,9 +45,12 @@ class PieceStore:
         self._pieces: dict[str, StudioPiece] = {}
         self._lock = threading.Lock()
 
-    def add(self, name: str, score: symusic.Score, bars_from: Path | None, **extra: Any) -> StudioPiece:
+    def add(
+        self, name: str, score: symusic.Score, bars_from: Path | None, slot_tracks: Mapping[str, tuple[int, ...]],
+        **extra: Any,
+    ) -> StudioPiece:  # fmt: skip
         """Store a new piece under a fresh id."""
-        piece = StudioPiece(secrets.token_hex(ID_LENGTH // 2), name, score, bars_from, **extra)
+        piece = StudioPiece(secrets.token_hex(ID_LENGTH // 2), name, score, bars_from, slot_tracks, **extra)
         with self._lock:
             self._pieces[piece.id] = piece
         return piece
@@ -55,11 +62,9 @@ class PieceStore:
 
 
 def bar_starts(score: symusic.Score, bars_from: Path | None, time_signature: str | None) -> np.ndarray:
-    """Tick of every bar start of ``score`` and the tick where its last bar ends."""
+    """Tick of every bar start of ``score`` through the end of its last note (past the grid, bars repeat)."""
     grid = BarGrid.for_score(score, source_path=bars_from, time_signature=time_signature)
-    starts = np.asarray(grid.bar_start_ticks, dtype=np.int64)
-    last = starts[-1] - starts[-2] if len(starts) > 1 else 4 * score.ticks_per_quarter
-    return np.append(starts, starts[-1] + last)
+    return grid.extended_starts(until=max([int(track.end()) for track in score.tracks] + [0]))
 
 
 def seconds_at(score: symusic.Score, ticks: np.ndarray) -> np.ndarray:
@@ -75,16 +80,11 @@ def seconds_at(score: symusic.Score, ticks: np.ndarray) -> np.ndarray:
     return elapsed[segment] + (ticks - times[segment]) * seconds_per_tick[segment]
 
 
-def roll(
-    piece: StudioPiece, slot_tracks: dict[str, list[int]], window_bars: int, time_signature: str | None
-) -> dict[str, Any]:
+def roll(piece: StudioPiece, window_bars: int, time_signature: str | None) -> dict[str, Any]:
     """What the page draws: tracks with notes in quarter notes, bar starts in quarters and seconds, the selection."""
     score, tpq = piece.score, piece.score.ticks_per_quarter
     starts = bar_starts(score, piece.bars_from, time_signature)
-    end = max([int(track.end()) for track in score.tracks] + [int(starts[-1])])
-    while starts[-1] < end:  # bars past the grid repeat the last bar's length
-        starts = np.append(starts, starts[-1] + (starts[-1] - starts[-2]))
-    slot_of = {index: slot for slot, indices in slot_tracks.items() for index in indices}
+    slot_of = {index: slot for slot, indices in piece.slot_tracks.items() for index in indices}
     tracks = []
     for index, track in enumerate(score.tracks):
         notes = track.notes.numpy()
