@@ -8,10 +8,13 @@
    Triton kernel tests, which run on the GPU when one is present.
 2. Times one training step of `schmu_conv` (melody, 1,024 steps) and `octuple_ddpm` (trio Octuple,
    1,024 notes), paper preset (width 512, 24 layers), batch 16, with the real loss, masking, fused
-   AdamW and non-finite guard of `smdiff train`, in four variants: eager fp32, bf16 autocast, bf16 +
-   `torch.compile`, and that with the Triton kernels. Reports steps/s, tokens/s, peak memory and model
-   FLOPs utilisation (FLOPs of a forward and backward pass counted by PyTorch's FlopCounterMode,
-   against the GPU's dense bf16 peak).
+   AdamW and non-finite guard of `smdiff train`, in six variants: eager fp32 (TF32 off), eager TF32
+   (`smdiff train`'s default on CUDA), TF32 + `torch.compile`, bf16 autocast, bf16 + compile, and that
+   with the Triton kernels. Reports steps/s, tokens/s, peak memory and model FLOPs utilisation (FLOPs of a
+   forward and backward pass counted by PyTorch's FlopCounterMode), each variant against the peak of the
+   arithmetic it runs on: plain fp32, dense TF32 or dense bf16 tensor cores of this exact product (an H100
+   PCIe or NVL has other peaks than an H100 SXM; an unknown GPU gets no MFU unless `--peak_tflops` names
+   its bf16 peak).
 3. Sampling: samples/s of both samplers (confidence at 32 steps, ancestral at one step per position)
    with each kernel backend, bf16.
 4. The kernel micro-benchmarks of `benchmarks/kernels_gpu.py` (masked loss and sampling step, Triton
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import time
@@ -33,6 +37,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from smdiff.config import ModelConfig
 from smdiff.config.schema import DataConfig, DiffusionConfig
+from smdiff.devices import use_tensor_cores
 from smdiff.diffusion.forward import sample_rates
 from smdiff.diffusion.keyed_noise import noise_key
 from smdiff.diffusion.maskers import RandomMasker
@@ -43,14 +48,30 @@ from smdiff.training.nonfinite import NonFiniteGuard
 from smdiff.training.step import NoiseSource, diffusion_loss
 
 ROOT = Path(__file__).resolve().parent.parent
-#: dense bf16 tensor-core peaks (TFLOP/s) from the vendors' data sheets; --peak_tflops for any other GPU
-PEAK_BF16_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "L4": 121.0, "A10": 125.0}
+#: dense peaks (TFLOP/s) from the vendors' data sheets: plain fp32, TF32 and bf16 tensor cores, without sparsity.
+#: Matched against torch.cuda.get_device_name() in this order (the first match wins): PCIe and NVL parts before
+#: the SXM names they share a prefix with, A100 before A10, L40S before L4.
+PEAKS: list[tuple[str, str, dict[str, float]]] = [
+    (r"H100.*PCIe", "H100 PCIe", {"fp32": 51.0, "tf32": 378.0, "bf16": 756.0}),
+    (r"H100.*NVL", "H100 NVL", {"fp32": 60.0, "tf32": 418.0, "bf16": 835.0}),
+    (r"H200.*NVL", "H200 NVL", {"fp32": 60.0, "tf32": 418.0, "bf16": 835.0}),
+    (r"GH200", "GH200", {"fp32": 67.0, "tf32": 494.0, "bf16": 989.0}),
+    (r"H100.*(HBM3|SXM)", "H100 SXM", {"fp32": 67.0, "tf32": 494.0, "bf16": 989.0}),
+    (r"H200", "H200 SXM", {"fp32": 67.0, "tf32": 494.0, "bf16": 989.0}),
+    (r"A100", "A100", {"fp32": 19.5, "tf32": 156.0, "bf16": 312.0}),
+    (r"A10\b", "A10", {"fp32": 31.2, "tf32": 62.5, "bf16": 125.0}),
+    (r"L40S", "L40S", {"fp32": 91.6, "tf32": 183.0, "bf16": 362.0}),
+    (r"L4\b", "L4", {"fp32": 30.3, "tf32": 60.0, "bf16": 121.0}),
+]
 MODELS = {"schmu_conv": ("melody", "element"), "octuple_ddpm": ("trio_octuple", "token")}
+#: variant → (autocast dtype, compiled, kernels, float32 matmuls on TF32, the peak its MFU is measured against)
 VARIANTS = {
-    "eager fp32": (None, False, "torch"),
-    "bf16": (torch.bfloat16, False, "torch"),
-    "bf16 + compile": (torch.bfloat16, True, "torch"),
-    "bf16 + compile + triton": (torch.bfloat16, True, "triton"),
+    "eager fp32": (None, False, "torch", False, "fp32"),
+    "eager tf32": (None, False, "torch", True, "tf32"),
+    "tf32 + compile": (None, True, "torch", True, "tf32"),
+    "bf16": (torch.bfloat16, False, "torch", True, "bf16"),
+    "bf16 + compile": (torch.bfloat16, True, "torch", True, "bf16"),
+    "bf16 + compile + triton": (torch.bfloat16, True, "triton", True, "bf16"),
 }
 LENGTH, BATCH = 1024, 16
 
@@ -104,9 +125,20 @@ def step_flops(model, spec) -> int:
     return counter.get_total_flops()
 
 
-def training_row(model_id: str, variant: str, peak: float | None) -> dict:
-    """Steps/s, tokens/s, peak memory and MFU of one training variant."""
-    amp, compiled, kernel_name = VARIANTS[variant]
+def gpu_peaks(name: str, bf16_peak: float | None) -> tuple[str, dict[str, float]]:
+    """The product ``name`` is matched to and its dense peaks; ``bf16_peak`` (``--peak_tflops``) overrides bf16."""
+    product, peaks = next(
+        ((label, dict(p)) for pattern, label, p in PEAKS if re.search(pattern, name)), ("unknown", {})
+    )
+    if bf16_peak:
+        peaks["bf16"] = bf16_peak
+    return product, peaks
+
+
+def training_row(model_id: str, variant: str, peaks: dict[str, float]) -> dict:
+    """Steps/s, tokens/s, peak memory and MFU (against the peak of the arithmetic the variant runs on)."""
+    amp, compiled, kernel_name, tf32, arithmetic = VARIANTS[variant]
+    use_tensor_cores(torch.device("cuda"), tf32)
     model, spec, unit = build(model_id)
     flops = step_flops(model, spec)
     if compiled:
@@ -130,7 +162,8 @@ def training_row(model_id: str, variant: str, peak: float | None) -> dict:
     seconds, memory = timed(step, warmup=3 if compiled else 2, repeats=10)
     row = {"model": model_id, "variant": variant, "steps_per_s": 1 / seconds, "tokens_per_s": BATCH * LENGTH / seconds,
            "peak_gib": memory, "tflops": flops / seconds / 1e12}  # fmt: skip
-    row["mfu"] = row["tflops"] / peak if peak else None
+    row["arithmetic"] = arithmetic
+    row["mfu"] = row["tflops"] / peaks[arithmetic] if arithmetic in peaks else None
     return row
 
 
@@ -167,19 +200,23 @@ def main() -> None:
     """Tests, then the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip_tests", action="store_true")
-    parser.add_argument("--peak_tflops", type=float, default=None, help="the GPU's dense bf16 peak (TFLOP/s)")
+    parser.add_argument("--peak_tflops", type=float, default=None, help="this GPU's dense bf16 peak (TFLOP/s)")
     parser.add_argument("--json", type=Path, default=None, help="also write every row to this file")
     args = parser.parse_args()
     if not torch.cuda.is_available():
         raise SystemExit("no CUDA GPU: this check measures the GPU paths (the CPU paths are in the test suite)")
     name = torch.cuda.get_device_name()
-    peak = args.peak_tflops or next((tf for key, tf in PEAK_BF16_TFLOPS.items() if key in name), None)
-    print(f"GPU: {name}, torch {torch.__version__}, bf16 peak {peak or 'unknown (pass --peak_tflops)'} TFLOP/s")
+    product, peaks = gpu_peaks(name, args.peak_tflops)
+    shown = ", ".join(f"{kind} {value:g}" for kind, value in peaks.items()) or "unknown (pass --peak_tflops)"
+    print(f"GPU: {name} (peaks of: {product}: {shown} TFLOP/s dense), torch {torch.__version__}")
     failed = 0 if args.skip_tests else run_tests()
-    training = [training_row(model_id, variant, peak) for model_id in MODELS for variant in VARIANTS]
-    print("\n| model | variant | steps/s | tokens/s | peak GiB | TFLOP/s | MFU |\n|---|---|---|---|---|---|---|")
+    training = [training_row(model_id, variant, peaks) for model_id in MODELS for variant in VARIANTS]
+    use_tensor_cores(torch.device("cuda"), True)
+    print(
+        "\n| model | variant | steps/s | tokens/s | peak GiB | TFLOP/s | MFU (of peak) |\n|---|---|---|---|---|---|---|"
+    )
     for r in training:
-        mfu = f"{r['mfu']:.1%}" if r["mfu"] is not None else "n/a"
+        mfu = f"{r['mfu']:.1%} ({r['arithmetic']})" if r["mfu"] is not None else "n/a"
         print(f"| {r['model']} | {r['variant']} | {r['steps_per_s']:.2f} | {r['tokens_per_s']:,.0f} | "
               f"{r['peak_gib']:.1f} | {r['tflops']:.1f} | {mfu} |")  # fmt: skip
     sampling = [row for model_id in MODELS for row in sampling_rows(model_id)]
@@ -189,7 +226,11 @@ def main() -> None:
     print()
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "kernels_gpu.py"), "--kernels_only"], check=False)
     if args.json:
-        args.json.write_text(json.dumps({"gpu": name, "training": training, "sampling": sampling}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {"gpu": name, "product": product, "peaks": peaks, "training": training, "sampling": sampling}, indent=1
+            )
+        )
     print(f"\ncuda tests: {'passed' if failed == 0 else 'FAILED'}")
     sys.exit(failed)
 

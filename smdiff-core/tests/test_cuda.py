@@ -12,7 +12,8 @@ import warnings
 import pytest
 import torch
 
-from smdiff.diffusion.forward import sample_rates
+from smdiff.devices import use_tensor_cores
+from smdiff.diffusion.forward import mask_ids, sample_rates
 from smdiff.diffusion.keyed_noise import keyed_uniforms, noise_key
 from smdiff.diffusion.sampling import sample
 from smdiff.kernels.torch_ref import TorchKernels
@@ -43,7 +44,9 @@ def test_a_training_step_never_synchronises_with_the_host():
     guard, scaler = NonFiniteGuard(torch.device("cuda")), torch.amp.GradScaler("cuda", enabled=False)
     clean = torch.stack([torch.randint(0, v, (8, 256), device="cuda") for v in SPEC.vocab_sizes], -1)
     rates = sample_rates(8, "uniform", torch.Generator("cuda").manual_seed(0))
-    kernel, ema = TorchKernels(), EMA(model, 0.99)  # AveragedModel keeps its update count on the CPU
+    kernel, ema = TorchKernels(), EMA(model, 0.99)
+    ema.update(model)  # the first update copies; later ones average
+    mask_ids(SPEC, "cuda")  # the token spec's constants are made on the device once, before the steps
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode("error")
     try:
@@ -61,7 +64,7 @@ def test_a_training_step_never_synchronises_with_the_host():
 @pytest.mark.parametrize(("method", "steps"), [("confidence", 16), ("ancestral", 64)])
 def test_the_sampler_synchronises_at_most_once_per_step(method, steps):
     model = torch.nn.Sequential(torch.nn.Embedding(128, 64), torch.nn.Linear(64, SPEC.total_vocab)).cuda().eval()
-    initial = torch.tensor(SPEC.mask_ids, device="cuda").expand(4, 64, 2).clone()
+    initial = mask_ids(SPEC, "cuda").expand(4, 64, 2).clone()  # also makes the constants the sampler reuses
     torch.cuda.synchronize()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -74,3 +77,34 @@ def test_the_sampler_synchronises_at_most_once_per_step(method, steps):
     synchronising = [w for w in caught if "synchroniz" in str(w.message)]
     assert (tokens < torch.tensor(SPEC.vocab_sizes, device="cuda")).all()
     assert len(synchronising) <= steps, [str(w.message) for w in synchronising[:3]]
+
+
+def test_float32_matmuls_use_tf32_tensor_cores_on_the_gpu_unless_turned_off():
+    use_tensor_cores(torch.device("cuda"), tf32=True)
+    assert torch.get_float32_matmul_precision() == "high" and torch.backends.cuda.matmul.allow_tf32
+    use_tensor_cores(torch.device("cuda"), tf32=False)
+    assert torch.get_float32_matmul_precision() == "highest"
+    use_tensor_cores(torch.device("cuda"), tf32=True)
+
+
+def test_the_fused_kernels_copy_nothing_from_the_host_after_their_first_call():
+    from smdiff.kernels.triton_kernels import TritonKernels
+
+    kernels, generator = TritonKernels(), torch.Generator("cuda").manual_seed(0)
+    clean = torch.stack([torch.randint(0, v, (4, 128), device="cuda") for v in SPEC.vocab_sizes], -1)
+    logits = torch.randn(4, 128, SPEC.total_vocab, device="cuda", requires_grad=True)
+    rates = sample_rates(4, "uniform", generator)
+
+    def step() -> None:
+        noisy, mask = kernels.corrupt(clean, rates, "element", SPEC, noise_key(0, 2))
+        loss, _ = kernels.masked_cross_entropy(logits, clean, mask, rates, SPEC)
+        loss.backward()
+        kernels.sample_step(logits.detach(), noisy, mask, SPEC, 1.0, generator)
+
+    step()
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        step()
+    finally:
+        torch.cuda.set_sync_debug_mode("default")

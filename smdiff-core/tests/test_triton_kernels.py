@@ -12,6 +12,7 @@ if not torch.cuda.is_available():
 pytest.importorskip("triton")
 
 from smdiff.diffusion.keyed_noise import noise_key
+from smdiff.diffusion.losses import loss_weights
 from smdiff.kernels.torch_ref import TorchKernels
 from smdiff.kernels.triton_kernels import TritonKernels
 from smdiff.tokens import TokenSpec
@@ -48,6 +49,29 @@ def test_masked_cross_entropy_forward_and_backward_match_autograd_of_the_referen
     assert torch.allclose(fused_logits.grad, reference_logits.grad, atol=1e-6)
     unmasked = ~mask[..., 0]
     assert torch.count_nonzero(fused_logits.grad[..., : spec.vocab_sizes[0]][unmasked]) == 0
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_float16_gradients_of_the_fused_loss_survive_loss_scaling(name):
+    """fp16 autocast: per-element weights as at L=1024, C=8, B=16 and GradScaler's first scale (65,536).
+
+    Stored in float16 before scaling, the gradients flushed to zero; the scale itself is infinite in float16.
+    """
+    spec, rows, scale = SPECS[name], 2, 65536.0
+    logits, targets, mask = batch(spec, 4, batch_size=rows, length=64)
+    rates = torch.tensor([0.3, 0.8], device=DEVICE)
+    # the kernel divides by the rows it sees (2): weights scaled so each element's weight is the real run's
+    weights = loss_weights(rates, "reweighted_elbo", 1024 * 8) * rows / 16
+    reference_logits = logits.clone().float().requires_grad_(True)
+    fused_logits = logits.clone().half().requires_grad_(True)
+    loss_ref, _ = TorchKernels().masked_cross_entropy(reference_logits, targets, mask, weights, spec)
+    loss_fused, _ = TritonKernels().masked_cross_entropy(fused_logits, targets, mask, weights, spec)
+    (scale * loss_ref).backward()
+    (scale * loss_fused).backward()
+    expected, got = reference_logits.grad, fused_logits.grad.float()
+    assert fused_logits.grad.dtype == torch.float16 and torch.isfinite(got).all()
+    assert torch.count_nonzero(got[expected.abs() > 1e-6]) == torch.count_nonzero(expected.abs() > 1e-6)  # none flushed
+    assert torch.allclose(got, expected, rtol=2e-2, atol=1e-6)
 
 
 @pytest.mark.parametrize("unit", ["element", "token"])

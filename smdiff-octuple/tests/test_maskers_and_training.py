@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from smdiff.cli.app import build_app
 from smdiff.config import DataConfig
 from smdiff.plugins import build_plugin_host
-from smdiff.testing import make_score, scale, write_midi
+from smdiff.testing import counted_host_traffic, make_score, scale, write_midi
 from smdiff_octuple.maskers import BarAttributeMasker, BarMasker, MixedMasker
 from smdiff_octuple.tokenizer import OctupleTokenizer
 
@@ -55,6 +55,16 @@ def test_mixed_masker_rates(windows):
     tokenizer, tokens = windows
     mask = MixedMasker(tokenizer.token_spec)(tokens, torch.full((len(tokens),), 0.4), torch.Generator().manual_seed(2))
     assert 0.3 < float(mask.float().mean()) < 0.5
+
+
+@pytest.mark.parametrize("masker", [BarMasker, BarAttributeMasker, MixedMasker])
+def test_the_bar_maskers_read_nothing_back_and_copy_nothing_from_the_host(windows, masker):
+    """On a GPU either would make every training step wait for it."""
+    tokenizer, tokens = windows
+    rates = torch.full((len(tokens),), 0.5)
+    with counted_host_traffic() as counted:
+        masker(tokenizer.token_spec)(tokens, rates, torch.Generator().manual_seed(3))
+    assert counted == []
 
 
 def test_octuple_model_trains_through_the_cli(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -260,3 +261,46 @@ def test_a_rank_that_raises_ends_every_rank_quickly_with_its_error(cache, tmp_pa
                           env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
     assert done.returncode != 0 and time.monotonic() - started < 60
     assert "IndexError" in done.stderr and "index out of range" in done.stderr
+
+
+@contextlib.contextmanager
+def storages_labelled_as_gpu():
+    """While active, ``torch.save`` labels every CPU storage ``cuda:0``, as a checkpoint written on a GPU is labelled."""
+    entry = (0, lambda storage: "cuda:0" if storage.device.type == "cpu" else None, lambda storage, location: None)
+    torch.serialization._package_registry.insert(0, entry)
+    try:
+        yield
+    finally:
+        torch.serialization._package_registry.remove(entry)
+
+
+def test_a_checkpoint_written_on_a_gpu_resumes_here_with_its_random_states(cache, uninterrupted, tmp_path):
+    """Checkpoints are read onto the CPU whatever device the run uses: random states must reach torch as CPU byte
+    tensors (a checkpoint mapped to the GPU made every GPU resume fail with 'RNG state must be a torch.ByteTensor')."""
+    run = tmp_path / "run"
+    subprocess.run(command(cache, run, steps=STEPS // 2), check=True, capture_output=True)
+    saved = run / "checkpoints" / f"step_{STEPS // 2:08d}.pt"
+    payload = torch.load(saved, weights_only=True)
+    with storages_labelled_as_gpu():
+        torch.save(payload, saved)
+    with pytest.raises(RuntimeError, match="CUDA"):  # really labelled as GPU tensors: this machine has no GPU
+        torch.load(saved, weights_only=True)
+    loaded = load_checkpoint(saved)
+    states = [loaded["rng"]["torch"], *loaded["rng"]["generators"].values()]
+    assert all(state.device.type == "cpu" and state.dtype == torch.uint8 for state in states)
+    resumed = subprocess.run(command(cache, run, "--resume"), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert train_losses(run) == train_losses(uninterrupted)
+
+
+def test_the_resume_path_reads_checkpoints_onto_the_cpu(cli, cache, tmp_path, monkeypatch):
+    """Whatever device trains, ``torch.load`` is asked for the CPU; ``load_state_dict`` moves the weights."""
+    run = tmp_path / "run"
+    subprocess.run(command(cache, run, steps=4), check=True, capture_output=True)
+    asked, load = [], torch.load
+    monkeypatch.setattr(
+        torch, "load", lambda *args, **kwargs: asked.append(kwargs["map_location"]) or load(*args, **kwargs)
+    )
+    result = cli(*command(cache, run, "--resume", steps=6)[3:])
+    assert result.exit_code == 0, result.output
+    assert asked == ["cpu"]

@@ -8,6 +8,7 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -43,12 +44,12 @@ def prepared_cache(folder: Path) -> Path:
     return cache
 
 
-def fake_scontrol(folder: Path) -> Path:
-    """A folder to put first on PATH whose ``scontrol`` records its arguments in ``folder/calls.log``."""
+def fake_scontrol(folder: Path, seconds: float = 0.0) -> Path:
+    """A folder to put first on PATH whose ``scontrol`` takes ``seconds``, then records its arguments in ``calls.log``."""
     fake_bin = folder / "bin"
     fake_bin.mkdir()
     scontrol = fake_bin / "scontrol"
-    scontrol.write_text(f'#!/usr/bin/env bash\necho "scontrol $*" >> "{folder / "calls.log"}"\n')
+    scontrol.write_text(f'#!/usr/bin/env bash\nsleep {seconds}\necho "scontrol $*" >> "{folder / "calls.log"}"\n')
     scontrol.chmod(scontrol.stat().st_mode | stat.S_IEXEC)
     return fake_bin
 
@@ -105,6 +106,51 @@ def test_torchrun_forwards_the_preemption_warning_and_the_job_requeues(tmp_path)
     assert (tmp_path / "calls.log").read_text().strip() == "scontrol requeue 4242"
     saved = sorted((tmp_path / "home" / "requeued" / "checkpoints").glob("step_*.pt"))
     assert saved and load_checkpoint(saved[-1])["world_size"] == 2
+
+
+def workers_of(launcher: int) -> list[int]:
+    """The training processes torchrun ``launcher`` started: its children with a ``LOCAL_RANK`` (Linux ``/proc``)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            parent = next(line for line in status.read_text().splitlines() if line.startswith("PPid:"))
+            environ = (status.parent / "environ").read_bytes()
+        except (OSError, StopIteration):  # a process that ended while we looked
+            continue
+        if int(parent.split()[1]) == launcher and b"LOCAL_RANK=" in environ:
+            found.append(int(status.parent.name))
+    return found
+
+
+def test_no_rank_exits_before_rank_0_has_requeued(tmp_path):
+    """SLURM's warning reaches every rank. A rank that stops exits non-zero, and the launcher then kills the others
+    (torchrun after its shutdown timeout, 1 s here; `srun --kill-on-bad-exit` at once): a slow requeue (3 s) still
+    happens only because no rank leaves before rank 0 has finished it."""
+    cache = prepared_cache(tmp_path)
+    fake_bin = fake_scontrol(tmp_path, seconds=3)
+    env = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}", "SLURM_JOB_ID": "5150",
+           "SLURM_TMPDIR": str(tmp_path / "node"), "OMP_NUM_THREADS": "1"}  # fmt: skip
+    job = train_command(cache, "--resume", "--set", "storage.backend=home_sync", "--set", f"storage.home_dir={tmp_path / 'home'}",
+                        "--set", "storage.requeue=true")  # fmt: skip
+    job[job.index("--batch_size") + 1] = "2"
+    job[job.index("--steps") + 1] = "100000"
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--shutdown-timeout=1", "--nproc_per_node", "2",
+                "--master_port", "29553", "-m", "smdiff.cli", *job[3:]]  # fmt: skip
+    launcher = subprocess.Popen(torchrun, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    metrics = tmp_path / "node" / "requeued" / "metrics.jsonl"
+    try:
+        deadline = time.monotonic() + 120
+        while not (metrics.exists() and '"step": 5,' in metrics.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = workers_of(launcher.pid)
+        assert len(workers) == 2, workers
+        for worker in workers:
+            os.kill(worker, signal.SIGUSR1)
+        stdout, stderr = launcher.communicate(timeout=120)
+    finally:
+        launcher.kill()
+    assert "stopped by SIGUSR1" in stdout, stdout[-2000:] + stderr[-2000:]
+    assert (tmp_path / "calls.log").read_text().strip() == "scontrol requeue 5150", stderr[-3000:]
 
 
 def test_two_nodes_resume_from_home_at_the_same_step(tmp_path):

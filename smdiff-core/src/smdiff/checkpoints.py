@@ -41,10 +41,17 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> Path:
     return path
 
 
-def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint; an unreadable, truncated or foreign file is a :class:`DataError` naming it."""
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Load a checkpoint onto the CPU; an unreadable, truncated or foreign file is a :class:`DataError` naming it.
+
+    Always the CPU, whatever device the run uses: ``load_state_dict`` copies
+    weights and optimizer moments onto the model's device, and random states
+    must stay CPU byte tensors (``torch.set_rng_state`` and
+    ``Generator.set_state`` refuse anything else, so mapping a checkpoint to
+    a GPU made every GPU resume crash).
+    """
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
+        payload = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise DataError(f"checkpoint {path} does not exist") from None
     except Exception as error:  # truncated zip, pickle errors, foreign formats
@@ -59,13 +66,11 @@ def periodic_checkpoints(run_dir: Path) -> list[Path]:
     return sorted(checkpoint_dir(run_dir).glob(f"{PERIODIC_PREFIX}*.pt"))
 
 
-def latest_valid_checkpoint(
-    run_dir: Path, map_location: str | torch.device = "cpu"
-) -> tuple[Path, dict[str, Any]] | None:
-    """The newest periodic checkpoint that loads, warning about (and skipping) corrupt newer ones."""
+def latest_valid_checkpoint(run_dir: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The newest periodic checkpoint that loads (onto the CPU), warning about (and skipping) corrupt newer ones."""
     for path in reversed(periodic_checkpoints(run_dir)):
         try:
-            return path, load_checkpoint(path, map_location)
+            return path, load_checkpoint(path)
         except DataError as error:
             warn(f"{error}; falling back to an older checkpoint")
     return None

@@ -26,9 +26,24 @@ def use_deterministic_kernels() -> None:
     """Deterministic CUDA kernels, so a run resumed on a GPU repeats the uninterrupted one bit for bit.
 
     cuBLAS reads its workspace setting when its first handle is made, so this runs
-    before any model is built. Operations without a deterministic implementation
-    warn instead of failing the run.
+    before any model is built. An operation without a deterministic
+    implementation raises (``warn_only=False``): with ``warn_only=True`` torch
+    only warns, and the attention backward keeps its faster non-deterministic
+    path, so the promise of an exact resume would silently not hold. The cost:
+    slower attention backward and cuBLAS workspace (docs/training.md).
     """
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.use_deterministic_algorithms(True, warn_only=False)
     torch.backends.cudnn.benchmark = False
+
+
+def use_tensor_cores(device: torch.device, tf32: bool) -> None:
+    """On a CUDA device, float32 matrix products on TF32 tensor cores (``tf32``) or in full float32.
+
+    PyTorch computes float32 matmuls in full precision unless told otherwise,
+    several times slower than TF32 on Ampere and later GPUs; TF32 keeps float32's
+    range with a 10-bit mantissa, which training tolerates (it is PyTorch's own
+    recommendation for training). CPUs are left as they are.
+    """
+    if device.type == "cuda":
+        torch.set_float32_matmul_precision("high" if tf32 else "highest")

@@ -18,7 +18,7 @@ from smdiff.config.resolve import drop_unknown_keys, to_dict
 from smdiff.config.schema import SampleConfig, SmdiffConfig
 from smdiff.data.bars import BarGrid
 from smdiff.data.keys import transpose_score
-from smdiff.devices import resolve_device
+from smdiff.devices import resolve_device, use_tensor_cores
 from smdiff.diffusion.sampling import sample
 from smdiff.errors import ConfigError, DataError
 from smdiff.kernels import KernelBackend, select_kernel
@@ -91,6 +91,7 @@ def load_run(
     if tokenizer.token_spec.digest() != payload["identity"]["token_spec_digest"]:
         raise DataError(f"{path} was trained on another TokenSpec than tokenizer '{tokenizer.id}' makes now")
     target = resolve_device(device)
+    use_tensor_cores(target, config.train.tf32)
     length = tokenizer.window_length(config.data.bars)
     model = registries.models.get(config.model.id).factory(tokenizer.token_spec, config.model, length)
     weights = payload["ema"] if ema and payload.get("ema") is not None else payload["model"]

@@ -10,8 +10,10 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import symusic
 
@@ -280,6 +282,49 @@ class StudioServer:
             self.process.send_signal(sig)
         stdout, stderr = self.process.communicate(timeout=60)
         return subprocess.CompletedProcess(self.process.args, self.process.returncode, stdout, stderr)
+
+
+@contextmanager
+def counted_host_traffic() -> Iterator[list[str]]:
+    """Within the block, record every torch call that would make the host wait for a GPU, whatever the device.
+
+    On a GPU, reading a value back (``.item()``, ``float()``, ``bool()``,
+    ``.tolist()``, ``.cpu()``, ``nonzero()``, a boolean-mask index) waits for
+    every queued kernel, and so does a tensor made from Python data
+    (``torch.tensor``, ``torch.as_tensor``, an index that is a Python list),
+    which is copied from the host. Counting the calls instead of timing them
+    lets a CPU-only test suite catch a hot path that starts doing either.
+    """
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    reads = {
+        torch.Tensor.item, torch.Tensor.tolist, torch.Tensor.__bool__, torch.Tensor.__float__, torch.Tensor.__int__,
+        torch.Tensor.cpu, torch.Tensor.numpy, torch.Tensor.nonzero, torch.nonzero,
+    }  # fmt: skip
+    copies = {torch.tensor, torch.as_tensor}
+    indexing = {torch.Tensor.__getitem__, torch.Tensor.__setitem__}
+
+    def from_host(index: Any) -> str | None:
+        parts = index if isinstance(index, tuple) else (index,)
+        if any(isinstance(part, list) for part in parts):
+            return "list index"
+        if any(isinstance(part, torch.Tensor) and part.dtype == torch.bool for part in parts):
+            return "boolean index"
+        return None
+
+    found: list[str] = []
+
+    class Recorder(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if func in reads or func in copies:
+                found.append(func.__name__)
+            elif func in indexing and (kind := from_host(args[1])) is not None:
+                found.append(kind)
+            return func(*args, **(kwargs or {}))
+
+    with Recorder():
+        yield found
 
 
 def pop909_root(default: str | Path = POP909_DEFAULT_DIR) -> Path | None:

@@ -13,8 +13,12 @@ import torch
 from smdiff import TokenSpec
 
 BAR_FIELD = 0
-ATTRIBUTE_FIELDS = (3, 4, 5, 7)  # pitch, duration, velocity, tempo
-STRUCTURE_FIELDS = (0, 1, 2, 6)  # bar, position, instrument, time signature
+ATTRIBUTE_FIELDS = (
+    3,
+    4,
+    5,
+    7,
+)  # pitch, duration, velocity, tempo; the others (bar, position, instrument, time signature) are structure
 
 
 def _bar_slots(tokens: torch.Tensor, token_spec: TokenSpec) -> tuple[torch.Tensor, int]:
@@ -60,11 +64,12 @@ class BarAttributeMasker:
         batch = tokens.shape[0]
         units = torch.rand((batch, slots, len(ATTRIBUTE_FIELDS)), generator=generator, device=tokens.device)
         units = units < rates.view(-1, 1, 1)
-        mask = torch.zeros(tokens.shape, dtype=torch.bool, device=tokens.device)
         per_note = _per_row(tokens, rates, generator)
-        index = bars.unsqueeze(-1).expand(-1, -1, len(ATTRIBUTE_FIELDS))
-        mask[..., list(ATTRIBUTE_FIELDS)] = units.gather(1, index)
-        mask[..., list(STRUCTURE_FIELDS)] = per_note.unsqueeze(-1)
+        per_attribute = units.gather(1, bars.unsqueeze(-1).expand(-1, -1, len(ATTRIBUTE_FIELDS)))
+        # the fields stacked in order from slices: indexing with a Python list of fields would copy an index
+        # tensor from the host at every step, which on a GPU waits for every queued kernel
+        column = {field: per_attribute[..., slot] for slot, field in enumerate(ATTRIBUTE_FIELDS)}
+        mask = torch.stack([column.get(field, per_note) for field in range(tokens.shape[-1])], dim=-1)
         padding = (bars == slots - 1).unsqueeze(-1)
         return torch.where(padding, per_note.unsqueeze(-1).expand(tokens.shape), mask)
 

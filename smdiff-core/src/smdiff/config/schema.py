@@ -100,6 +100,8 @@ class TrainConfig:
     device: str = "auto"
     #: deterministic GPU kernels (cuBLAS workspace, ``torch.use_deterministic_algorithms``): bit-exact CUDA resumes
     deterministic: bool = False
+    #: float32 matmuls on TF32 tensor cores on CUDA (``torch.set_float32_matmul_precision("high")``); CPUs unaffected
+    tf32: bool = True
     init_from: str | None = None
     allow_partial: bool = False
 

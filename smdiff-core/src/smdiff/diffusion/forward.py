@@ -7,6 +7,7 @@ token (every channel of a position; the Octuple default).
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 import torch
@@ -26,9 +27,30 @@ def sample_rates(batch: int, mode: Literal["uniform", "antithetic"], generator: 
     return (MIN_RATE + (1 - MIN_RATE) * u).float()
 
 
-def mask_ids(token_spec: TokenSpec, device: torch.device | str = "cpu") -> torch.Tensor:
-    """The mask id of each channel as a ``[C]`` int64 tensor."""
-    return torch.tensor(token_spec.mask_ids, dtype=torch.long, device=device)
+def mask_ids(
+    token_spec: TokenSpec, device: torch.device | str = "cpu", dtype: torch.dtype = torch.long
+) -> torch.Tensor:
+    """The mask id of each channel as a ``[C]`` tensor on ``device`` (made once per device; never write to it)."""
+    return constant_tensor(token_spec.mask_ids, dtype, device)
+
+
+def constant_tensor(values: tuple[int, ...], dtype: torch.dtype, device: torch.device | str) -> torch.Tensor:
+    """``values`` as a tensor on ``device``, made once and then reused (read-only).
+
+    Building a tensor from a Python list copies it from the host, and on a GPU
+    such a copy makes the host wait for every queued kernel: the token spec's
+    small constants (mask ids, segment offsets and sizes) are made once per
+    device instead of at every training and sampling step.
+    """
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None:  # "cuda" and "cuda:0" name one device: one cache entry
+        device = torch.device("cuda", torch.cuda.current_device())
+    return _constant_tensor(values, dtype, device)
+
+
+@functools.cache
+def _constant_tensor(values: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    return torch.tensor(values, dtype=dtype, device=device)
 
 
 def random_mask(

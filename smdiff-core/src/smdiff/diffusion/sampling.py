@@ -36,6 +36,7 @@ from typing import Literal
 
 import torch
 
+from smdiff.diffusion.forward import mask_ids
 from smdiff.kernels import KernelBackend
 from smdiff.tokens import TokenSpec
 
@@ -95,14 +96,15 @@ class CachedDenoiser:
         """
         if self.stale is None:
             self.stale = torch.ones(tokens.shape[0], dtype=torch.bool, device=tokens.device)
-        needed_rows, stale_rows = torch.stack([needed, needed & self.stale]).tolist()
+        to_compute = needed & self.stale
+        needed_count, stale_count = torch.stack([needed.sum(), to_compute.sum()]).tolist()
         self.host_reads += 1
-        if not any(needed_rows):
+        if not needed_count:
             return None
-        rows = torch.tensor(
-            [row for row, stale in enumerate(stale_rows) if stale], dtype=torch.long, device=tokens.device
-        )
-        if len(rows):
+        if stale_count:
+            # the stale rows' indices, found on the device: with their count known, a stable sort puts them
+            # first, where a boolean index or a tensor made from a Python list would each wait for the GPU again
+            rows = (~to_compute).to(torch.uint8).argsort(stable=True)[:stale_count]
             fresh = self.model(tokens[rows]).float()
             if self.logits is None:
                 self.logits = fresh.new_zeros(tokens.shape[0], *fresh.shape[1:])
@@ -135,9 +137,8 @@ def sample(
     on_step: Callable[[int, int], None] = lambda step, total: None,
 ) -> tuple[torch.Tensor, CachedDenoiser]:
     """Fill every mask id of ``initial``; returns the tokens and the denoiser (with its call counts)."""
-    mask_ids = torch.tensor(token_spec.mask_ids, device=initial.device)
     tokens = initial.clone()
-    masked = tokens == mask_ids
+    masked = tokens == mask_ids(token_spec, initial.device, initial.dtype)
     total = default_steps(method, initial.shape[1]) if steps is None else steps
     if total < 1:
         raise ValueError(f"sample steps must be at least 1, got {total}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from smdiff.diffusion.forward import apply_mask
 from smdiff.diffusion.keyed_noise import keyed_uniforms
@@ -32,13 +31,14 @@ class TorchKernels:
 
         Every element's cross-entropy is computed and the unmasked ones are
         zeroed (their gradient too), instead of gathering the masked ones into a
-        tensor whose size depends on the mask.
+        tensor whose size depends on the mask. It is ``log_softmax`` and
+        ``gather`` rather than ``F.cross_entropy``: CUDA's NLL loss has no
+        deterministic implementation, so ``train.deterministic`` would refuse it.
         """
-        batch, length = targets.shape[:2]
-        ce_sum = logits.new_zeros(batch, dtype=torch.float32)
+        ce_sum = logits.new_zeros(targets.shape[0], dtype=torch.float32)
         for channel, (offset, size) in enumerate(zip(token_spec.offsets, token_spec.vocab_sizes, strict=True)):
-            segment = logits[..., offset : offset + size].float().reshape(batch * length, size)
-            losses = F.cross_entropy(segment, targets[..., channel].reshape(-1), reduction="none").view(batch, length)
+            log_probs = logits[..., offset : offset + size].float().log_softmax(-1)
+            losses = -log_probs.gather(-1, targets[..., channel : channel + 1].long()).squeeze(-1)
             ce_sum = ce_sum + torch.where(mask[..., channel], losses, 0.0).sum(1)
         return (ce_sum * weights).mean(), ce_sum.detach()
 

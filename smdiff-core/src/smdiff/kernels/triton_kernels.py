@@ -22,6 +22,7 @@ import triton
 import triton.language as tl
 
 from smdiff.diffusion import keyed_noise
+from smdiff.diffusion.forward import constant_tensor, mask_ids
 from smdiff.tokens import TokenSpec
 
 # the hash's constants, as Triton kernels may read module globals only when they are constexpr
@@ -38,8 +39,8 @@ def _block(size: int) -> int:
 
 
 def _segments(token_spec: TokenSpec, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, int]:
-    offsets = torch.tensor(token_spec.offsets, dtype=torch.int32, device=device)
-    sizes = torch.tensor(token_spec.vocab_sizes, dtype=torch.int32, device=device)
+    offsets = constant_tensor(token_spec.offsets, torch.int32, device)
+    sizes = constant_tensor(token_spec.vocab_sizes, torch.int32, device)
     return offsets, sizes, _block(max(token_spec.vocab_sizes))
 
 
@@ -67,11 +68,19 @@ def _masked_ce_kernel(
     loss = (peak + tl.log(total) - picked) * active
     tl.store(losses + element, loss)
     gradient = (shifted / total - tl.where(columns == target, 1.0, 0.0)) * weight
-    tl.store(grads + base + columns, gradient.to(grads.dtype.element_ty), mask=inside)
+    tl.store(grads + base + columns, gradient, mask=inside)
 
 
 class _MaskedCE(torch.autograd.Function):
-    """Weighted masked cross-entropy whose backward reuses the gradient computed in the forward pass."""
+    """Weighted masked cross-entropy whose backward reuses the gradient computed in the forward pass.
+
+    The saved gradient is float32 whatever the logits' dtype, and the backward
+    scales it in float32 before casting: per-element gradients are about
+    ``1/(L·C·ln 2·B)`` (≈ 1e-5 at L=1024, C=8, B=16), below float16's normal
+    range once multiplied by small probabilities, and a GradScaler's scale
+    (65,536 at first) is itself past float16's largest value. Stored or scaled
+    in float16, they flushed to zero or became infinite.
+    """
 
     @staticmethod
     def forward(ctx, logits, targets, mask, weights, token_spec):
@@ -79,20 +88,21 @@ class _MaskedCE(torch.autograd.Function):
         channels = token_spec.n_channels
         flat = logits.contiguous()
         losses = torch.empty(batch * length * channels, dtype=torch.float32, device=logits.device)
-        grads = torch.empty_like(flat)
+        grads = torch.empty(flat.shape, dtype=torch.float32, device=flat.device)
         offsets, sizes, block = _segments(token_spec, logits.device)
         _masked_ce_kernel[(batch * length * channels,)](
             flat, targets.contiguous().view(-1), mask.contiguous().view(-1).to(torch.int8), weights.float().contiguous(),
             losses, grads, offsets, sizes, length, channels, total, 1.0 / batch, BLOCK=block,
         )  # fmt: skip
         ctx.save_for_backward(grads)
+        ctx.logits_dtype = logits.dtype
         ce_sum = losses.view(batch, length * channels).sum(1)
         return (ce_sum * weights).mean(), ce_sum
 
     @staticmethod
     def backward(ctx, grad_loss, grad_ce):
         (grads,) = ctx.saved_tensors
-        return grads * grad_loss.to(grads.dtype), None, None, None, None
+        return (grads * grad_loss.float()).to(ctx.logits_dtype), None, None, None, None
 
 
 @triton.jit
@@ -110,7 +120,7 @@ def _keyed_uniform(key, row, unit):
 
 
 @triton.jit
-def _corrupt_kernel(tokens, rates, mask_ids, noisy, masked, key, first_row, length, n_channels,
+def _corrupt_kernel(tokens, rates, absorbing_ids, noisy, masked, key, first_row, length, n_channels,
                     PER_TOKEN: tl.constexpr, BLOCK: tl.constexpr):  # fmt: skip
     row = tl.program_id(0)
     block = tl.program_id(1)
@@ -121,7 +131,7 @@ def _corrupt_kernel(tokens, rates, mask_ids, noisy, masked, key, first_row, leng
     draw = _keyed_uniform(key, row.to(tl.int64) + first_row, unit)
     hit = draw < tl.load(rates + row)
     token = tl.load(tokens + index, mask=inside, other=0)
-    absorbed = tl.load(mask_ids + elements % n_channels, mask=inside, other=0)
+    absorbed = tl.load(absorbing_ids + elements % n_channels, mask=inside, other=0)
     tl.store(noisy + index, tl.where(hit, absorbed, token), mask=inside)
     tl.store(masked + index, hit.to(tl.int8), mask=inside)
 
@@ -182,11 +192,11 @@ class TritonKernels:
         batch, length, channels = tokens.shape
         noisy = torch.empty_like(tokens)
         masked = torch.empty(tokens.shape, dtype=torch.int8, device=tokens.device)
-        mask_ids = torch.tensor(token_spec.mask_ids, dtype=tokens.dtype, device=tokens.device)
         block = 1024
         grid = (batch, triton.cdiv(length * channels, block))
+        absorbing = mask_ids(token_spec, tokens.device, tokens.dtype)
         _corrupt_kernel[grid](
-            tokens.contiguous(), rates.float().contiguous(), mask_ids, noisy, masked, key, first_row, length, channels,
+            tokens.contiguous(), rates.float().contiguous(), absorbing, noisy, masked, key, first_row, length, channels,
             PER_TOKEN=unit == "token", BLOCK=block,
         )  # fmt: skip
         return noisy, masked.bool()

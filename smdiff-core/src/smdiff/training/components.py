@@ -10,7 +10,7 @@ from torch import nn
 
 from smdiff.config.schema import SmdiffConfig
 from smdiff.data.cache import TokenCache
-from smdiff.devices import resolve_device, use_deterministic_kernels
+from smdiff.devices import resolve_device, use_deterministic_kernels, use_tensor_cores
 from smdiff.diffusion.losses import pitch_answer_table
 from smdiff.diffusion.maskers import Masker
 from smdiff.errors import ConfigError
@@ -115,6 +115,7 @@ def build_components(config: SmdiffConfig, registries: Any) -> Components:
     check_settings(config, device)
     if config.train.deterministic:
         use_deterministic_kernels()
+    use_tensor_cores(device, config.train.tf32)
     tokenizer, version, cache = open_cache(config, registries)
     representation = registries.tokenizers.get(config.data.tokenizer_id).representation
     config = resolve_mask_unit(config, representation)

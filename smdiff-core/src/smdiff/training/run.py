@@ -22,11 +22,11 @@ from smdiff.training.signals import StopRequests
 CHECKPOINT_HEADROOM = 4  # checkpoints' worth of free disk required before starting
 
 
-def _load_resume(run_dir: Path, resume: str, device: torch.device) -> tuple[Path, dict[str, Any]] | None:
+def _load_resume(run_dir: Path, resume: str) -> tuple[Path, dict[str, Any]] | None:
     if resume != "latest":
         path = Path(resume)
-        return path, ckpt.load_checkpoint(path, device)
-    return ckpt.latest_valid_checkpoint(run_dir, device)
+        return path, ckpt.load_checkpoint(path)
+    return ckpt.latest_valid_checkpoint(run_dir)
 
 
 def _check_compatible(trainer: Trainer, payload: dict[str, Any], path: Path) -> None:
@@ -36,7 +36,7 @@ def _check_compatible(trainer: Trainer, payload: dict[str, Any], path: Path) -> 
 
 
 def _init_weights_from(trainer: Trainer, path: Path, allow_partial: bool) -> None:
-    payload = ckpt.load_checkpoint(path, trainer.c.device)
+    payload = ckpt.load_checkpoint(path)
     model = trainer.c.model
     own = model.state_dict()
     weights = {k: v for k, v in payload["model"].items() if k in own and own[k].shape == v.shape}
@@ -76,7 +76,7 @@ def run_training(
         trainer = Trainer(c, run_dir, dist)
         trainer.after_checkpoint = lambda path: storage.sync("checkpoint")
         if resume is not None and (existing or resume != "latest"):
-            found = _load_resume(run_dir, resume, c.device)
+            found = _load_resume(run_dir, resume)
             if found is not None:
                 _check_compatible(trainer, found[1], found[0])
                 trainer.restore(found[1], found[0])
@@ -92,6 +92,9 @@ def run_training(
             with StopRequests():  # a second SIGTERM (the time limit) must not cut the last sync or the requeue short
                 storage.sync("end")
                 storage.finish(report.stopped_by)
+        # no rank leaves before rank 0 has synced home and requeued: a stopped rank exits non-zero, and
+        # `srun --kill-on-bad-exit` or torchrun then kills the others, rank 0 and its requeue with them
+        barrier(dist)
         return report
     finally:
         shutdown(dist)

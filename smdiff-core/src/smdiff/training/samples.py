@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from smdiff.diffusion.forward import mask_ids
 from smdiff.diffusion.sampling import sample
 from smdiff.midi import save_score
 from smdiff.training.components import Components
@@ -21,8 +22,7 @@ def write_training_samples(c: Components, model: nn.Module, folder: Path, count:
     was_training = model.training
     model.eval()
     generator = torch.Generator(c.device).manual_seed(seed)
-    masks = torch.tensor(c.token_spec.mask_ids, device=c.device)
-    initial = masks.expand(count, c.window_length, c.token_spec.n_channels).clone()
+    initial = mask_ids(c.token_spec, c.device).expand(count, c.window_length, c.token_spec.n_channels).clone()
     tokens, _ = sample(
         model, c.kernel, c.token_spec, initial, method="confidence", steps=TRAINING_SAMPLE_STEPS, generator=generator
     )
