@@ -8,7 +8,7 @@ import numpy as np
 from smdiff.evaluation import Evaluation, Gap, InfillPair
 from smdiff.notes import NoteTable
 from smdiff.testing import make_score
-from smdiff_metrics.baselines import context_pitches, copy_previous
+from smdiff_metrics.baselines import context_pitches, copy_next, copy_previous
 from smdiff_metrics.infill import KeyConsistency, NoteAccuracy, NoteMatch
 
 GAP = Gap(16, 32)
@@ -48,7 +48,7 @@ def test_key_consistency_tells_a_gap_in_the_song_s_key_from_random_pitches(melod
 
 def test_baselines_keep_the_context_and_fill_only_the_gap(melodies):
     for original in melodies[:5]:
-        for make in (copy_previous, context_pitches):
+        for make in (copy_previous, copy_next, context_pitches):
             filled = make(pair(original, original))
             outside = ~GAP.contains(filled)
             kept = GAP.context(original)
@@ -63,7 +63,18 @@ def test_copy_previous_reproduces_a_song_that_repeats_itself():
     song = [(start + k * 16 * 1920, d, p, v) for k in range(4) for start, d, p, v in phrase]
     original = NoteTable.from_score(make_score({"MELODY": song}), n_bars=64)
     scored = NoteMatch("f1").compute(evaluation([pair(original, original.select(~GAP.contains(original)))]))
-    assert scored.value == 0.0 and scored.baselines["copy_previous"] == 1.0
+    assert scored.value == 0.0 and scored.baselines["copy_previous"] == scored.baselines["copy_next"] == 1.0
+
+
+def test_copy_next_copies_the_bars_after_the_gap_and_the_bars_before_when_the_gap_ends_the_piece():
+    bars = [(b * 1920, 1920, 50 + b, 90) for b in range(8)]  # one note per bar, pitch 50 + bar
+    original = NoteTable.from_score(make_score({"MELODY": bars}), n_bars=8)
+    middle = copy_next(pair(original, original, Gap(2, 4)))
+    assert sorted(middle.pitch[(middle.bar >= 2) & (middle.bar < 4)].tolist()) == [54, 55]
+    end = copy_next(pair(original, original, Gap(6, 8)))
+    assert sorted(end.pitch[end.bar >= 6].tolist()) == [54, 55]
+    before = copy_previous(pair(original, original, Gap(2, 4)))
+    assert sorted(before.pitch[(before.bar >= 2) & (before.bar < 4)].tolist()) == [50, 51]
 
 
 def test_note_precision_recall_and_f1_count_onset_and_pitch():

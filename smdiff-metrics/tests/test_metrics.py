@@ -11,7 +11,7 @@ from smdiff.evaluation import Evaluation, Gap, InfillPair
 from smdiff.notes import NoteTable
 from smdiff.plugins import build_plugin_host
 from smdiff.testing import make_score
-from smdiff_metrics import histograms, overlap, unconditional
+from smdiff_metrics import histograms, motion, overlap, unconditional
 from smdiff_metrics.infill import BoundarySmoothness, DensityError, GapPitchClassKL, NoteAccuracy, TokenAccuracy
 
 REGISTRIES = build_plugin_host().registries
@@ -48,7 +48,7 @@ def test_a_set_scored_against_itself_is_perfect():
         assert results[name].value == pytest.approx(0.0, abs=1e-12)
     for name in ("oa_pitch_consistency", "oa_pitch_variance", "oa_duration_consistency", "oa_duration_variance"):
         assert results[name].value == pytest.approx(1.0)
-    for name in ("self_similarity", "pitch_range", "polyphony", "diversity"):
+    for name in ("self_similarity", "pitch_range", "polyphony", "diversity", "step_share", "avg_pitch_shift"):
         assert results[name].value == pytest.approx(results[name].reference)
 
 
@@ -79,7 +79,7 @@ def test_statistics_on_hand_made_pieces():
     chord = NoteTable.from_score(
         make_score({"A": [(0, 480, 60, 90), (0, 480, 64, 90), (0, 480, 67, 90), (480, 480, 72, 90)]}), n_bars=1
     )
-    assert unconditional.pitch_range([chord]) == 12
+    assert motion.pitch_range([chord])[0] == pytest.approx(0.9 * 5)  # top line 67, 72: its 5–95 % span
     assert unconditional.polyphony([chord]) == 2.0  # four notes on two onsets
     assert histograms.pitch_class_histogram([chord])[[0, 4, 7]].tolist() == [2, 1, 1]
 

@@ -38,7 +38,9 @@ def test_the_probe_of_a_briefly_trained_model_beats_the_pitch_unigram(tmp_path):
     assert last["model_bits_50"] < last["unigram_bits_50"] - 0.05
     events = EventAccumulator(str(run / "tensorboard"))
     events.Reload()
-    assert {"probe/model_bits_50", "probe/unigram_bits_50", "probe/context_bits_50"} <= set(events.Tags()["scalars"])
+    assert {"probe/model_bits_50", "probe/unigram_bits_50", "probe/context_bits_50", "probe/neighbour_bits_50"} <= set(
+        events.Tags()["scalars"]
+    )
 
     evaluated = smdiff("evaluate", "--load_dir", str(run), "--probe", "--n_samples", "2", "--sampler", "confidence",
                        "--sample_steps", "4", "--set", f"data.cache_path={tmp_path / 'mini.npy'}", cwd=tmp_path)  # fmt: skip

@@ -1,4 +1,4 @@
-"""The model probe of a trained run: masked-pitch bits on test windows against the unigram and context baselines."""
+"""The model probe of a trained run: masked-pitch bits on test windows against the unigram, context and neighbour baselines."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from smdiff.data.cache import TokenCache
-from smdiff.diffusion.probe import ProbeResult, pitch_probe, pitch_unigram
+from smdiff.diffusion.probe import PitchStatistics, ProbeResult, pitch_probe
 from smdiff.errors import DataError
 from smdiff.generate import LoadedRun
 
@@ -18,7 +18,7 @@ PROBE_SEED = 1234
 
 
 def probe_run(run: LoadedRun, registries: Any, cache_file: Path, windows: int = PROBE_WINDOWS) -> list[ProbeResult]:
-    """Probe ``run``'s model on the first ``windows`` test windows of its cache (unigram from the train split)."""
+    """Probe ``run``'s model on the first ``windows`` test windows of its cache (baselines' statistics from the train split)."""
     pitch_tokens = run.tokenizer.pitch_tokens()
     if not pitch_tokens:
         raise DataError(f"tokenizer '{run.tokenizer.id}' declares no pitch tokens; the probe needs them")
@@ -29,11 +29,13 @@ def probe_run(run: LoadedRun, registries: Any, cache_file: Path, windows: int = 
     test = cache.split_indices("test")[:windows]
     if len(test) == 0:
         raise DataError(f"the test split of {cache_file} is empty; the probe needs test windows")
-    unigram = pitch_unigram(np.asarray(cache.windows[cache.split_indices("train")[:UNIGRAM_WINDOWS]]), pitch_tokens)
+    statistics = PitchStatistics.of(
+        np.asarray(cache.windows[cache.split_indices("train")[:UNIGRAM_WINDOWS]]), pitch_tokens
+    )
     unit = run.config.diffusion.mask_unit
     if unit == "auto":
         unit = "token" if spec.representation == "event" else "element"
     return pitch_probe(
-        run.model, np.asarray(cache.windows[test]), run.tokenizer.token_spec, pitch_tokens, unigram,
+        run.model, np.asarray(cache.windows[test]), run.tokenizer.token_spec, pitch_tokens, statistics,
         unit=unit, seed=PROBE_SEED, device=run.device,
     )  # fmt: skip

@@ -3,6 +3,9 @@
 - ``copy_previous``: the gap is filled with the bars just before it (cycled when
   the gap is longer than what precedes it; the bars after it when it starts the
   piece), on the gap's tracks;
+- ``copy_next``: the gap is filled with the bars just after it (cycled; the bars
+  before it when it ends the piece) — the model sees both sides of the gap, so it
+  must beat both copies;
 - ``context_pitches``: the original gap's rhythm (onsets, durations, tracks) with
   each pitch drawn from the histogram of the context's pitches (the same
   track's context where it has notes).
@@ -27,23 +30,42 @@ def _concatenate(first: NoteTable, second: NoteTable) -> NoteTable:
     return attrs.evolve(first, **{f: np.concatenate([getattr(first, f), getattr(second, f)]) for f in fields})
 
 
-def _source_bars(pair: InfillPair) -> np.ndarray | None:
-    """For each bar of the gap, the bar copied into it (``None`` when the piece has no bar outside the gap)."""
-    start, end, n_bars = pair.gap.start_bar, pair.gap.end_bar, pair.original.n_bars
+def _bars_before(start: int, end: int) -> np.ndarray | None:
     offsets = np.arange(end - start)
-    if start > 0:
-        period = min(end - start, start)
-        return start - period + offsets % period
-    if end < n_bars:
-        return end + offsets % min(end - start, n_bars - end)
-    return None
+    period = min(end - start, start)
+    return start - period + offsets % period if period > 0 else None
+
+
+def _bars_after(start: int, end: int, n_bars: int) -> np.ndarray | None:
+    offsets = np.arange(end - start)
+    period = min(end - start, n_bars - end)
+    return end + offsets % period if period > 0 else None
+
+
+def _source_bars(pair: InfillPair, side: str) -> np.ndarray | None:
+    """For each bar of the gap, the bar copied into it from ``side`` (``before`` or ``after``), else the other side.
+
+    ``None`` when the piece has no bar outside the gap.
+    """
+    start, end, n_bars = pair.gap.start_bar, pair.gap.end_bar, pair.original.n_bars
+    before, after = _bars_before(start, end), _bars_after(start, end, n_bars)
+    first, second = (before, after) if side == "before" else (after, before)
+    return first if first is not None else second
 
 
 def copy_previous(pair: InfillPair) -> NoteTable:
     """The original with its gap replaced by the bars before the gap, note for note."""
+    return _copied(pair, _source_bars(pair, "before"))
+
+
+def copy_next(pair: InfillPair) -> NoteTable:
+    """The original with its gap replaced by the bars after the gap, note for note."""
+    return _copied(pair, _source_bars(pair, "after"))
+
+
+def _copied(pair: InfillPair, sources: np.ndarray | None) -> NoteTable:
     original, gap = pair.original, pair.gap
     context = gap.context(original)
-    sources = _source_bars(pair)
     if sources is None:
         return context
     pieces = []
@@ -76,6 +98,7 @@ def context_pitches(pair: InfillPair, rng: np.random.Generator | None = None) ->
 #: Every baseline by the name reports use.
 BASELINES: dict[str, Callable[[InfillPair], NoteTable]] = {
     "copy_previous": copy_previous,
+    "copy_next": copy_next,
     "context_pitches": context_pitches,
 }
 

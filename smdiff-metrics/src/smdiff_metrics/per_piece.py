@@ -21,17 +21,41 @@ def summarise(values: np.ndarray) -> tuple[float, tuple[float, float] | None, in
     return float(median), (float(low), float(high)), len(finite)
 
 
+_last_controls: tuple[Sequence[NoteTable], dict[str, list[NoteTable]]] | None = None
+
+
+def controls_of(reference: Sequence[NoteTable]) -> dict[str, list[NoteTable]]:
+    """Every control (:mod:`smdiff_metrics.controls`) made from ``reference``; built once per evaluation."""
+    from smdiff_metrics.controls import CONTROLS, controlled
+
+    global _last_controls
+    if _last_controls is None or _last_controls[0] is not reference:
+        _last_controls = (reference, {name: controlled(reference, name) for name in CONTROLS})
+    return _last_controls[1]
+
+
 class PerPieceMetric:
-    """A statistic computed per piece of the samples and of the reference, each summarised as a distribution."""
+    """A statistic computed per piece of the samples and of the reference, each summarised as a distribution.
+
+    Beside them, the median of the same statistic on the controls made from the
+    reference pieces (random notes of each piece's own scale, its bars
+    shuffled): a sample set that does no better than a control on a metric has
+    shown nothing with it.
+    """
 
     def __init__(self, name: str, per_piece: PerPiece) -> None:
         self.name, self.per_piece = name, per_piece
 
     def compute(self, evaluation: Evaluation) -> MetricResult:
-        """Median and spread over the samples, beside the same over the reference pieces."""
+        """Median and spread over the samples, beside the same over the reference pieces and the controls' medians."""
         value, spread, count = summarise(self.per_piece(evaluation.samples))
         reference, reference_spread, _ = summarise(self.per_piece(evaluation.reference))
-        return MetricResult(value, reference, spread=spread, reference_spread=reference_spread, pieces=count)
+        controls = {
+            name: summarise(self.per_piece(pieces))[0] for name, pieces in controls_of(evaluation.reference).items()
+        }
+        return MetricResult(
+            value, reference, spread=spread, reference_spread=reference_spread, baselines=controls, pieces=count
+        )
 
 
 class DistributionPlot(PerPieceMetric):

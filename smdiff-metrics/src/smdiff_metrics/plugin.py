@@ -18,16 +18,18 @@ def _overlap(attribute: str, which: str):
 
 def _kl(name: str):
     def make():
-        from smdiff_metrics import histograms
+        from smdiff_metrics import histograms, motion
         from smdiff_metrics.unconditional import HistogramKL
 
         labels = {
+            "interval": motion.INTERVAL_LABELS,
             "pitch_class": PITCH_CLASSES,
             "duration": [f"<{edge:g}" for edge in histograms.DURATION_BINS[1:]],
             "velocity": [str(4 * i) for i in range(32)],
             "notes_per_bar": [f"<{edge:g}" for edge in histograms.DENSITY_BINS[1:]],
         }[name]
         function = {
+            "interval": motion.interval_histogram,
             "pitch_class": histograms.pitch_class_histogram,
             "duration": histograms.duration_histogram,
             "velocity": histograms.velocity_histogram,
@@ -61,6 +63,10 @@ PER_PIECE = {
     "scale_consistency": ("tonality", "largest share of a piece's notes inside one major/minor scale", True),
     "pitch_class_entropy": ("tonality", "entropy of a piece's pitch-class histogram (bits)", True),
     "chord_fit": ("tonality", "share of melody note-time on pitch classes the accompaniment sounds", False),
+    "avg_pitch_shift": ("motion", "mean |interval| between consecutive notes of the lead line (semitones)", True),
+    "step_share": ("motion", "share of the lead line's intervals of at most 2 semitones", True),
+    "leap_share": ("motion", "share of the lead line's intervals of at least 7 semitones", True),
+    "pitch_range": ("motion", "5–95 % span of the lead line's pitches (semitones)", False),
     "groove_consistency": ("rhythm", "1 − mean Hamming distance of consecutive bars' onset patterns", False),
     "empty_bar_rate": ("rhythm", "share of bars where no note starts", False),
     "repetition": ("structure", "share of 2-bar segments repeating an earlier one exactly", False),
@@ -108,11 +114,10 @@ def smdiff_metrics() -> list[MetricSpec]:
     uncond += [
         MetricSpec(id=f"kl_{name}", summary=f"KL(data ‖ samples) of the {name.replace('_', '-')} histogram (nats)",
                    factory=_kl(name), task="uncond", direction="lower")
-        for name in ("pitch_class", "duration", "velocity", "notes_per_bar")
+        for name in ("pitch_class", "interval", "duration", "velocity", "notes_per_bar")
     ]  # fmt: skip
     statistics = {
         "self_similarity": "mean cosine similarity of bar pitch-class profiles within a piece",
-        "pitch_range": "mean pitch span of a piece (semitones)",
         "polyphony": "mean notes starting together",
         "diversity": "1 − mean cosine similarity between pieces' pitch-class/duration profiles",
     }

@@ -62,12 +62,6 @@ class Statistic:
         return MetricResult(self.per_set(evaluation.samples), self.per_set(evaluation.reference))
 
 
-def pitch_range(tables: Sequence[NoteTable]) -> float:
-    """Mean span (highest − lowest pitch) of the pieces that have notes."""
-    spans = [int(t.pitch.max() - t.pitch.min()) for t in tables if len(t)]
-    return float(np.mean(spans)) if spans else 0.0
-
-
 def polyphony(tables: Sequence[NoteTable]) -> float:
     """Mean number of notes starting together, per onset time."""
     values = [len(t) / len(np.unique(t.onset)) for t in tables if len(t)]

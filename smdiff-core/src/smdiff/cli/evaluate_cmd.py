@@ -19,7 +19,14 @@ if TYPE_CHECKING:
     from smdiff.config.schema import SmdiffConfig
 
 ARROWS = {"higher": "↑", "lower": "↓", "reference": "≈ data"}
-BASELINE_LABELS = {"copy_previous": "copy", "context_pitches": "ctx"}
+#: short labels of the baselines and controls metrics report, and what each one is
+BASELINE_LABELS = {
+    "copy_previous": ("prev", "the bars before the gap copied in"),
+    "copy_next": ("next", "the bars after the gap copied in"),
+    "context_pitches": ("ctx", "the gap's rhythm with pitches drawn from the context"),
+    "scale_random": ("scale", "the data with random pitches of each piece's own scale"),
+    "bars_shuffled": ("shuf", "the data with each piece's bars shuffled"),
+}
 
 
 def _number(value: float | None, spread: list[float] | None = None) -> str:
@@ -44,24 +51,25 @@ def print_metrics(results: dict, task: str) -> None:
         cells = [_number(row["value"], row.get("spread")), _blank(row["reference"], row.get("reference_spread"))]
         if with_baselines:
             baselines = row.get("baselines", {})
-            cells.append(" ".join(f"{BASELINE_LABELS.get(k, k)} {_number(v)}" for k, v in baselines.items()))
+            cells.append(" ".join(f"{BASELINE_LABELS.get(k, (k,))[0]} {_number(v)}" for k, v in baselines.items()))
         table.add_row(name, *cells, ARROWS[row["direction"]])
     console.print(table)
-    if with_baselines:
+    shown = {name for row in results.values() for name in row.get("baselines", {})}
+    if shown:
         console.print(
-            "baselines: copy = the bars before the gap copied in; ctx = the gap's rhythm with pitches drawn from the context"
+            "baselines: "
+            + "; ".join(f"{label} = {meaning}" for name, (label, meaning) in BASELINE_LABELS.items() if name in shown)
         )
 
 
 def print_probe(results: list) -> None:
-    """The probe's bits per masked pitch at each masking rate, beside its two baselines."""
+    """The probe's bits per masked pitch at each masking rate, beside its three baselines."""
     table = Table(title="probe: bits per masked pitch (lower is better)")
-    for column in ("masked", "pitches", "model", "unigram", "context histogram"):
+    for column in ("masked", "pitches", "model", "unigram", "context histogram", "neighbours"):
         table.add_column(column)
     for r in results:
-        table.add_row(
-            f"{r.rate:.0%}", str(r.positions), f"{r.model_bits:.3f}", f"{r.unigram_bits:.3f}", f"{r.context_bits:.3f}"
-        )
+        bits = (r.model_bits, r.unigram_bits, r.context_bits, r.neighbour_bits)
+        table.add_row(f"{r.rate:.0%}", str(r.positions), *(f"{value:.3f}" for value in bits))
     console.print(table)
 
 

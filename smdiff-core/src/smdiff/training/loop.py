@@ -15,7 +15,7 @@ import torch
 
 from smdiff import checkpoints as ckpt
 from smdiff.diffusion.keyed_noise import noise_key
-from smdiff.diffusion.probe import pitch_probe, pitch_unigram
+from smdiff.diffusion.probe import PitchStatistics, pitch_probe
 from smdiff.errors import SmdiffError
 from smdiff.progress import field_column, progress_bar, status, warn
 from smdiff.training.components import Components
@@ -90,7 +90,7 @@ class Trainer:
         self.after_checkpoint: Callable[[Path], None] = lambda path: None
         self.last_val: float | None = None
         self.guard = NonFiniteGuard(c.device)
-        self.pitch_unigram: np.ndarray | None = None
+        self.pitch_statistics: PitchStatistics | None = None
 
     def restore(self, payload: dict[str, Any], path: Path) -> None:
         """Continue from a checkpoint payload."""
@@ -171,17 +171,17 @@ class Trainer:
         return value
 
     def _probe(self, logger: MetricsLogger) -> None:
-        """Log masked-pitch bits of the model and of the unigram and context baselines on validation windows."""
+        """Log masked-pitch bits of the model and of the unigram, context and neighbour baselines on validation windows."""
         count, pitch_tokens = self.c.config.train.probe_windows, self.c.tokenizer.pitch_tokens()
         if count <= 0 or not pitch_tokens:
             return
-        if self.pitch_unigram is None:
-            self.pitch_unigram = pitch_unigram(
+        if self.pitch_statistics is None:
+            self.pitch_statistics = PitchStatistics.of(
                 fetch_batch(self.c.cache.windows, self.train_indices[:UNIGRAM_WINDOWS]), pitch_tokens
             )
         windows = fetch_batch(self.c.cache.windows, self.val_indices[:count])
         results = pitch_probe(
-            self._eval_model(), windows, self.c.token_spec, pitch_tokens, self.pitch_unigram,
+            self._eval_model(), windows, self.c.token_spec, pitch_tokens, self.pitch_statistics,
             unit=self.c.config.diffusion.mask_unit, seed=VALIDATION_SEED, device=self.c.device,
         )  # fmt: skip
         logger.log(self.state.step, "probe", {k: v for r in results for k, v in r.as_log().items()})
