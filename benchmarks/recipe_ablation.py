@@ -49,9 +49,14 @@ RECIPES = {
     "defaults": [],
     "defaults_pitch_weight_3": ["diffusion.pitch_weight=3"],
     "defaults_pitch_weight_3_no_rotary": ["diffusion.pitch_weight=3", "model.rotary=false"],
+    # melodic motion and form (issue 27): what the model is told about pitch, and how it is masked in training
+    "pitch_context": ["model.pitch_context=true"],
+    "bar_spans": ["diffusion.masker=bar_spans"],
+    "pitch_context_bar_spans": ["model.pitch_context=true", "diffusion.masker=bar_spans"],
 }
-UNCOND = ("scale_consistency", "pitch_class_entropy", "repetition", "near_repetition", "groove_consistency")
-INFILL = ("infill_key_consistency", "infill_pitch_accuracy")
+UNCOND = ("scale_consistency", "pitch_class_entropy", "repetition", "near_repetition", "groove_consistency",
+          "step_share", "leap_share", "avg_pitch_shift", "pitch_range", "empty_bar_rate", "kl_interval")  # fmt: skip
+INFILL = ("infill_key_consistency", "infill_pitch_accuracy", "infill_note_f1")
 
 
 def smdiff(*args: str, quiet: bool = True) -> None:
@@ -80,9 +85,11 @@ def evaluate(run: Path, out: Path, step: int | None = None) -> dict:
     report = json.loads((out / "metrics_uncond.json").read_text())
     row = {name: report["metrics"][name]["value"] for name in UNCOND}
     row["reference"] = {name: report["metrics"][name]["reference"] for name in UNCOND}
+    row["controls"] = {name: report["metrics"][name].get("baselines", {}) for name in UNCOND}
     for probe in report.get("probe", []):
-        if probe["rate"] == 0.5:
-            row["probe_50"] = {k: probe[k] for k in ("model_bits", "unigram_bits", "context_bits")}
+        row[f"probe_{round(probe['rate'] * 100)}"] = {
+            k: probe[k] for k in ("model_bits", "unigram_bits", "context_bits", "neighbour_bits")
+        }
     return row
 
 
@@ -95,8 +102,12 @@ def run_recipe(name: str, overrides: list[str], args: argparse.Namespace) -> dic
         raise SystemExit(f"{run} exists; pass another --out_dir (earlier runs are never overwritten)")
     smdiff("prepare", *config, *settings(data))
     began = time.time()
-    smdiff("train", *config, *settings(overrides), "--log_dir", str(run), "--steps", "100000",
-           "--set", f"train.max_seconds={args.minutes * 60}", "--set", "train.keep_last=1000",
+    budget = (
+        ["--steps", str(args.steps)]
+        if args.steps
+        else ["--steps", "100000", "--set", f"train.max_seconds={args.minutes * 60}"]
+    )
+    smdiff("train", *config, *settings(overrides), "--log_dir", str(run), *budget, "--set", "train.keep_last=1000",
            "--set", f"train.checkpoint_every={args.curve_every or 200}")  # fmt: skip
     trained = time.time() - began
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
@@ -104,8 +115,9 @@ def run_recipe(name: str, overrides: list[str], args: argparse.Namespace) -> dic
     result = {
         "recipe": name, "overrides": overrides, "minutes": args.minutes, "train_seconds": trained,
         "steps": max(r["step"] for r in records),
-        "probe_curve": [(r["step"], r["time"] - start, r["model_bits_50"], r["context_bits_50"], r["unigram_bits_50"])
-                        for r in records if r["kind"] == "probe"],
+        "probe_curve": [(r["step"], r["time"] - start, r["model_bits_50"], r["context_bits_50"], r["unigram_bits_50"],
+                         r.get("neighbour_bits_50")) for r in records if r["kind"] == "probe"],
+        "validation_curve": [(r["step"], r["time"] - start, r["bits_per_token"]) for r in records if r["kind"] == "val"],
         "final": evaluate(run, run / "eval"),
     }  # fmt: skip
     if args.curve_every:
@@ -127,25 +139,48 @@ def run_recipe(name: str, overrides: list[str], args: argparse.Namespace) -> dic
 
 
 def print_table(results: list[dict]) -> None:
-    print("\n| recipe | steps | probe 50 % (model / context / unigram) | scale cons. | PC entropy | repetition "
-          "| infill key cons. | infill pitch acc. (copy prev / context) | real songs (scale / entropy / rep.) |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|")
+    """Two Markdown tables: the samples and the probe; then infilling beside its copy baselines."""
+    nan = float("nan")
+    print("\n| recipe | steps | step share | leap share | avg pitch shift | repetition (near) | scale cons. | "
+          "PC entropy | empty bars | probe 20 / 50 / 80 % (model; context; neighbour) |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        f, probe, ref = r["final"], r["final"].get("probe_50", {}), r["final"]["reference"]
-        infill = r.get("infill", {})
-        key, acc = infill.get("infill_key_consistency", {}), infill.get("infill_pitch_accuracy", {})
-        print(f"| {r['recipe']} | {r['steps']} | {probe.get('model_bits', float('nan')):.3f} / "
-              f"{probe.get('context_bits', float('nan')):.3f} / {probe.get('unigram_bits', float('nan')):.3f} | "
-              f"{f['scale_consistency']:.3f} | {f['pitch_class_entropy']:.3f} | {f['repetition']:.3f} | "
-              f"{key.get('value', float('nan')):.3f} | {acc.get('value', float('nan')):.3f} "
-              f"({acc.get('copy_previous', float('nan')):.3f} / {acc.get('context_pitches', float('nan')):.3f}) | "
-              f"{ref['scale_consistency']:.3f} / {ref['pitch_class_entropy']:.3f} / {ref['repetition']:.3f} |")  # fmt: skip
+        f = r["final"]
+        probe = "; ".join(
+            " / ".join(f"{f.get(f'probe_{rate}', {}).get(key, nan):.2f}" for rate in (20, 50, 80))
+            for key in ("model_bits", "context_bits", "neighbour_bits")
+        )
+        print(f"| {r['recipe']} | {r['steps']} | {f['step_share']:.3f} | {f['leap_share']:.3f} | "
+              f"{f['avg_pitch_shift']:.2f} | {f['repetition']:.3f} ({f['near_repetition']:.3f}) | "
+              f"{f['scale_consistency']:.3f} | {f['pitch_class_entropy']:.3f} | {f['empty_bar_rate']:.3f} | {probe} |")  # fmt: skip
+    ref, controls = results[0]["final"]["reference"], results[0]["final"].get("controls", {})
+    print(f"| real songs (test split) | | {ref['step_share']:.3f} | {ref['leap_share']:.3f} | {ref['avg_pitch_shift']:.2f} | "
+          f"{ref['repetition']:.3f} ({ref['near_repetition']:.3f}) | {ref['scale_consistency']:.3f} | "
+          f"{ref['pitch_class_entropy']:.3f} | {ref['empty_bar_rate']:.3f} | |")  # fmt: skip
+    for control in ("scale_random", "bars_shuffled"):
+        c = {name: controls.get(name, {}).get(control, nan) for name in UNCOND}
+        print(f"| control: {control} | | {c['step_share']:.3f} | {c['leap_share']:.3f} | {c['avg_pitch_shift']:.2f} | "
+              f"{c['repetition']:.3f} ({c['near_repetition']:.3f}) | {c['scale_consistency']:.3f} | "
+              f"{c['pitch_class_entropy']:.3f} | {c['empty_bar_rate']:.3f} | |")  # fmt: skip
+    if any("infill" in r for r in results):
+        print("\n| recipe | infill note F1 (copy prev / copy next / context) | pitch accuracy (copy prev / next / context) "
+              "| key consistency |\n|---|---|---|---|")  # fmt: skip
+        for r in results:
+            infill = r.get("infill", {})
+            cells = []
+            for key in ("infill_note_f1", "infill_pitch_accuracy"):
+                row = infill.get(key, {})
+                cells.append(f"{row.get('value', nan):.3f} ({row.get('copy_previous', nan):.3f} / "
+                             f"{row.get('copy_next', nan):.3f} / {row.get('context_pitches', nan):.3f})")  # fmt: skip
+            key = infill.get("infill_key_consistency", {})
+            print(f"| {r['recipe']} | {cells[0]} | {cells[1]} | {key.get('value', nan):.3f} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipe", action="append", default=[], help="name, or name=key=value;key=value")
     parser.add_argument("--minutes", type=float, default=7.0)
+    parser.add_argument("--steps", type=int, default=None, help="train this many steps instead (equal-steps ablation)")
     parser.add_argument("--out_dir", type=Path, default=ROOT / "runs" / "ablation")
     parser.add_argument("--root_dir", type=Path, default=pop909_root(), help="full POP909 for unseen infilling songs")
     parser.add_argument("--songs", type=int, default=20)

@@ -100,6 +100,9 @@ def check_free_space(run_dir: Path, needed_bytes: int) -> None:
         )
 
 
+#: model options added after checkpoints existed: a checkpoint without one was trained with it off
+ABSENT_MEANS_OFF = ("rotary", "pitch_context", "relative_bias")
+
 COMPATIBILITY_KEYS = (
     ("tokenizer", "tokenizer id and version"),
     ("token_spec_digest", "TokenSpec"),
@@ -111,8 +114,9 @@ COMPATIBILITY_KEYS = (
 def compatibility_diff(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
     """Readable lines for every way a checkpoint's identity differs from the current run's."""
     lines = []
-    if "model_shape" in saved:  # checkpoints from before model.rotary existed were trained without it
-        saved = {**saved, "model_shape": {**saved["model_shape"], "rotary": saved["model_shape"].get("rotary", False)}}
+    if "model_shape" in saved:  # checkpoints from before these options existed were trained without them
+        absent = {key: saved["model_shape"].get(key, False) for key in ABSENT_MEANS_OFF}
+        saved = {**saved, "model_shape": {**saved["model_shape"], **absent}}
     for key, label in COMPATIBILITY_KEYS:
         if saved.get(key) != current.get(key):
             lines.append(f"{label}: checkpoint has {saved.get(key)!r}, this run has {current.get(key)!r}")

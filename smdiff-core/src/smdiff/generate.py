@@ -75,7 +75,8 @@ def load_run(
     stored, dropped = drop_unknown_keys(payload["config"])
     # a run from before key normalisation existed read its pieces in their own keys,
     stored.setdefault("data", {}).setdefault("normalise_key", False)
-    stored.setdefault("model", {}).setdefault("rotary", False)  # nor rotary positions,
+    for option in ckpt.ABSENT_MEANS_OFF:  # nor rotary positions, pitch context or relative bias,
+        stored.setdefault("model", {}).setdefault(option, False)
     stored.setdefault("diffusion", {}).setdefault("pitch_weight", 1.0)  # nor a pitch-weighted loss
     if dropped:
         warn(f"{path} holds settings this smdiff no longer has, ignored: {', '.join(dropped)}")

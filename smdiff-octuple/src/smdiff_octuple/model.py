@@ -22,7 +22,14 @@ class OctupleDenoiser(nn.Module):
         self.embed = ChannelEmbedding(token_spec, config.width)
         self.combine = nn.Linear(config.width * token_spec.n_channels, config.width)
         self.transformer = TransformerStack(
-            config.width, config.depth, config.heads, config.ffn_mult, config.dropout, max_length, config.rotary
+            config.width,
+            config.depth,
+            config.heads,
+            config.ffn_mult,
+            config.dropout,
+            max_length,
+            config.rotary,
+            config.relative_bias,
         )
         self.heads = ChannelHeads(token_spec, config.width)
         init_weights(self)

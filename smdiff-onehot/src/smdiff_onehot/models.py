@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from smdiff import ChannelEmbedding, ChannelHeads, ConfigError, ModelConfig, TokenSpec, TransformerStack, init_weights
+from smdiff_onehot.pitch_context import IntervalLogits, NeighbourPitches
 
 STEPS_PER_BEAT = 4
 
@@ -35,25 +36,39 @@ class ConVormer(nn.Module):
         )
         self.merge = nn.Sequential(nn.Linear(width * token_spec.n_channels, width), nn.ReLU())
         self.transformer = TransformerStack(
-            width, config.depth, config.heads, config.ffn_mult, config.dropout, max_length // fold, config.rotary
+            width,
+            config.depth,
+            config.heads,
+            config.ffn_mult,
+            config.dropout,
+            max_length // fold,
+            config.rotary,
+            config.relative_bias,
         )
         self.up = nn.ModuleList(
             nn.Sequential(nn.ConvTranspose1d(width, width // fold, fold, stride=fold), nn.ReLU())
             for _ in token_spec.channels
         )
         self.heads = ChannelHeads(token_spec, width // fold, shared_input=False)
+        self.neighbours = NeighbourPitches(token_spec, width // fold) if config.pitch_context else None
+        self.intervals = IntervalLogits(token_spec, width // fold) if config.pitch_context else None
         init_weights(self)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """``[B, L, C]`` → ``[B, L, sum(vocab)]``."""
         length = tokens.shape[1]
         beat_pos = self.beat_pos.repeat(length // STEPS_PER_BEAT, 1)
+        embedded = self.embed(tokens)
+        if self.neighbours is not None:
+            embedded = self.neighbours(tokens, embedded)
         tracks = [
             down((emb + beat_pos).transpose(1, 2)).transpose(1, 2)
-            for emb, down in zip(self.embed(tokens), self.down, strict=True)
+            for emb, down in zip(embedded, self.down, strict=True)
         ]
         x = self.transformer(self.merge(torch.cat(tracks, dim=-1))).transpose(1, 2)
-        return self.heads([up(x).transpose(1, 2) for up in self.up])
+        features = [up(x).transpose(1, 2) for up in self.up]
+        logits = self.heads(features)
+        return logits if self.intervals is None else self.intervals(tokens, features, logits)
 
 
 class GridTransformer(nn.Module):
@@ -63,11 +78,27 @@ class GridTransformer(nn.Module):
         super().__init__()
         self.embed = ChannelEmbedding(token_spec, config.width)
         self.transformer = TransformerStack(
-            config.width, config.depth, config.heads, config.ffn_mult, config.dropout, max_length, config.rotary
+            config.width,
+            config.depth,
+            config.heads,
+            config.ffn_mult,
+            config.dropout,
+            max_length,
+            config.rotary,
+            config.relative_bias,
         )
         self.heads = ChannelHeads(token_spec, config.width)
+        self.neighbours = NeighbourPitches(token_spec, config.width) if config.pitch_context else None
+        self.intervals = IntervalLogits(token_spec, config.width) if config.pitch_context else None
         init_weights(self)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """``[B, L, C]`` → ``[B, L, sum(vocab)]``."""
-        return self.heads(self.transformer(torch.stack(self.embed(tokens)).sum(0)))
+        embedded = self.embed(tokens)
+        if self.neighbours is not None:
+            embedded = self.neighbours(tokens, embedded)
+        features = self.transformer(torch.stack(embedded).sum(0))
+        logits = self.heads(features)
+        if self.intervals is None:
+            return logits
+        return self.intervals(tokens, [features] * tokens.shape[-1], logits)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from smdiff import POP909_ROOT, TRANSFORMER_PRESETS, DatasetSpec, ModelSpec, TokenizerSpec, hookimpl, no_settings
+from smdiff import (
+    POP909_ROOT,
+    TRANSFORMER_PRESETS,
+    DatasetSpec,
+    MaskerSpec,
+    ModelSpec,
+    TokenizerSpec,
+    hookimpl,
+    no_settings,
+)
 
 GRID_VERSION = "2"
 
@@ -99,4 +108,22 @@ def smdiff_models() -> list[ModelSpec]:
             presets=TRANSFORMER_PRESETS,
             aliases=("schmu_tx_vae",),
         ),
+    ]
+
+
+def _bar_spans(token_spec, config):
+    from smdiff_onehot.maskers import BarSpanMasker
+
+    return BarSpanMasker(token_spec)
+
+
+@hookimpl
+def smdiff_maskers() -> list[MaskerSpec]:
+    """Register ``bar_spans`` for the grid encodings."""
+    return [
+        MaskerSpec(
+            id="bar_spans",
+            summary="grid: half the rows element by element, half in spans of 1-8 bars per channel, at rate t",
+            factory=_bar_spans,
+        )
     ]

@@ -50,6 +50,10 @@ class ModelConfig:
     ffn_mult: int = 4
     dropout: float = 0.1
     rotary: bool = True
+    #: models of pitched tokens see the visible pitches around every position and score pitches by interval too
+    pitch_context: bool = False
+    #: attention adds a learned score per head for every distance between positions (repeats lie bars apart)
+    relative_bias: bool = False
     compile: bool = False
 
 

@@ -17,9 +17,17 @@ from smdiff.tokens import TokenSpec
 
 
 class SelfAttention(nn.Module):
-    """Bidirectional multi-head self-attention: one fused QKV projection and SDPA, optionally rotary."""
+    """Bidirectional multi-head self-attention: one fused QKV projection and SDPA, optionally rotary.
 
-    def __init__(self, width: int, heads: int, dropout: float, rotary: bool = False) -> None:
+    ``relative_bias`` adds a learned score per head for every distance ``i − j``
+    between query and key (T5's relative bias without buckets; zero at first):
+    a head can learn to look exactly one, two, four or eight bars back, which
+    is where a song's repeats are (Museformer attends by bar offsets for this).
+    """
+
+    def __init__(
+        self, width: int, heads: int, dropout: float, rotary: bool = False, relative_bias: int | None = None
+    ) -> None:
         super().__init__()
         if width % heads:
             raise ValueError(f"model width {width} is not divisible by {heads} heads")
@@ -31,6 +39,15 @@ class SelfAttention(nn.Module):
         self.qkv = nn.Linear(width, 3 * width)
         self.proj = nn.Linear(width, width)
         self.resid_drop = Dropout(dropout)
+        self.distance_scores = nn.Parameter(torch.zeros(heads, 2 * relative_bias - 1)) if relative_bias else None
+
+    def _bias(self, length: int, device: torch.device) -> torch.Tensor | None:
+        """``[1, H, L, L]`` learned scores of each query–key distance (``None`` without a relative bias)."""
+        if self.distance_scores is None:
+            return None
+        positions = torch.arange(length, device=device)
+        distance = positions.view(-1, 1) - positions.view(1, -1) + (self.distance_scores.shape[1] // 2)
+        return self.distance_scores[:, distance].unsqueeze(0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, L, D]`` → ``[B, L, D]``."""
@@ -38,7 +55,8 @@ class SelfAttention(nn.Module):
         q, k, v = self.qkv(x).view(batch, length, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
         if self.rotary:
             q, k = rotate(q), rotate(k)
-        y = attention(q, k, v, self.dropout if self.training else 0.0)
+        bias = self._bias(length, x.device)
+        y = attention(q, k, v, self.dropout if self.training else 0.0, None if bias is None else bias.to(q.dtype))
         return self.resid_drop(self.proj(y.transpose(1, 2).reshape(batch, length, width)))
 
 
@@ -65,11 +83,19 @@ def rotate(x: torch.Tensor, base: float = 10_000.0) -> torch.Tensor:
 class Block(nn.Module):
     """Pre-norm transformer block: attention and a GELU MLP, each with a residual."""
 
-    def __init__(self, width: int, heads: int, ffn_mult: int, dropout: float, rotary: bool = False) -> None:
+    def __init__(
+        self,
+        width: int,
+        heads: int,
+        ffn_mult: int,
+        dropout: float,
+        rotary: bool = False,
+        relative_bias: int | None = None,
+    ) -> None:
         super().__init__()
         self.ln1 = nn.LayerNorm(width)
         self.ln2 = nn.LayerNorm(width)
-        self.attn = SelfAttention(width, heads, dropout, rotary)
+        self.attn = SelfAttention(width, heads, dropout, rotary, relative_bias)
         self.mlp = nn.Sequential(
             nn.Linear(width, ffn_mult * width), nn.GELU(), nn.Linear(ffn_mult * width, width), Dropout(dropout)
         )
@@ -83,16 +109,26 @@ class Block(nn.Module):
 class TransformerStack(nn.Module):
     """``depth`` blocks with a learned absolute position embedding and a final LayerNorm.
 
-    ``rotary`` adds rotary (relative) positions inside every attention layer.
+    ``rotary`` adds rotary (relative) positions inside every attention layer;
+    ``relative_bias`` a learned score per head and query–key distance.
     """
 
     def __init__(
-        self, width: int, depth: int, heads: int, ffn_mult: int, dropout: float, max_length: int, rotary: bool = False
+        self,
+        width: int,
+        depth: int,
+        heads: int,
+        ffn_mult: int,
+        dropout: float,
+        max_length: int,
+        rotary: bool = False,
+        relative_bias: bool = False,
     ) -> None:
         super().__init__()
         self.pos_emb = nn.Parameter(torch.zeros(1, max_length, width))
         self.drop = Dropout(dropout)
-        self.blocks = nn.ModuleList(Block(width, heads, ffn_mult, dropout, rotary) for _ in range(depth))
+        distances = max_length if relative_bias else None
+        self.blocks = nn.ModuleList(Block(width, heads, ffn_mult, dropout, rotary, distances) for _ in range(depth))
         self.ln_f = nn.LayerNorm(width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

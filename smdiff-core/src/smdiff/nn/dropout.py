@@ -43,18 +43,22 @@ def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     return x * keep_mask(x.shape, p, x.device) * (1.0 / (1.0 - p))
 
 
-def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout_p: float) -> torch.Tensor:
+def attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout_p: float, bias: torch.Tensor | None = None
+) -> torch.Tensor:
     """Bidirectional scaled dot-product attention of ``[B, H, L, d]`` tensors with dropout on the probabilities.
 
-    Without dropout, or off the CPU, this is SDPA. With dropout on the CPU,
-    where SDPA falls back to materialising the probabilities and drawing a
+    ``bias`` (broadcastable to ``[B, H, L, L]``) is added to the scores before the
+    softmax. Without dropout, or off the CPU, this is SDPA. With dropout on the
+    CPU, where SDPA falls back to materialising the probabilities and drawing a
     Bernoulli variate for each, the probabilities are materialised here too but
     dropped with :func:`keep_mask`, and the ``1/(1-p)`` scale is applied to the
     (smaller) values instead of the ``L × L`` matrix.
     """
     if dropout_p == 0.0 or q.device.type != "cpu":
-        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
-    probs = ((q * (1.0 / math.sqrt(q.shape[-1]))) @ k.transpose(-2, -1)).softmax(dim=-1)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=bias, dropout_p=dropout_p)
+    scores = (q * (1.0 / math.sqrt(q.shape[-1]))) @ k.transpose(-2, -1)
+    probs = (scores if bias is None else scores + bias).softmax(dim=-1)
     return (probs * keep_mask(probs.shape, dropout_p, q.device)) @ (v * (1.0 / (1.0 - dropout_p)))
 
 
