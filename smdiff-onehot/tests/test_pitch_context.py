@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from smdiff import ModelConfig, TokenSpec
+from smdiff_onehot.bar_echoes import ECHO_BARS, CopyLogits, echoes
 from smdiff_onehot.grid import FIRST_PITCH_TOKEN, HOLD, NOTE_OFF, VOCAB
 from smdiff_onehot.maskers import BarSpanMasker
 from smdiff_onehot.models import ConVormer, GridTransformer
@@ -47,3 +48,27 @@ def test_bar_spans_mask_whole_bars_in_half_the_rows_at_the_rows_rate():
     assert 0.4 < whole_bars.float().mean() < 0.6
     assert abs(float(mask.float().mean(dim=(1, 2)).mean() - rates.mean())) < 0.02
     assert not torch.equal(per_bar[whole_bars][..., 0], per_bar[whole_bars][..., 1])  # channels drawn on their own
+
+
+def test_echoes_are_the_same_step_in_other_bars_and_copy_scores_land_on_the_echoed_tokens():
+    steps = torch.arange(64).view(1, 64)  # four bars of 16 steps; token = step number
+    echoed = echoes(steps, outside=-1)[0]
+    assert dict(zip(ECHO_BARS, echoed[20].tolist(), strict=True)) == {
+        -8: -1,
+        -4: -1,
+        -2: -1,
+        -1: 4,
+        1: 36,
+        2: 52,
+        4: -1,
+        8: -1,
+    }
+    spec = TokenSpec(("melody",), (VOCAB,))
+    copies = CopyLogits(spec, 8)
+    tokens = torch.full((1, 64, 1), MASK)
+    tokens[0, 4, 0] = FIRST_PITCH_TOKEN + 30  # visible one bar before step 20
+    features = [torch.randn(1, 64, 8)]
+    added = copies(tokens, features, torch.zeros(1, 64, VOCAB))
+    score = copies.scores[0](features[0])[0, 20, ECHO_BARS.index(-1)]
+    assert torch.isclose(added[0, 20, FIRST_PITCH_TOKEN + 30], score)
+    assert torch.count_nonzero(added[0, 20]) == 1  # masked and outside echoes add nothing

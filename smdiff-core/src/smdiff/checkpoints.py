@@ -101,7 +101,7 @@ def check_free_space(run_dir: Path, needed_bytes: int) -> None:
 
 
 #: model options added after checkpoints existed: a checkpoint without one was trained with it off
-ABSENT_MEANS_OFF = ("rotary", "pitch_context", "relative_bias")
+ABSENT_MEANS_OFF = ("rotary", "pitch_context", "relative_bias", "bar_echoes")
 
 COMPATIBILITY_KEYS = (
     ("tokenizer", "tokenizer id and version"),

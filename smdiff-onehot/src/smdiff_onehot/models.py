@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from smdiff import ChannelEmbedding, ChannelHeads, ConfigError, ModelConfig, TokenSpec, TransformerStack, init_weights
+from smdiff_onehot.bar_echoes import CopyLogits, EchoEmbedding
 from smdiff_onehot.pitch_context import IntervalLogits, NeighbourPitches
 
 STEPS_PER_BEAT = 4
@@ -50,25 +51,21 @@ class ConVormer(nn.Module):
             for _ in token_spec.channels
         )
         self.heads = ChannelHeads(token_spec, width // fold, shared_input=False)
-        self.neighbours = NeighbourPitches(token_spec, width // fold) if config.pitch_context else None
-        self.intervals = IntervalLogits(token_spec, width // fold) if config.pitch_context else None
+        self.context = GridContext(token_spec, width // fold, config)
         init_weights(self)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """``[B, L, C]`` → ``[B, L, sum(vocab)]``."""
         length = tokens.shape[1]
         beat_pos = self.beat_pos.repeat(length // STEPS_PER_BEAT, 1)
-        embedded = self.embed(tokens)
-        if self.neighbours is not None:
-            embedded = self.neighbours(tokens, embedded)
+        embedded = self.context.inputs(tokens, self.embed(tokens))
         tracks = [
             down((emb + beat_pos).transpose(1, 2)).transpose(1, 2)
             for emb, down in zip(embedded, self.down, strict=True)
         ]
         x = self.transformer(self.merge(torch.cat(tracks, dim=-1))).transpose(1, 2)
         features = [up(x).transpose(1, 2) for up in self.up]
-        logits = self.heads(features)
-        return logits if self.intervals is None else self.intervals(tokens, features, logits)
+        return self.context.outputs(tokens, features, self.heads(features))
 
 
 class GridTransformer(nn.Module):
@@ -88,17 +85,42 @@ class GridTransformer(nn.Module):
             config.relative_bias,
         )
         self.heads = ChannelHeads(token_spec, config.width)
-        self.neighbours = NeighbourPitches(token_spec, config.width) if config.pitch_context else None
-        self.intervals = IntervalLogits(token_spec, config.width) if config.pitch_context else None
+        self.context = GridContext(token_spec, config.width, config)
         init_weights(self)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """``[B, L, C]`` → ``[B, L, sum(vocab)]``."""
-        embedded = self.embed(tokens)
-        if self.neighbours is not None:
-            embedded = self.neighbours(tokens, embedded)
+        embedded = self.context.inputs(tokens, self.embed(tokens))
         features = self.transformer(torch.stack(embedded).sum(0))
-        logits = self.heads(features)
-        if self.intervals is None:
-            return logits
-        return self.intervals(tokens, [features] * tokens.shape[-1], logits)
+        return self.context.outputs(tokens, [features] * tokens.shape[-1], self.heads(features))
+
+
+class GridContext(nn.Module):
+    """The optional context a grid model gets beside its tokens: neighbouring pitches, and echoes of other bars.
+
+    ``model.pitch_context`` adds :mod:`smdiff_onehot.pitch_context` (visible
+    neighbouring pitches in, interval scores out); ``model.bar_echoes`` adds
+    :mod:`smdiff_onehot.bar_echoes` (the same step in other bars in, copy scores
+    out). Without either, both methods return what they are given.
+    """
+
+    def __init__(self, token_spec: TokenSpec, width: int, config: ModelConfig) -> None:
+        super().__init__()
+        self.neighbours = NeighbourPitches(token_spec, width) if config.pitch_context else None
+        self.intervals = IntervalLogits(token_spec, width) if config.pitch_context else None
+        self.echoes = EchoEmbedding(token_spec, width) if config.bar_echoes else None
+        self.copies = CopyLogits(token_spec, width) if config.bar_echoes else None
+
+    def inputs(self, tokens: torch.Tensor, embedded: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Each channel's ``[B, L, width]`` input embedding, with the context's embeddings added."""
+        for module in (self.neighbours, self.echoes):
+            if module is not None:
+                embedded = module(tokens, embedded)
+        return embedded
+
+    def outputs(self, tokens: torch.Tensor, features: list[torch.Tensor], logits: torch.Tensor) -> torch.Tensor:
+        """``logits`` with the context's scores added (``features``: what each channel's head reads)."""
+        for module in (self.intervals, self.copies):
+            if module is not None:
+                logits = module(tokens, features, logits)
+        return logits

@@ -50,8 +50,10 @@ class ModelConfig:
     ffn_mult: int = 4
     dropout: float = 0.1
     rotary: bool = True
-    #: models of pitched tokens see the visible pitches around every position and score pitches by interval too
+    #: grid models: see the visible pitches around every step and score pitches by interval too
     pitch_context: bool = False
+    #: grid models: see the same step 1, 2, 4 and 8 bars before and after, and score copying it
+    bar_echoes: bool = False
     #: attention adds a learned score per head for every distance between positions (repeats lie bars apart)
     relative_bias: bool = False
     compile: bool = False

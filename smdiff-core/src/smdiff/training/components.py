@@ -23,7 +23,7 @@ from smdiff.training.ema import EMA
 from smdiff.training.optim import build_optimizer
 from smdiff.training.schedule import lr_factor
 
-MODEL_SHAPE_KEYS = ("width", "depth", "heads", "ffn_mult", "rotary", "pitch_context", "relative_bias")
+MODEL_SHAPE_KEYS = ("width", "depth", "heads", "ffn_mult", "rotary", "pitch_context", "relative_bias", "bar_echoes")
 
 
 @attrs.define
