@@ -108,9 +108,11 @@ def plugin_example(session: nox.Session) -> None:
     dist = session.create_tmp()
     session.run("pip", "wheel", "--no-deps", "--wheel-dir", dist, EXAMPLE_PLUGIN, silent=True)
     session.install(TORCH, *torch_index())
-    session.install("./smdiff-core", "--find-links", dist, "smdiff-drums[test]")
+    # smdiff-onehot only for the tests: they run the plugin's task with a real (tiny) grid model
+    session.install("./smdiff-core", "./smdiff-onehot", "--find-links", dist, "smdiff-drums[test]")
     plugins = json.loads(session.run("smdiff", "plugins", "--json", silent=True))
-    assert [row for row in plugins if row["name"] == "drums" and row["registered"] == {"tokenizers": ["drums"]}]
+    registered = {"tokenizers": ["drums"], "tasks": ["every_other_bar"]}
+    assert [row for row in plugins if row["name"] == "drums" and row["registered"] == registered]
     tokenizers = json.loads(session.run("smdiff", "list", "tokenizers", "--json", silent=True))
     assert [row for row in tokenizers if row["id"] == "drums" and row["plugin"] == "drums"]
     session.run("pytest", f"{EXAMPLE_PLUGIN}/tests", *session.posargs)

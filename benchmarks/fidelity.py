@@ -19,7 +19,7 @@ import numpy as np
 
 from smdiff.config import DataConfig
 from smdiff.data.piece import Piece
-from smdiff.tokenizer import build_tokenizer
+from smdiff.plugins import build_tokenizer
 
 # quarters per step, and whether the encoding's time is bar-relative (grid: 16 steps per bar whatever its length)
 TOKENIZERS = {

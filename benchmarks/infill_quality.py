@@ -24,7 +24,7 @@ from smdiff.config.resolve import drop_unknown_keys
 from smdiff.config.schema import SmdiffConfig
 from smdiff.data.cache import sidecar_path
 from smdiff.data.catalog import config_cache_path
-from smdiff.generate import find_checkpoint
+from smdiff.inference import find_checkpoint
 from smdiff.testing import pop909_root
 
 METRICS = ("infill_key_consistency", "infill_pitch_accuracy", "infill_note_precision", "infill_note_f1",

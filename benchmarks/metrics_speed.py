@@ -19,8 +19,9 @@ import numpy as np
 
 from smdiff.config import DataConfig
 from smdiff.data.cache import TokenCache
-from smdiff.evaluation import Evaluation, Gap, InfillPair, score
-from smdiff.evaluation_inputs import notes_of, reference_tables
+from smdiff.evaluation.core import Evaluation, Gap, InfillPair
+from smdiff.evaluation.inputs import notes_of, reference_tables
+from smdiff.evaluation.report import score
 from smdiff.plugins import get_registries
 
 

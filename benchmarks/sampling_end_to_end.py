@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from smdiff.config import SampleConfig
-from smdiff.generate import generate, load_run
+from smdiff.inference import load_run, sample_to_folder
 from smdiff.plugins import get_registries
 
 
@@ -37,7 +37,7 @@ def main() -> None:
     for attempt in range(args.repeat):
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
-            index = generate(run, config, task, Path(folder))
+            index = sample_to_folder(run, task, config, Path(folder))
             whole = args.n_samples / (time.perf_counter() - started)
         sampler = args.n_samples / sum(record["seconds"] for record in index["samples"])
         ratios.append(whole / sampler)

@@ -26,9 +26,9 @@ import attrs
 
 from smdiff.config import SampleConfig
 from smdiff.data.catalog import config_cache_path as cache_path
-from smdiff.evaluation import score
-from smdiff.evaluation_inputs import evaluate_folder
-from smdiff.generate import generate, load_run
+from smdiff.evaluation.inputs import evaluate_folder
+from smdiff.evaluation.report import score
+from smdiff.inference import load_run, sample_to_folder
 from smdiff.plugins import get_registries
 
 # (sampler, steps, confidence score, confidence noise); steps None = one per position
@@ -76,7 +76,7 @@ def main() -> None:
         )  # fmt: skip
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
-            index = generate(run, config, task, Path(folder))
+            index = sample_to_folder(run, task, config, Path(folder))
             overall = args.n_samples / (time.perf_counter() - started)
             scored = evaluate_folder(
                 Path(folder), registries, data=run.config.data,

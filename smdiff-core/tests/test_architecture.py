@@ -108,3 +108,120 @@ def test_docs_plugins_lists_every_public_name():
     text = (REPOSITORY / "docs" / "plugins.md").read_text()
     undocumented = [name for name in smdiff.__all__ if f"`{name}`" not in text]
     assert not undocumented, f"docs/plugins.md does not list {undocumented}"
+
+
+#: The kernel's layers, lowest first: a module imports only from its own layer or lower ones (the most specific
+#: prefix decides a module's layer). `smdiff/__init__.py`, the public API, re-exports from every layer and is left out.
+LAYERS = [
+    ("base", ["smdiff.errors", "smdiff.tokens", "smdiff.corpora", "smdiff.presets", "smdiff.files", "smdiff.progress"]),
+    (
+        "settings, MIDI, devices, network blocks",
+        [
+            "smdiff.config.schema",
+            "smdiff.config.converter",
+            "smdiff.config.errors",
+            "smdiff.midi",
+            "smdiff.devices",
+            "smdiff.nn",
+        ],
+    ),
+    ("data and notes", ["smdiff.data", "smdiff.notes", "smdiff.retime", "smdiff.pianoroll"]),
+    (
+        "what extensions are",
+        [
+            "smdiff.tokenizer",
+            "smdiff.piece_tokenizer",
+            "smdiff.tasks",
+            "smdiff.storage",
+            "smdiff.kernels",
+            "smdiff.diffusion",
+            "smdiff.evaluation.core",
+            "smdiff.checkpoints",
+        ],
+    ),
+    ("plugin contracts", ["smdiff.factories", "smdiff.specs", "smdiff.registry", "smdiff.hookspecs"]),
+    (
+        "what uses the registries",
+        [
+            "smdiff.config",
+            "smdiff.kernels.selection",
+            "smdiff.evaluation.report",
+            "smdiff.builtins",
+            "smdiff.data.catalog",
+        ],
+    ),
+    (
+        "preparation, inference, evaluation, training",
+        ["smdiff.data.prepare", "smdiff.data.convert", "smdiff.inference", "smdiff.evaluation", "smdiff.training"],
+    ),
+    ("front ends and the plugin host", ["smdiff.studio", "smdiff.plugins", "smdiff.testing"]),
+    ("the command line", ["smdiff.cli"]),
+]
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(KERNEL.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(path): path for path in KERNEL.rglob("*.py")}
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Kernel module → the kernel modules it imports, at any depth (functions and ``TYPE_CHECKING`` blocks too)."""
+
+    def resolve(name: str) -> str | None:
+        while name and name not in MODULES:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph = {}
+    for module, path in MODULES.items():
+        if module == "smdiff":
+            continue
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("smdiff"):
+                targets |= {resolve(f"{node.module}.{alias.name}") or resolve(node.module) for alias in node.names}
+            elif isinstance(node, ast.Import):
+                targets |= {resolve(alias.name) for alias in node.names if alias.name.startswith("smdiff")}
+        graph[module] = {target for target in targets if target not in (None, "smdiff", module)}
+    return graph
+
+
+def layer_of(module: str) -> int | None:
+    matches = [(len(prefix), index) for index, (_, prefixes) in enumerate(LAYERS) for prefix in prefixes
+               if module == prefix or module.startswith(prefix + ".")]  # fmt: skip
+    return max(matches)[1] if matches else None
+
+
+def test_every_kernel_module_belongs_to_a_layer():
+    assert not [module for module in MODULES if module != "smdiff" and layer_of(module) is None]
+
+
+def test_no_kernel_module_imports_from_a_layer_above_its_own():
+    upward = [
+        f"{module} ({LAYERS[layer_of(module)][0]}) imports {target} ({LAYERS[layer_of(target)][0]})"
+        for module, targets in import_graph().items()
+        for target in targets
+        if layer_of(target) > layer_of(module)
+    ]
+    assert not upward, "\n".join(sorted(upward))
+
+
+def test_kernel_modules_import_each_other_in_no_circle():
+    graph, seen, circles = import_graph(), set(), []
+
+    def visit(module: str, path: list[str]) -> None:
+        for target in sorted(graph[module]):
+            if target in path:
+                circles.append([*path[path.index(target) :], target])
+            elif target not in seen:
+                seen.add(target)
+                visit(target, [*path, target])
+
+    for module in sorted(graph):
+        if module not in seen:
+            seen.add(module)
+            visit(module, [module])
+    assert not circles, " | ".join(" -> ".join(circle) for circle in circles[:3])

@@ -6,8 +6,9 @@ import json
 
 import numpy as np
 
-from smdiff.evaluation import Evaluation, write_report
-from smdiff.evaluation_inputs import fresh_report_dir, songs_first
+from smdiff.evaluation.core import Evaluation
+from smdiff.evaluation.inputs import fresh_report_dir, songs_first
+from smdiff.evaluation.report import write_report
 
 
 def test_infilling_takes_one_window_of_every_test_song_before_a_second():

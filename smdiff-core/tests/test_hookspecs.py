@@ -11,7 +11,8 @@ import pytest
 
 from smdiff import hookimpl, hookspecs
 from smdiff.factories import call_signature
-from smdiff.plugins import REGISTRY_HOOKS, Registries, build_plugin_host
+from smdiff.plugins import build_plugin_host
+from smdiff.registry import REGISTRY_HOOKS, Registries
 
 HOOKS = sorted(name for name, value in vars(hookspecs).items() if name.startswith("smdiff_") and callable(value))
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "hooks.md"
@@ -49,6 +50,14 @@ def test_each_hooks_factory_call_is_documented_as_its_protocol_declares(attribut
     assert f"`{call_signature(protocol)}`" in documented, (
         f"{hook_name}: docs/hooks.md lacks `{call_signature(protocol)}`"
     )
+
+
+@pytest.mark.parametrize("attribute", sorted(REGISTRY_HOOKS))
+def test_each_hookspec_docstring_names_its_factory_protocol_and_its_call(attribute):
+    hook_name, _, spec_type = REGISTRY_HOOKS[attribute]
+    (protocol,) = typing.get_args(spec_type.__orig_bases__[0])
+    docstring = " ".join(inspect.getdoc(getattr(hookspecs, hook_name)).split())
+    assert f":class:`smdiff.{protocol.__name__}`" in docstring and f"``{call_signature(protocol)}``" in docstring
 
 
 @pytest.mark.parametrize("name", HOOKS)

@@ -7,7 +7,7 @@ import torch
 
 from smdiff import hookimpl
 from smdiff.errors import ConfigError
-from smdiff.kernels import select_kernel
+from smdiff.kernels.selection import select_kernel
 from smdiff.kernels.torch_ref import TorchKernels
 from smdiff.plugins import build_plugin_host
 from smdiff.specs import KernelSpec

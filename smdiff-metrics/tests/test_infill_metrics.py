@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from smdiff.evaluation import Evaluation, Gap, InfillPair
+from smdiff.evaluation.core import Evaluation, Gap, InfillPair
 from smdiff.notes import NoteTable
 from smdiff.testing import make_score
 from smdiff_metrics.baselines import context_pitches, copy_next, copy_previous

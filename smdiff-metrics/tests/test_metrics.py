@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from smdiff.evaluation import Evaluation, Gap, InfillPair
+from smdiff.evaluation.core import Evaluation, Gap, InfillPair
 from smdiff.notes import NoteTable
 from smdiff.plugins import build_plugin_host
 from smdiff.testing import make_score

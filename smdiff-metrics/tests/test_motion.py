@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from smdiff.evaluation import Evaluation
+from smdiff.evaluation.core import Evaluation
 from smdiff.notes import NoteTable
 from smdiff.testing import make_score
 from smdiff_metrics import controls, motion, structure, tonality

@@ -6,7 +6,7 @@ import attrs
 import numpy as np
 import pytest
 
-from smdiff.evaluation import Evaluation
+from smdiff.evaluation.core import Evaluation
 from smdiff.notes import NoteTable
 from smdiff.testing import make_score
 from smdiff_metrics import rhythm, structure, tonality

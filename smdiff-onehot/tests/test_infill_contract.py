@@ -95,7 +95,9 @@ def check(out: Path, records: list[dict], start_bar: int, end_bar: int, tracks: 
         slots = ("melody",) if tokens.shape[1] == 1 else ("melody", "bridge", "piano")
         tokenizer = GridTokenizer.from_config(index["tokenizer"], slots, DataConfig())
         before, after = tokenizer.decode(tokens), tokenizer.decode(np.load(out / record["tokens"]))
-        compared = assert_same_music_outside(before, after, (start_bar * 4.0, end_bar * 4.0), tracks)
+        assert record["selection"]["spans"] == [[start_bar, end_bar]]
+        ((first, last),) = record["window_selection"]["spans"]  # the gap in the model window's bars
+        compared = assert_same_music_outside(before, after, (first * 4.0, last * 4.0), tracks)
         assert compared > 0 and record["outside_gap_notes_changed"] == 0
 
 

@@ -109,4 +109,7 @@ def test_prepare_train_and_refill_the_drums_keeping_the_rest_of_the_song(cli, ba
         after = tokenizer.decode(np.load(out / record["tokens"]))
         assert assert_same_music_outside(before, after, (2 * 4.0, 6 * 4.0), ("drums",)) > 0
         assert record["outside_gap_notes_changed"] == 0
-        assert symusic.Score(str(out / record["midi"])).tracks[2].is_drum
+        song, written = symusic.Score(str(band / "song3.mid")), symusic.Score(str(out / record["midi"]))
+        assert [(t.name, t.program, t.is_drum) for t in written.tracks] == [
+            (t.name, t.program, t.is_drum) for t in song.tracks
+        ]  # the user's song comes back: its tracks, programs and drum flags

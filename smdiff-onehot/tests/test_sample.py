@@ -121,13 +121,16 @@ def test_an_out_dir_holding_samples_is_refused_and_kept(cli, run, tmp_path):
     [
         (["--task", "infill", "--input_midi", "MISSING", "--mask_start_bar", "1"], "no such MIDI file"),
         (["--task", "infill", "--input_midi", "NOTMIDI", "--mask_start_bar", "1"], "not a readable MIDI file"),
-        (["--task", "infill", "--input_midi", "DRUMS", "--mask_start_bar", "1"], "no track fits melody"),
+        (
+            ["--task", "infill", "--input_midi", "DRUMS", "--mask_start_bar", "1"],
+            "no track with notes fits the model's tracks",
+        ),
         (
             ["--task", "infill", "--input_midi", "SONG", "--mask_start_bar", "3", "--mask_end_bar", "40"],
-            "outside the piece",
+            "--mask_end_bar 40 is past the end of the piece",
         ),
         (["--task", "infill", "--input_midi", "SONG"], "infill needs --mask_start_bar"),
-        (["--task", "infill", "--input_midi", "SONG", "--mask_tracks", "drums"], "has no track 'drums'"),
+        (["--task", "infill", "--input_midi", "SONG", "--mask_tracks", "drums"], "trio has no track 'drums'"),
         (["--task", "infil"], "unknown task 'infil'; did you mean 'infill'?"),
         (["--load_step", "77"], "step_00000077.pt does not exist"),
     ],
@@ -194,7 +197,7 @@ def test_key_moves_new_pieces_into_the_asked_key_signature(cli, run, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [(["--key", "H major"], "unknown key 'H major'"),
-     (["--task", "infill", "--key", "G", "--mask_start_bar", "2"], "--key applies to tasks without input")],
+     (["--task", "infill", "--key", "G", "--mask_start_bar", "2"], "--key has no effect with --task infill")],
 )  # fmt: skip
 def test_a_key_that_cannot_apply_is_refused(cli, run, songs, tmp_path, args, message):
     extra = ["--input_midi", str(songs / "0.mid")] if "infill" in args else []

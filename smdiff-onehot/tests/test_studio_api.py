@@ -83,7 +83,8 @@ def test_an_uploaded_song_is_infilled_and_everything_outside_the_selection_is_ke
     assert status == 200, result
     assert len(result["variants"]) == 2 and time.perf_counter() - started < 60
     for variant in result["variants"]:
-        assert variant["selection"] == {"bars": [9, 12], "tracks": ["melody"]} and variant["parent"] == piece["id"]
+        assert variant["selection"] == {"bars": [9, 12], "tracks": ["melody"], "spans": [[9, 12]]}
+        assert variant["parent"] == piece["id"]
         status, midi = call(server, "GET", f"/api/piece/{variant['id']}.mid")
         assert status == 200 and midi[:4] == b"MThd"
         kept = assert_kept_outside_selection(
@@ -115,7 +116,7 @@ def drums_only(path: Path) -> bytes:
         ("bars_past_the_end", 400, "outside the windows the model can read"),
         ("bars_longer_than_the_window", 400, "the model fills at most 16"),
         ("bars_not_a_range", 400, "are not a range"),
-        ("unknown_track", 400, "cannot be regenerated; choose from melody"),
+        ("unknown_track", 400, "melody has no track 'bass'; its tracks are melody"),
         ("too_many_variants", 400, "between 1 and 16"),
         ("too_many_steps", 400, "between 1 and 1024"),
         ("unknown_piece", 404, "no piece"),

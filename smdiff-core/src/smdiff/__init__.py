@@ -60,7 +60,7 @@ if TYPE_CHECKING:  # the lazy half of the API: each name is imported from its mo
     from smdiff.data.ragged import offsets_of, ragged_arange, segment_diffs, segment_ids, spread_indices
     from smdiff.data.tracks import check_track_map
     from smdiff.diffusion.maskers import Masker
-    from smdiff.evaluation import Evaluation, Gap, InfillPair, Metric, MetricResult, PlottingMetric
+    from smdiff.evaluation.core import Evaluation, Gap, InfillPair, Metric, MetricResult, PlottingMetric
     from smdiff.kernels import KernelBackend
     from smdiff.midi import (
         MidiLike,
@@ -77,7 +77,7 @@ if TYPE_CHECKING:  # the lazy half of the API: each name is imported from its mo
     from smdiff.piece_tokenizer import PieceTokenizer
     from smdiff.progress import progress_bar, status, warn
     from smdiff.storage import StorageBackend
-    from smdiff.tasks import Task
+    from smdiff.tasks import Selection, Task, Window
     from smdiff.tokenizer import EncodeFailure, Encoding, Tokenizer
 
 try:

@@ -29,6 +29,11 @@ def checkpoint_dir(run_dir: Path) -> Path:
     return run_dir / "checkpoints"
 
 
+def run_dir_of(checkpoint: Path) -> Path:
+    """The run folder a checkpoint file belongs to: the inverse of :func:`checkpoint_dir`."""
+    return Path(checkpoint).parent.parent
+
+
 def config_digest(config_dict: dict[str, Any]) -> str:
     """A short hash of a resolved config."""
     return hashlib.sha256(json.dumps(config_dict, sort_keys=True, default=str).encode()).hexdigest()[:16]

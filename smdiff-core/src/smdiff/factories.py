@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from smdiff.config.schema import DataConfig, DiffusionConfig, ModelConfig, SampleConfig, StorageConfig
     from smdiff.diffusion.maskers import Masker
-    from smdiff.evaluation import Metric
+    from smdiff.evaluation.core import Metric
     from smdiff.kernels import KernelBackend
     from smdiff.storage import StorageBackend
     from smdiff.tasks import Task

@@ -40,8 +40,8 @@ def smdiff_tokenizers() -> list[TokenizerSpec]:
 
     Called once when the tokenizer registry is built.
 
-    :returns: specs whose ``factory(config: DataConfig)`` builds a
-        :class:`smdiff.tokenizer.Tokenizer`.
+    :returns: specs whose factory is a :class:`smdiff.TokenizerFactory`, called as
+        ``factory(config: DataConfig) -> Tokenizer``: a tokenizer: MIDI ⇄ ``[L, C]`` token arrays.
     """
 
 
@@ -51,8 +51,8 @@ def smdiff_models() -> list[ModelSpec]:
 
     Called once when the model registry is built.
 
-    :returns: specs whose ``factory(token_spec, config: ModelConfig)`` builds a
-        ``torch.nn.Module`` mapping ``[B, L, C]`` tokens to ``[B, L, sum(vocab)]`` logits.
+    :returns: specs whose factory is a :class:`smdiff.ModelFactory`, called as
+        ``factory(token_spec: TokenSpec, config: ModelConfig, max_length: int) -> torch.nn.Module``: a network mapping ``[B, L, C]`` tokens to ``[B, L, sum(vocab)]`` logits.
     """
 
 
@@ -62,7 +62,8 @@ def smdiff_maskers() -> list[MaskerSpec]:
 
     Called once when the masker registry is built.
 
-    :returns: specs whose ``factory(token_spec, config: DiffusionConfig)`` builds a masker.
+    :returns: specs whose factory is a :class:`smdiff.MaskerFactory`, called as
+        ``factory(token_spec: TokenSpec, config: DiffusionConfig) -> Masker``: a masker.
     """
 
 
@@ -72,7 +73,8 @@ def smdiff_tasks() -> list[TaskSpec]:
 
     Called once when the task registry is built.
 
-    :returns: specs whose ``factory(config: SampleConfig)`` builds a task.
+    :returns: specs whose factory is a :class:`smdiff.TaskFactory`, called as
+        ``factory(config: SampleConfig) -> Task``: a task (:class:`smdiff.Task`).
     """
 
 
@@ -82,7 +84,8 @@ def smdiff_metrics() -> list[MetricSpec]:
 
     Called once when the metric registry is built.
 
-    :returns: specs whose ``factory()`` builds a metric.
+    :returns: specs whose factory is a :class:`smdiff.MetricFactory`, called as
+        ``factory() -> Metric``: a metric.
     """
 
 
@@ -92,7 +95,8 @@ def smdiff_storage_backends() -> list[StorageBackendSpec]:
 
     Called once when the storage registry is built.
 
-    :returns: specs whose ``factory(config: StorageConfig, run_dir: Path)`` builds a backend.
+    :returns: specs whose factory is a :class:`smdiff.StorageFactory`, called as
+        ``factory(config: StorageConfig, run_dir: Path) -> StorageBackend``: a storage backend.
     """
 
 
@@ -102,7 +106,8 @@ def smdiff_datasets() -> list[DatasetSpec]:
 
     Called once when the dataset registry is built.
 
-    :returns: dataset specs; their ``factory(config)`` returns extra config values.
+    :returns: specs whose factory is a :class:`smdiff.DatasetFactory`, called as
+        ``factory() -> Mapping[str, Any]``: the extra config values the dataset sets.
     """
 
 
@@ -112,7 +117,8 @@ def smdiff_kernels() -> list[KernelSpec]:
 
     Called once when the kernel registry is built.
 
-    :returns: specs whose ``factory()`` builds a kernel backend.
+    :returns: specs whose factory is a :class:`smdiff.KernelFactory`, called as
+        ``factory() -> KernelBackend``: a kernel backend.
     """
 
 
@@ -122,5 +128,6 @@ def smdiff_cli() -> list[CommandSpec]:
 
     Called once when the CLI app is built.
 
-    :returns: specs whose ``factory()`` returns a ``typer.Typer`` mounted as ``smdiff <id>``.
+    :returns: specs whose factory is a :class:`smdiff.CommandFactory`, called as
+        ``factory() -> typer.Typer``: a Typer app mounted as ``smdiff <id>``.
     """

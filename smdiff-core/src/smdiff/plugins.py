@@ -25,26 +25,19 @@ import importlib.metadata
 import os
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
 
 from smdiff import hookspecs
 from smdiff.errors import DuplicateIdError
-from smdiff.registry import Origin, Registry
-from smdiff.specs import (
-    CommandSpec,
-    DatasetSpec,
-    KernelSpec,
-    MaskerSpec,
-    MetricSpec,
-    ModelSpec,
-    Spec,
-    StorageBackendSpec,
-    TaskSpec,
-    TokenizerSpec,
-)
+from smdiff.registry import REGISTRY_HOOKS, Origin, Registries, Registry
+from smdiff.specs import Spec
+
+if TYPE_CHECKING:
+    from smdiff.config.schema import DataConfig
+    from smdiff.tokenizer import Tokenizer
 
 ENTRY_POINT_GROUP = "smdiff"
 
@@ -75,39 +68,6 @@ class PluginFailure:
     distribution: str
     version: str
     error: str
-
-
-@attrs.frozen
-class Registries:
-    """Every registry, built from one plugin manager."""
-
-    tokenizers: Registry[TokenizerSpec]
-    models: Registry[ModelSpec]
-    maskers: Registry[MaskerSpec]
-    tasks: Registry[TaskSpec]
-    metrics: Registry[MetricSpec]
-    storage: Registry[StorageBackendSpec]
-    datasets: Registry[DatasetSpec]
-    kernels: Registry[KernelSpec]
-    commands: Registry[CommandSpec]
-
-    def by_kind(self) -> dict[str, Registry[Any]]:
-        """Registries keyed by the names ``smdiff list`` accepts."""
-        return {field.name: getattr(self, field.name) for field in attrs.fields(type(self))}
-
-
-#: registry attribute -> (hook name, label used in messages, spec class)
-REGISTRY_HOOKS: dict[str, tuple[str, str, type[Spec]]] = {
-    "tokenizers": ("smdiff_tokenizers", "tokenizer", TokenizerSpec),
-    "models": ("smdiff_models", "model", ModelSpec),
-    "maskers": ("smdiff_maskers", "masker", MaskerSpec),
-    "tasks": ("smdiff_tasks", "task", TaskSpec),
-    "metrics": ("smdiff_metrics", "metric", MetricSpec),
-    "storage": ("smdiff_storage_backends", "storage backend", StorageBackendSpec),
-    "datasets": ("smdiff_datasets", "dataset", DatasetSpec),
-    "kernels": ("smdiff_kernels", "kernel", KernelSpec),
-    "commands": ("smdiff_cli", "command", CommandSpec),
-}
 
 
 def _names(value: str | None) -> set[str] | None:
@@ -255,3 +215,8 @@ def set_plugin_host(host: PluginHost | None) -> None:
 def get_registries() -> Registries:
     """Registries of the process-wide plugin host."""
     return get_plugin_host().registries
+
+
+def build_tokenizer(config: DataConfig) -> Tokenizer:
+    """The tokenizer ``config`` names, from the process-wide registries (for worker processes, which start bare)."""
+    return get_registries().tokenizers.get(config.tokenizer_id).factory(config)

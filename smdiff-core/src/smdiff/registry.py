@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
 from smdiff.errors import DuplicateIdError, UnknownIdError, did_you_mean
-from smdiff.specs import Spec
+from smdiff.specs import (
+    CommandSpec,
+    DatasetSpec,
+    KernelSpec,
+    MaskerSpec,
+    MetricSpec,
+    ModelSpec,
+    Spec,
+    StorageBackendSpec,
+    TaskSpec,
+    TokenizerSpec,
+)
 
 S = TypeVar("S", bound=Spec)
 
@@ -83,3 +94,36 @@ class Registry(Generic[S]):
 
     def __len__(self) -> int:
         return len(self._specs)
+
+
+@attrs.frozen
+class Registries:
+    """Every registry, built from one plugin manager."""
+
+    tokenizers: Registry[TokenizerSpec]
+    models: Registry[ModelSpec]
+    maskers: Registry[MaskerSpec]
+    tasks: Registry[TaskSpec]
+    metrics: Registry[MetricSpec]
+    storage: Registry[StorageBackendSpec]
+    datasets: Registry[DatasetSpec]
+    kernels: Registry[KernelSpec]
+    commands: Registry[CommandSpec]
+
+    def by_kind(self) -> dict[str, Registry[Any]]:
+        """Registries keyed by the names ``smdiff list`` accepts."""
+        return {field.name: getattr(self, field.name) for field in attrs.fields(type(self))}
+
+
+#: registry attribute -> (hook name, label used in messages, spec class)
+REGISTRY_HOOKS: dict[str, tuple[str, str, type[Spec]]] = {
+    "tokenizers": ("smdiff_tokenizers", "tokenizer", TokenizerSpec),
+    "models": ("smdiff_models", "model", ModelSpec),
+    "maskers": ("smdiff_maskers", "masker", MaskerSpec),
+    "tasks": ("smdiff_tasks", "task", TaskSpec),
+    "metrics": ("smdiff_metrics", "metric", MetricSpec),
+    "storage": ("smdiff_storage_backends", "storage backend", StorageBackendSpec),
+    "datasets": ("smdiff_datasets", "dataset", DatasetSpec),
+    "kernels": ("smdiff_kernels", "kernel", KernelSpec),
+    "commands": ("smdiff_cli", "command", CommandSpec),
+}

@@ -221,6 +221,15 @@ def assert_kept_outside_selection(
     return inside
 
 
+def bar_quarters(song: str | Path, time_signature: str | None = None) -> list[float]:
+    """Quarter-note start of every bar of a MIDI file (its beat annotations beside it apply), for
+    :func:`assert_kept_outside_selection`."""
+    from smdiff.inference.songs import bar_starts
+
+    score = symusic.Score(str(song))
+    return (bar_starts(score, Path(song), time_signature) / score.ticks_per_quarter).tolist()
+
+
 def free_port() -> int:
     """A TCP port nothing listens on right now."""
     import socket

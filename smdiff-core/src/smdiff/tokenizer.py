@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 import attrs
 import numpy as np
 
-from smdiff.config.schema import DataConfig
 from smdiff.errors import SmdiffError
 from smdiff.midi import MidiLike
 from smdiff.tokens import TokenSpec
@@ -179,10 +178,3 @@ class Tokenizer(abc.ABC):
         event representations the rows of a window are its notes, so the mask
         follows the notes that are already there.
         """
-
-
-def build_tokenizer(config: DataConfig) -> Tokenizer:
-    """The tokenizer ``config.tokenizer_id`` names, built from ``config`` (picklable via ``functools.partial``)."""
-    from smdiff.plugins import get_registries
-
-    return get_registries().tokenizers.get(config.tokenizer_id).factory(config)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smdiff import TokenizerSpec, hookimpl
+from smdiff import TaskSpec, TokenizerSpec, hookimpl
 
 
 def _make_tokenizer(config):
@@ -22,5 +22,23 @@ def smdiff_tokenizers() -> list[TokenizerSpec]:
             version="1",
             representation="grid",
             aliases=("drum_grid",),
+        )
+    ]
+
+
+def _every_other_bar(config):
+    from smdiff_drums.tasks import EveryOtherBar
+
+    return EveryOtherBar(config)
+
+
+@hookimpl
+def smdiff_tasks() -> list[TaskSpec]:
+    """Register the ``every_other_bar`` task."""
+    return [
+        TaskSpec(
+            id="every_other_bar",
+            summary="regenerate every other bar of --mask_start_bar..--mask_end_bar, keeping the bars between",
+            factory=_every_other_bar,
         )
     ]

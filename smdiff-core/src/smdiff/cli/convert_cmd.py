@@ -39,7 +39,7 @@ def make_convert_command(host: PluginHost):
         cache are written in their songs' own keys; samples in the key they were written in.
         """
         from smdiff.data.convert import convert_windows, load_token_windows, stored_settings
-        from smdiff.tokenizer import build_tokenizer
+        from smdiff.plugins import build_tokenizer
 
         flags = {"data.tokenizer_id": tokenizer_id, "data.bars": bars}
         resolved = resolve_config(

@@ -4,19 +4,34 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import attrs
 import typer
 from rich.table import Table
 
-from smdiff.cli.options import ConfigFiles, DatasetId, Overrides, resolve_config
+from smdiff.cli.options import (
+    ConfigFiles,
+    DatasetId,
+    LoadStep,
+    MaskEndBar,
+    MaskStartBar,
+    MaskTracks,
+    NSamples,
+    Overrides,
+    Sampler,
+    SampleSteps,
+    Task,
+    resolve_config,
+    split_list,
+)
 from smdiff.errors import DataError
 from smdiff.plugins import PluginHost
 from smdiff.progress import console, progress_bar, status, warn
 
 if TYPE_CHECKING:
     from smdiff.config.schema import SmdiffConfig
+    from smdiff.registry import Registries
 
 ARROWS = {"higher": "↑", "lower": "↓", "reference": "≈ data"}
 #: short labels of the baselines and controls metrics report, and what each one is
@@ -74,38 +89,24 @@ def print_probe(results: list) -> None:
 
 
 def generate_for_evaluation(
-    resolved: SmdiffConfig, load_dir: Path, registries: Any, dataset_id: str | None, into: Path
+    resolved: SmdiffConfig, load_dir: Path, registries: Registries, dataset_id: str | None, into: Path
 ) -> None:
-    """Sample ``eval.n_samples`` pieces (infilling the test split when no input MIDI is given) into ``into``."""
-    from smdiff.data.catalog import config_cache_path as cache_path
-    from smdiff.evaluation_inputs import test_windows
-    from smdiff.generate import estimate_seconds, generate, load_run
+    """Sample what ``resolved`` asks to evaluate into ``into``, with the estimate and a progress bar."""
+    from smdiff.evaluation.generation import sample_for_evaluation
 
-    settings = attrs.evolve(resolved.sample, n_samples=resolved.eval.n_samples)
-    run = load_run(
-        load_dir, load_step=settings.load_step, ema=settings.ema, registries=registries, dataset_id=dataset_id
-    )
-    task = registries.tasks.get(settings.task).factory(settings)
-    seconds = estimate_seconds(run, settings, settings.n_samples)
-    status(
-        f"generating {settings.n_samples} {settings.task} samples ({settings.sampler} sampler) on {run.device}: "
-        f"about {seconds:.0f} s (--n_samples and --sample_steps change it)"
-    )
-    originals = None
-    if settings.task == "infill" and not (settings.input_midi or settings.input_midi_dir):
-        version = registries.tokenizers.get(run.tokenizer.id).version
-        originals = test_windows(cache_path(run.config), run.tokenizer, version, settings.n_samples)
     with progress_bar() as bar:
         progress = bar.add_task("generating", total=None)
-        generate(run, settings, task, into, originals=originals,
-                 on_sample=lambda done, total: bar.update(progress, completed=done, total=total))  # fmt: skip
+        sample_for_evaluation(
+            resolved, load_dir, registries, dataset_id, into, on_estimate=status,
+            on_piece=lambda done, total: bar.update(progress, completed=done, total=total),
+        )  # fmt: skip
 
 
-def _probe(load_dir: Path, resolved: SmdiffConfig, registries: Any) -> list:
+def _probe(load_dir: Path, resolved: SmdiffConfig, registries: Registries) -> list:
     """Run the model probe on ``load_dir``'s checkpoint and print its table."""
     from smdiff.data.catalog import config_cache_path as cache_path
-    from smdiff.generate import load_run
-    from smdiff.probing import probe_run
+    from smdiff.evaluation.probing import probe_run
+    from smdiff.inference import load_run
 
     run = load_run(load_dir, load_step=resolved.sample.load_step, ema=resolved.sample.ema, registries=registries)
     status(f"probing the model of {run.checkpoint} on test windows")
@@ -133,16 +134,16 @@ def make_evaluate_command(host: PluginHost):
         probe: Annotated[
             bool, typer.Option("--probe", help="Also probe the run's model: masked-pitch bits vs baselines.")
         ] = False,
-        task: Annotated[str | None, typer.Option("--task", help="uncond or infill.")] = None,
+        task: Task = None,
         dataset_id: DatasetId = None,
-        n_samples: Annotated[int | None, typer.Option("--n-samples", help="Samples to generate.")] = None,
-        sample_steps: Annotated[int | None, typer.Option("--sample-steps", help="Reverse steps.")] = None,
-        sampler: Annotated[str | None, typer.Option("--sampler", help="confidence (default) or ancestral.")] = None,
+        n_samples: NSamples = None,
+        sample_steps: SampleSteps = None,
+        sampler: Sampler = None,
         save_samples: Annotated[bool, typer.Option("--save-samples", help="Keep generated samples.")] = False,
-        mask_start_bar: Annotated[int | None, typer.Option("--mask-start-bar", help="Infill: first bar.")] = None,
-        mask_end_bar: Annotated[int | None, typer.Option("--mask-end-bar", help="Infill: bar after the last.")] = None,
-        mask_tracks: Annotated[str | None, typer.Option("--mask-tracks", help="Infill: tracks, e.g. piano.")] = None,
-        load_step: Annotated[int | None, typer.Option("--load-step", help="Checkpoint step; 0 = best.")] = None,
+        mask_start_bar: MaskStartBar = None,
+        mask_end_bar: MaskEndBar = None,
+        mask_tracks: MaskTracks = None,
+        load_step: LoadStep = None,
         metrics: Annotated[
             str | None, typer.Option("--metrics", help="Comma-separated metric ids (default: all).")
         ] = None,
@@ -151,7 +152,7 @@ def make_evaluate_command(host: PluginHost):
     ) -> None:
         """Score samples against the dataset's test split (or --reference_dir): JSON report, table and plots."""
         from smdiff.data.catalog import config_cache_path as cache_path
-        from smdiff.evaluation_inputs import evaluate_folder, fresh_report_dir, has_index, read_index
+        from smdiff.evaluation.inputs import evaluate_folder, fresh_report_dir, has_index, read_index
 
         if load_dir is None and sample_dir is None:
             raise DataError("pass --load_dir RUN to generate and score samples, or --sample_dir DIR to score a folder")
@@ -161,9 +162,8 @@ def make_evaluate_command(host: PluginHost):
             "data.dataset_id": dataset_id if sample_dir is not None and load_dir is None else None,
             "sample.task": task, "sample.sample_steps": sample_steps, "sample.sampler": sampler, "sample.load_step": load_step,
             "sample.mask_start_bar": mask_start_bar, "sample.mask_end_bar": mask_end_bar,
-            "sample.mask_tracks": tuple(t for t in mask_tracks.split(",") if t) if mask_tracks else None,
-            "eval.n_samples": n_samples, "eval.save_samples": save_samples or None,
-            "eval.metrics": tuple(m for m in metrics.split(",") if m) if metrics else None,
+            "sample.mask_tracks": split_list(mask_tracks),
+            "eval.n_samples": n_samples, "eval.save_samples": save_samples or None, "eval.metrics": split_list(metrics),
         }  # fmt: skip
         resolved = resolve_config(
             files=config or (), overrides=set_ or (), flags=flags, registries=host.registries, with_model=False
@@ -177,7 +177,9 @@ def make_evaluate_command(host: PluginHost):
                 warn(f"{flag} has no effect with --sample_dir (the folder's samples are scored as they are)")
             task_name = read_index(sample_dir)["sample"]["task"] if has_index(sample_dir) else "uncond"
             if load_dir is None and has_index(sample_dir):
-                load_dir = Path(read_index(sample_dir)["checkpoint"]).parent.parent
+                from smdiff.checkpoints import run_dir_of
+
+                load_dir = run_dir_of(Path(read_index(sample_dir)["checkpoint"]))
         else:
             task_name = resolved.sample.task
         default_out = load_dir / "metrics" if load_dir is not None else Path("evaluations") / sample_dir.resolve().name

@@ -9,8 +9,9 @@ import typer
 from rich.table import Table
 
 from smdiff.errors import SmdiffError, did_you_mean
-from smdiff.plugins import REGISTRY_HOOKS, PluginHost
+from smdiff.plugins import PluginHost
 from smdiff.progress import console
+from smdiff.registry import REGISTRY_HOOKS
 from smdiff.specs import DatasetSpec, ModelSpec, Spec, TokenizerSpec
 
 KINDS = tuple(REGISTRY_HOOKS)

@@ -21,6 +21,23 @@ Overrides = Annotated[
 ModelId = Annotated[str | None, typer.Option("--model", help="Model id (see `smdiff list models`).")]
 DatasetId = Annotated[str | None, typer.Option("--dataset-id", help="Dataset id (see `smdiff list datasets`).")]
 
+# what to sample and how: `smdiff sample` and `smdiff evaluate` read the same settings through the same flags
+Task = Annotated[str | None, typer.Option("--task", help="uncond, infill or a plugin's (see `smdiff list tasks`).")]
+NSamples = Annotated[int | None, typer.Option("--n-samples", help="Samples (variants of --input_midi).")]
+SampleSteps = Annotated[
+    int | None, typer.Option("--sample-steps", help="Reverse steps (default: 32 confidence, length ancestral).")
+]
+Sampler = Annotated[str | None, typer.Option("--sampler", help="confidence (default) or ancestral.")]
+LoadStep = Annotated[int | None, typer.Option("--load-step", help="Checkpoint step; 0 = best; default latest.")]
+MaskStartBar = Annotated[int | None, typer.Option("--mask-start-bar", help="Infill: first bar to fill (from 0).")]
+MaskEndBar = Annotated[int | None, typer.Option("--mask-end-bar", help="Infill: the bar after the last to fill.")]
+MaskTracks = Annotated[str | None, typer.Option("--mask-tracks", help="Infill: tracks to fill, e.g. piano,bridge.")]
+
+
+def split_list(text: str | None) -> tuple[str, ...] | None:
+    """A comma-separated option as a tuple of its non-empty, stripped items (``None`` when not given)."""
+    return None if text is None else tuple(item.strip() for item in text.split(",") if item.strip())
+
 
 def resolve_config(**layers: Any) -> SmdiffConfig:
     """:func:`smdiff.config.resolve_config`, imported when a command runs rather than when the CLI starts."""

@@ -87,7 +87,7 @@ def make_prepare_command(host: PluginHost):
         """Encode a folder of MIDI files into a memory-mappable token cache with a JSON sidecar."""
         from smdiff.data.catalog import config_cache_path, prepared_name
         from smdiff.data.prepare import prepare_cache
-        from smdiff.tokenizer import build_tokenizer
+        from smdiff.plugins import build_tokenizer
 
         flags = {
             "data.root_dir": str(root_dir) if root_dir else None,

@@ -7,10 +7,26 @@ from typing import Annotated
 
 import typer
 
-from smdiff.cli.options import ConfigFiles, DatasetId, ModelId, Overrides, resolve_config
+from smdiff.cli.options import (
+    ConfigFiles,
+    DatasetId,
+    LoadStep,
+    MaskEndBar,
+    MaskStartBar,
+    MaskTracks,
+    ModelId,
+    NSamples,
+    Overrides,
+    Sampler,
+    SampleSteps,
+    Task,
+    resolve_config,
+    split_list,
+)
 from smdiff.errors import DataError
 from smdiff.plugins import PluginHost
 from smdiff.progress import progress_bar, status
+from smdiff.tasks import Task as TaskRunner
 
 
 def free_folder(base: Path) -> Path:
@@ -21,22 +37,47 @@ def free_folder(base: Path) -> Path:
     return candidate
 
 
-def refuse_flags_without_effect(needs_input: bool, task: str, given: dict[str, object]) -> None:
-    """A flag the chosen task or input ignores is a one-line error, never silence."""
-    present = {flag for flag, value in given.items() if value not in (None, ())}
-    if not needs_input:
-        ignored = sorted(present & {"--input_midi", "--input_midi_dir", "--samples_per_midi", "--mask_start_bar",
-                                    "--mask_end_bar", "--mask_tracks"})  # fmt: skip
-        if ignored:
-            raise DataError(f"{ignored[0]} has no effect with --task {task}; use --task infill to condition on a piece")
-        return
-    if {"--input_midi", "--input_midi_dir"} <= present:
+#: settings every task with input reads: which pieces to condition on, and how many variants
+INPUT_OPTIONS = frozenset({"input_midi", "input_midi_dir", "samples_per_midi"})
+
+
+#: the ``SampleConfig`` fields whose flags only some tasks read
+TASK_FLAGS = frozenset(
+    {
+        "input_midi",
+        "input_midi_dir",
+        "samples_per_midi",
+        "mask_start_bar",
+        "mask_end_bar",
+        "mask_tracks",
+        "key",
+        "infill_notes",
+    }
+)
+
+
+def refuse_flags_without_effect(
+    task: TaskRunner, task_id: str, given: dict[str, object], n_samples_given: bool
+) -> None:
+    """A flag the chosen task or input ignores is a one-line error, never silence.
+
+    ``given`` maps the ``SampleConfig`` fields of :data:`TASK_FLAGS` to the
+    values passed on the command line; the task says which it reads
+    (:attr:`~smdiff.tasks.Task.options`, and the input options when it needs input).
+    """
+    present = {field for field, value in given.items() if value not in (None, ())}
+    reads = task.options | (INPUT_OPTIONS if task.needs_input else frozenset())
+    ignored = sorted(present - reads)
+    if ignored:
+        known = ", ".join(f"--{field}" for field in sorted(reads & TASK_FLAGS)) or "none of these options"
+        raise DataError(f"--{ignored[0]} has no effect with --task {task_id} (it reads {known})")
+    if {"input_midi", "input_midi_dir"} <= present:
         raise DataError("pass --input_midi FILE or --input_midi_dir DIR, not both")
-    if "--input_midi" in present and "--samples_per_midi" in present:
+    if "input_midi" in present and "samples_per_midi" in present:
         raise DataError(
             "--samples_per_midi is for --input_midi_dir; with --input_midi, --n_samples N writes N variants"
         )
-    if "--input_midi_dir" in present and "--n_samples" in present:
+    if "input_midi_dir" in present and n_samples_given:
         raise DataError(
             "--n_samples has no effect with --input_midi_dir; --samples_per_midi N writes N variants per file"
         )
@@ -53,19 +94,13 @@ def make_sample_command(host: PluginHost):
 
     def sample(
         load_dir: Annotated[Path, typer.Option("--load-dir", help="Run directory to sample from.")],
-        task: Annotated[str | None, typer.Option("--task", help="uncond or infill (see `smdiff list tasks`).")] = None,
+        task: Task = None,
         model: ModelId = None,
         dataset_id: DatasetId = None,
-        n_samples: Annotated[
-            int | None, typer.Option("--n-samples", help="Samples (variants of --input_midi).")
-        ] = None,
-        sample_steps: Annotated[
-            int | None, typer.Option("--sample-steps", help="Reverse steps (default: 32 confidence, length ancestral).")
-        ] = None,
-        sampler: Annotated[str | None, typer.Option("--sampler", help="confidence (default) or ancestral.")] = None,
-        load_step: Annotated[
-            int | None, typer.Option("--load-step", help="Checkpoint step; 0 = best; default latest.")
-        ] = None,
+        n_samples: NSamples = None,
+        sample_steps: SampleSteps = None,
+        sampler: Sampler = None,
+        load_step: LoadStep = None,
         no_ema: Annotated[bool, typer.Option("--no-ema", help="Use the raw weights, not the EMA ones.")] = False,
         input_midi: Annotated[Path | None, typer.Option("--input-midi", help="Piece to condition on.")] = None,
         input_midi_dir: Annotated[Path | None, typer.Option("--input-midi-dir", help="Folder of pieces.")] = None,
@@ -73,11 +108,9 @@ def make_sample_command(host: PluginHost):
             int | None,
             typer.Option("--samples-per-midi", help="Variants per file of --input_midi_dir."),
         ] = None,
-        mask_start_bar: Annotated[int | None, typer.Option("--mask-start-bar", help="First bar to fill.")] = None,
-        mask_end_bar: Annotated[int | None, typer.Option("--mask-end-bar", help="Bar after the last to fill.")] = None,
-        mask_tracks: Annotated[
-            str | None, typer.Option("--mask-tracks", help="Tracks to fill, e.g. piano,bridge.")
-        ] = None,
+        mask_start_bar: MaskStartBar = None,
+        mask_end_bar: MaskEndBar = None,
+        mask_tracks: MaskTracks = None,
         temperature: Annotated[float | None, typer.Option("--temperature", help="Softmax temperature.")] = None,
         top_k: Annotated[int | None, typer.Option("--top-k", help="Keep the k most likely tokens.")] = None,
         top_p: Annotated[float | None, typer.Option("--top-p", help="Nucleus probability mass.")] = None,
@@ -91,7 +124,7 @@ def make_sample_command(host: PluginHost):
     ) -> None:
         """Generate samples from a trained run: MIDI, tokens, piano rolls and an index.json per call."""
         from smdiff.diffusion.sampling import default_steps
-        from smdiff.generate import generate, load_run
+        from smdiff.inference import load_run, sample_to_folder
 
         flags = {
             "sample.task": task, "sample.n_samples": n_samples, "sample.sample_steps": sample_steps, "sample.sampler": sampler,
@@ -99,9 +132,9 @@ def make_sample_command(host: PluginHost):
             "sample.input_midi": str(input_midi) if input_midi else None,
             "sample.input_midi_dir": str(input_midi_dir) if input_midi_dir else None,
             "sample.mask_start_bar": mask_start_bar, "sample.mask_end_bar": mask_end_bar,
-            "sample.mask_tracks": tuple(t.strip() for t in mask_tracks.split(",") if t.strip()) if mask_tracks else None,
-            "sample.temperature": temperature, "sample.top_k": top_k, "sample.top_p": top_p, "sample.seed": seed,
-            "sample.out_dir": str(out_dir) if out_dir else None, "sample.key": key,
+            "sample.mask_tracks": split_list(mask_tracks), "sample.temperature": temperature, "sample.top_k": top_k,
+            "sample.top_p": top_p, "sample.seed": seed, "sample.out_dir": str(out_dir) if out_dir else None,
+            "sample.key": key,
         }  # fmt: skip
         settings = resolve_config(
             files=config or (), overrides=set_ or (), flags=flags, registries=host.registries, with_model=False
@@ -111,12 +144,10 @@ def make_sample_command(host: PluginHost):
 
             Key.parse(settings.key)  # a bad key name fails before the model loads
         task_runner = host.registries.tasks.get(settings.task).factory(settings)
+        given = {name.removeprefix("sample."): value for name, value in flags.items()}
         refuse_flags_without_effect(
-            task_runner.needs_input, settings.task,
-            {"--input_midi": input_midi, "--input_midi_dir": input_midi_dir, "--samples_per_midi": samples_per_midi,
-             "--n_samples": n_samples, "--mask_start_bar": mask_start_bar, "--mask_end_bar": mask_end_bar,
-             "--mask_tracks": mask_tracks},
-        )  # fmt: skip
+            task_runner, settings.task, {field: given.get(field) for field in TASK_FLAGS}, n_samples is not None
+        )
         if settings.out_dir:
             refuse_used_folder(Path(settings.out_dir))
         run = load_run(
@@ -139,9 +170,9 @@ def make_sample_command(host: PluginHost):
         with progress_bar() as bar:
             samples_task = bar.add_task("samples", total=None)
             steps_task = bar.add_task("reverse steps", total=None)
-            index = generate(
-                run, settings, task_runner, target,
-                on_sample=lambda done, total: bar.update(samples_task, completed=done, total=total),
+            index = sample_to_folder(
+                run, task_runner, settings, target,
+                on_piece=lambda done, total: bar.update(samples_task, completed=done, total=total),
                 on_step=lambda step, total: bar.update(steps_task, completed=step, total=total),
             )  # fmt: skip
         status(f"wrote {len(index['samples'])} sample(s) to {target} ({index['samples_per_second']:.2f} samples/s): "

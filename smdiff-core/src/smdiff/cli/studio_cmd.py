@@ -49,7 +49,7 @@ def make_studio_command(host: PluginHost):
         """Serve the studio: a local web page to regenerate bars and tracks of a song with a trained run."""
         import uvicorn
 
-        from smdiff.generate import load_run
+        from smdiff.inference import load_run
         from smdiff.studio.app import create_app
         from smdiff.studio.audio import AudioSetup
         from smdiff.studio.engine import Engine
@@ -66,7 +66,7 @@ def make_studio_command(host: PluginHost):
             warn(f"--host {bind} makes the studio reachable from other machines; it has no login")
         workdir = Path(tempfile.mkdtemp(prefix="smdiff-studio-"))
         try:
-            app = create_app(Engine(run, workdir), audio, midi_dir.resolve() if midi_dir else None)
+            app = create_app(Engine(run, workdir, host.registries), audio, midi_dir.resolve() if midi_dir else None)
             shown = f"[{bind}]" if ":" in bind else bind
             status(
                 f"smdiff studio: {run.config.model.id} on {run.tokenizer.id}, step {run.step} "

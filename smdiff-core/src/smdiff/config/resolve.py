@@ -12,7 +12,7 @@ import tomllib
 import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import tomli_w
@@ -21,6 +21,9 @@ from smdiff.config.converter import converter
 from smdiff.config.errors import describe_structure_error
 from smdiff.config.schema import DataConfig, SmdiffConfig
 from smdiff.errors import ConfigError, did_you_mean
+
+if TYPE_CHECKING:
+    from smdiff.registry import Registries
 
 Layer = dict[str, Any]
 
@@ -145,7 +148,7 @@ def expand_root(root: str) -> str:
     return os.path.expanduser(root)
 
 
-def _preset_layer(user: SmdiffConfig, registries: Any) -> Layer:
+def _preset_layer(user: SmdiffConfig, registries: Registries) -> Layer:
     spec = registries.models.get(user.model.id)
     if user.model.preset not in spec.presets:
         known = ", ".join(sorted(spec.presets)) or "none"
@@ -154,7 +157,7 @@ def _preset_layer(user: SmdiffConfig, registries: Any) -> Layer:
     return {"model": dict(spec.presets[user.model.preset])}
 
 
-def _dataset_layer(user: SmdiffConfig, registries: Any) -> Layer:
+def _dataset_layer(user: SmdiffConfig, registries: Registries) -> Layer:
     dataset_id = user.data.dataset_id
     declared = user.datasets.get(dataset_id)
     if declared is None and dataset_id == DataConfig().dataset_id and dataset_id not in registries.datasets:
@@ -170,23 +173,19 @@ def _dataset_layer(user: SmdiffConfig, registries: Any) -> Layer:
 
 def resolve_config(
     *,
+    registries: Registries,
     files: Iterable[str | Path] = (),
     overrides: Iterable[str] = (),
     flags: Mapping[str, Any] | None = None,
-    registries: Any = None,
     with_model: bool = True,
 ) -> SmdiffConfig:
     """Resolve every layer into one config.
 
     ``flags`` maps dotted keys to values of explicit CLI flags (``None`` values
-    are ignored). ``registries`` defaults to the process-wide plugin registries.
+    are ignored). ``registries`` holds the datasets and model presets the layers name.
     ``with_model=False`` skips the model preset layer, for commands that build
     no model (``prepare``, ``convert``).
     """
-    if registries is None:
-        from smdiff.plugins import get_registries
-
-        registries = get_registries()
     # Each layer is checked merged onto the ones before it, so an error names the layer that brought it and a
     # layer may complete what an earlier one declared (``--set datasets.NAME.root_dir=…`` on a file's dataset).
     user: Layer = {}

@@ -116,6 +116,15 @@ class TrainConfig:
         return self.warmup_steps if self.warmup_steps is not None else min(500, self.steps // 20)
 
 
+#: seeds are torch generator seeds: non-negative and below 2**63
+MAX_SEED = 2**63
+
+
+def _check_seed(instance: object, attribute: attrs.Attribute, value: int) -> None:
+    if not 0 <= value < MAX_SEED:
+        raise ValueError(f"a seed is a whole number from 0 to 2**63 - 1, got {value}")
+
+
 @attrs.frozen(kw_only=True)
 class SampleConfig:
     """What to generate and how the reverse process runs."""
@@ -130,7 +139,7 @@ class SampleConfig:
     top_p: float | None = None
     n_samples: int = 4
     batch_size: int = 8
-    seed: int = 0
+    seed: int = attrs.field(default=0, validator=_check_seed)
     ema: bool = True
     load_step: int | None = None
     mask_start_bar: int | None = None

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from smdiff.config.schema import SmdiffConfig
 from smdiff.specs import DatasetSpec
+
+if TYPE_CHECKING:
+    from smdiff.registry import Registries
 
 CACHE_DIR_ENV = "SMDIFF_CACHE_DIR"
 DEFAULT_CACHE_DIR = Path("data") / "cache"
@@ -42,7 +45,7 @@ def prepare_hint(config: SmdiffConfig) -> str:
     return hint
 
 
-def named_dataset_applies(config: SmdiffConfig, registries: Any) -> bool:
+def named_dataset_applies(config: SmdiffConfig, registries: Registries) -> bool:
     """Whether ``config.data`` is its named dataset (that dataset's tokenizer and folder), not a folder of the user's."""
     from smdiff.config.resolve import expand_root
 
@@ -60,7 +63,7 @@ def named_dataset_applies(config: SmdiffConfig, registries: Any) -> bool:
     return Path(expand_root(root)).resolve() == Path(data.root_dir).resolve()
 
 
-def prepared_name(config: SmdiffConfig, registries: Any) -> str:
+def prepared_name(config: SmdiffConfig, registries: Registries) -> str:
     """What ``smdiff prepare`` says it prepares: the named dataset, or the folder when no named dataset applies."""
     if named_dataset_applies(config, registries):
         return config.data.dataset_id

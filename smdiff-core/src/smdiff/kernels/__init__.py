@@ -7,11 +7,10 @@ path. :func:`select_kernel` picks one from ``kernels.backend``.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 import torch
 
-from smdiff.errors import ConfigError, UnknownIdError
 from smdiff.tokens import TokenSpec
 
 
@@ -57,21 +56,3 @@ class KernelBackend(Protocol):
         ``noise`` (float64 uniforms shaped like ``logits``) replaces the random
         draws, so backends can be compared bit for bit.
         """
-
-
-def select_kernel(choice: str, registries: Any, device: torch.device) -> KernelBackend:
-    """The backend ``choice`` names (any registered id), or for ``auto`` the best available one for ``device``."""
-    if choice == "auto":
-        usable = [spec for spec in registries.kernels if device.type in spec.devices and spec.is_available()]
-        if not usable:
-            raise ConfigError(
-                f"no kernel backend is available for {device.type}; install smdiff-core (it provides 'torch')"
-            )
-        return max(usable, key=lambda spec: spec.priority).factory()
-    try:
-        spec = registries.kernels.get(choice)
-    except UnknownIdError as error:
-        raise ConfigError(f"kernels.backend: {error}") from None
-    if not spec.is_available():
-        raise ConfigError(f"kernels.backend={choice} is not available here; use kernels.backend=auto")
-    return spec.factory()

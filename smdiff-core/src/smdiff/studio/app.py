@@ -24,12 +24,13 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from smdiff.config.schema import SampleConfig
 from smdiff.errors import SmdiffError
 from smdiff.midi import MIDI_SUFFIXES, find_midi_files
 from smdiff.studio.audio import AudioSetup
-from smdiff.studio.engine import Busy, Cancelled, Engine, Options
+from smdiff.studio.engine import PAGE_SETTINGS, Busy, Cancelled, Engine, page_settings
 from smdiff.studio.pieces import StudioPiece
-from smdiff.studio.splice import Selection
+from smdiff.tasks import Selection
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 STATIC = Path(__file__).parent / "static"
@@ -81,19 +82,8 @@ def create_app(engine: Engine, audio: AudioSetup, midi_dir: Path | None) -> Star
             raise ApiError(400, "the request body must be a JSON object")
         return data
 
-    def options_of(data: dict[str, Any]) -> Options:
-        try:
-            return Options(
-                sampler=str(data.get("sampler", "confidence")),
-                steps=int(data.get("steps", 32)),
-                temperature=float(data.get("temperature", 1.0)),
-                n=int(data.get("n", 2)),
-                seed=None if data.get("seed") is None else int(data["seed"]),
-            )
-        except (TypeError, ValueError) as error:
-            raise ApiError(
-                400, f"sampler, steps, temperature, n and seed must be a word and numbers ({error})"
-            ) from None
+    def settings_of(data: dict[str, Any]) -> SampleConfig:
+        return page_settings({name: data[name] for name in PAGE_SETTINGS if name in data})
 
     def job_of(data: dict[str, Any]) -> str | None:
         job = data.get("job")
@@ -177,15 +167,18 @@ def create_app(engine: Engine, audio: AudioSetup, midi_dir: Path | None) -> Star
         first, last = bars
         if first < 1 or last < first:
             raise ApiError(400, f"bars [{first}, {last}] are not a range; give [first, last] with 1 <= first <= last")
-        selection = Selection(first - 1, last, tuple(tracks))
-        options, job = options_of(data), job_of(data)
-        variants = await run_in_threadpool(engine.infill, piece, selection, options, job)
+        task = data.get("task", "infill")
+        if not isinstance(task, str):
+            raise ApiError(400, f"task must name a task that keeps the song, one of {engine.info()['tasks']}")
+        selection = Selection.bars(first - 1, last, tracks)
+        settings, job = settings_of(data), job_of(data)
+        variants = await run_in_threadpool(engine.infill, piece, selection, settings, job, task)
         return JSONResponse({"variants": [engine.view(v) for v in variants]})
 
     async def generate(request: Request) -> JSONResponse:
         data = await body(request)
-        options, job = options_of(data), job_of(data)
-        pieces = await run_in_threadpool(engine.generate, options, job)
+        settings, job = settings_of(data), job_of(data)
+        pieces = await run_in_threadpool(engine.generate, settings, job)
         return JSONResponse({"variants": [engine.view(p) for p in pieces]})
 
     async def progress(request: Request) -> JSONResponse:

@@ -1,34 +1,40 @@
-"""The model side of the studio: open songs, regenerate selections, write new pieces; one generation at a time."""
+"""The model side of the studio: open songs, regenerate selections, write new pieces; one generation at a time.
+
+Generation goes through the inference pipeline (:mod:`smdiff.inference`), as
+``smdiff sample`` does; the studio adds the piece store, one generation at a
+time, progress and cancelling.
+"""
 
 from __future__ import annotations
 
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import numpy as np
-import symusic
-import torch
 
+from smdiff.config.converter import converter
+from smdiff.config.errors import describe_structure_error
 from smdiff.config.schema import SampleConfig
-from smdiff.data.keys import transpose_score
-from smdiff.data.roles import assign_roles
-from smdiff.diffusion.sampling import sample
 from smdiff.errors import DataError
-from smdiff.generate import LoadedRun, in_input_time
+from smdiff.inference import Generated, Job, LoadedRun, Song, generate, new_piece_jobs, slot_tracks_of, song_jobs
 from smdiff.midi import load_score
-from smdiff.studio.pieces import PieceStore, StudioPiece, bar_starts, roll
-from smdiff.studio.splice import Selection, splice
-from smdiff.tasks import Infill, Unconditional
-from smdiff.tokenizer import Encoding
+from smdiff.studio.pieces import PieceStore, StudioPiece, roll
+from smdiff.tasks import Selection, Task, Unconditional
+
+if TYPE_CHECKING:
+    from smdiff.registry import Registries
 
 SAMPLERS = ("confidence", "ancestral")
 MAX_VARIANTS = 16
 MAX_STEPS = 1024
+#: what the page may set, by its name on the page → the ``SampleConfig`` field it sets
+PAGE_SETTINGS = {"sampler": "sampler", "steps": "sample_steps", "temperature": "temperature", "n": "n_samples",
+                 "seed": "seed"}  # fmt: skip
+DEFAULT_VARIANTS = 2
 
 
 class Busy(Exception):
@@ -39,26 +45,35 @@ class Cancelled(Exception):
     """The page cancelled the generation."""
 
 
-@attrs.frozen
-class Options:
-    """How to sample: the page's sampler, steps, temperature and number of variants."""
+def page_settings(values: Mapping[str, Any]) -> SampleConfig:
+    """The sampler settings a page request asks for, checked by the config schema like any ``--set``.
 
-    sampler: str = "confidence"
-    steps: int = 32
-    temperature: float = 1.0
-    n: int = 2
-    seed: int | None = None
-
-    def check(self) -> None:
-        """Refuse what the server will not run, naming the field and the allowed values."""
-        if self.sampler not in SAMPLERS:
-            raise DataError(f"sampler {self.sampler!r} is not one of {', '.join(SAMPLERS)}")
-        if not 1 <= self.steps <= MAX_STEPS:
-            raise DataError(f"steps must be between 1 and {MAX_STEPS}, got {self.steps}")
-        if not 1 <= self.n <= MAX_VARIANTS:
-            raise DataError(f"n (variants) must be between 1 and {MAX_VARIANTS}, got {self.n}")
-        if not 0.05 <= self.temperature <= 5.0:
-            raise DataError(f"temperature must be between 0.05 and 5, got {self.temperature}")
+    Unset values take the schema's defaults (the variants: :data:`DEFAULT_VARIANTS`;
+    the seed: a fresh random one, without touching torch's global generator).
+    Wrong types, unknown samplers and the studio's limits are a
+    :class:`~smdiff.errors.DataError` naming the field.
+    """
+    unknown = sorted(set(values) - set(PAGE_SETTINGS))
+    if unknown:
+        raise DataError(f"unknown setting {unknown[0]!r}; the page sets {', '.join(PAGE_SETTINGS)}")
+    given = {PAGE_SETTINGS[name]: value for name, value in values.items() if value is not None}
+    given.setdefault("n_samples", DEFAULT_VARIANTS)
+    given.setdefault("seed", secrets.randbits(31))
+    try:
+        settings = converter.structure({**converter.unstructure(SampleConfig()), **given}, SampleConfig)
+    except Exception as error:  # cattrs' grouped errors: one line naming each field
+        raise DataError(
+            describe_structure_error(error).replace("sample_steps", "steps").replace("n_samples", "n")
+        ) from None
+    if settings.sampler not in SAMPLERS:
+        raise DataError(f"sampler {settings.sampler!r} is not one of {', '.join(SAMPLERS)}")
+    if settings.sample_steps is not None and not 1 <= settings.sample_steps <= MAX_STEPS:
+        raise DataError(f"steps must be between 1 and {MAX_STEPS}, got {settings.sample_steps}")
+    if not 1 <= settings.n_samples <= MAX_VARIANTS:
+        raise DataError(f"n (variants) must be between 1 and {MAX_VARIANTS}, got {settings.n_samples}")
+    if not 0.05 <= settings.temperature <= 5.0:
+        raise DataError(f"temperature must be between 0.05 and 5, got {settings.temperature}")
+    return attrs.evolve(settings, batch_size=settings.n_samples)
 
 
 @attrs.define
@@ -71,11 +86,12 @@ class Progress:
 
 
 class Engine:
-    """A loaded run and the pieces of one studio session."""
+    """A loaded run and the pieces of one studio session; ``registries`` provides the tasks."""
 
-    def __init__(self, run: LoadedRun, workdir: Path) -> None:
+    def __init__(self, run: LoadedRun, workdir: Path, registries: Registries) -> None:
         self.run = run
         self.workdir = workdir
+        self.registries = registries
         self.pieces = PieceStore()
         self.jobs: dict[str, Progress] = {}
         self._model = threading.Lock()
@@ -88,15 +104,18 @@ class Engine:
     def info(self) -> dict[str, Any]:
         """What the page shows about the run."""
         run = self.run
+        from smdiff.checkpoints import run_dir_of
+
         return {
             "model": run.config.model.id,
             "tokenizer": run.tokenizer.id,
             "step": run.step,
             "checkpoint": run.checkpoint.name,
-            "run": run.checkpoint.parent.parent.name,
+            "run": run_dir_of(run.checkpoint).name,
             "window_bars": self.window_bars,
             "slots": list(run.tokenizer.track_names),
             "samplers": list(SAMPLERS),
+            "tasks": [spec.id for spec in self.registries.tasks if spec.id != "uncond"],
             "limits": {"variants": MAX_VARIANTS, "steps": MAX_STEPS},
         }
 
@@ -111,23 +130,15 @@ class Engine:
         except DataError:
             raise DataError(f"{name} is not a readable MIDI file") from None
         slots = self.run.tokenizer.track_names
-        slot_tracks = self._slot_tracks(score)
+        slot_tracks = slot_tracks_of(score, self.run)
         if not slot_tracks:
             raise DataError(f"{name}: no track with notes fits the model's tracks ({', '.join(slots)})")
-        if not len(self._encode(score, bars_from).windows):
+        if not len(self.run.tokenizer.encode(score, bars=self.window_bars, source=bars_from).windows):
             raise DataError(
                 f"{name}: the model's tracks ({', '.join(slots)}) hold no {self.window_bars}-bar stretch with notes "
                 "(the piece is shorter than the model's window, or those tracks are empty)"
             )
         return self.pieces.add(name, score, bars_from, slot_tracks)
-
-    def _slot_tracks(self, score: symusic.Score) -> dict[str, tuple[int, ...]]:
-        """For each of the model's slots that ``score`` fills, its track indices (as the tokenizer chooses them)."""
-        roles = assign_roles(score, self.run.tokenizer.track_names, self.run.config.data.track_map or None)
-        return {slot: choice.tracks for slot, choice in roles.items()}
-
-    def _encode(self, score: symusic.Score, bars_from: Path | None) -> Encoding:
-        return self.run.tokenizer.encode(score, bars=self.window_bars, source=bars_from)
 
     def progress(self, job: str) -> Progress | None:
         """The progress of job ``job`` while it runs."""
@@ -141,100 +152,69 @@ class Engine:
         return progress is not None
 
     def infill(
-        self, piece: StudioPiece, selection: Selection, options: Options, job: str | None = None
+        self,
+        piece: StudioPiece,
+        selection: Selection,
+        settings: SampleConfig,
+        job: str | None = None,
+        task_id: str = "infill",
     ) -> list[StudioPiece]:
-        """``options.n`` variants of ``piece`` with ``selection`` regenerated; everything else kept (see ``splice``)."""
-        options.check()
-        self._check_tracks(piece, selection)
-        encoding = self._encode(piece.score, piece.bars_from)
-        chosen = covering_window(encoding.start_bars, selection, self.window_bars)
-        window, offset = encoding.windows[chosen].astype(np.int64), int(encoding.start_bars[chosen])
-        local = Selection(selection.start_bar - offset, selection.end_bar - offset, selection.tracks)
-        config = SampleConfig(task="infill", mask_start_bar=local.start_bar, mask_end_bar=local.end_bar,
-                              mask_tracks=local.tracks)  # fmt: skip
-        task = Infill(config)
-        initial, region = task.initial(self.run.tokenizer, self.run.window_length, window)
-        prepared = np.where(region, window, initial)
-        windows = self._sample(initial, options, job)
-        starts = bar_starts(piece.score, piece.bars_from, self.run.config.data.time_signature)
-        gap = (int(starts[selection.start_bar]), int(starts[selection.end_bar]))
-        variants = []
-        for number, tokens in enumerate(windows):
-            tokens = self.run.tokenizer.finish_infill(tokens, prepared, region, local.end_bar)
-            repaired = self.run.tokenizer.repair(tokens)[0]
-            decoded = transpose_score(self.run.tokenizer.decode(repaired), -encoding.transposition)
-            generated = in_input_time(self.run, decoded, piece.score, piece.bars_from, first_bar=offset)
-            score = splice(piece.score, generated, piece.slot_tracks, selection.tracks, gap)
-            name = f"{piece.name} · variant {number + 1}"
-            variants.append(
-                self.pieces.add(name, score, piece.bars_from, piece.slot_tracks, parent=piece.id, selection=selection)
-            )
-        return variants
+        """``settings.n_samples`` variants of ``piece`` with ``selection`` regenerated by task ``task_id``.
 
-    def generate(self, options: Options, job: str | None = None) -> list[StudioPiece]:
-        """``options.n`` new pieces of ``window_bars`` bars from nothing."""
-        options.check()
-        initial, _ = Unconditional().initial(self.run.tokenizer, self.run.window_length, None)
-        windows = self._sample(initial, options, job)
-        stamp = time.strftime("%H:%M:%S")
-        tokenizer = self.run.tokenizer
-        scores = [tokenizer.decode(tokenizer.repair(tokens)[0]) for tokens in windows]
+        Everything outside the selection is kept (:func:`smdiff.inference.splice`).
+        """
+        if not selection.tracks:
+            raise DataError(f"choose at least one track to regenerate from {', '.join(piece.slot_tracks)}")
+        spec = self.registries.tasks.get(task_id)
+        asked = attrs.evolve(settings, task=spec.id, mask_start_bar=selection.start_bar,
+                             mask_end_bar=selection.end_bar, mask_tracks=selection.tracks)  # fmt: skip
+        task = spec.factory(asked)
+        if not task.needs_input:
+            raise DataError(f"task {spec.id} writes new pieces; regenerate a selection with a task that keeps the song")
+        song = Song(piece.name, piece.score, piece.bars_from, piece.slot_tracks)
+        last = song.n_bars(self.run.config.data.time_signature)
+        if selection.end_bar > last:
+            raise DataError(
+                f"bars {selection.start_bar + 1}-{selection.end_bar} are outside the windows the model can read "
+                f"(past the end of the piece, bar {last})"
+            )
+        jobs = song_jobs(self.run, task, song, settings.n_samples, centred=True)
+        made = self._generate(task, jobs, settings, job)
         return [
-            self.pieces.add(f"new piece {stamp} · {n + 1}", score, None, self._slot_tracks(score))
-            for n, score in enumerate(scores)
+            self.pieces.add(
+                f"{piece.name} · variant {number + 1}",
+                result.score,
+                piece.bars_from,
+                piece.slot_tracks,
+                parent=piece.id,
+                selection=result.job.selection,
+            )
+            for number, result in enumerate(made)
         ]
 
-    def _check_tracks(self, piece: StudioPiece, selection: Selection) -> None:
-        known = piece.slot_tracks
-        unknown = [track for track in selection.tracks if track not in known]
-        if not selection.tracks or unknown:
-            raise DataError(
-                f"tracks {unknown or '[]'} cannot be regenerated; choose from {', '.join(known)} (the tracks the model reads)"
-            )
+    def generate(self, settings: SampleConfig, job: str | None = None) -> list[StudioPiece]:
+        """``settings.n_samples`` new pieces of ``window_bars`` bars from nothing."""
+        task = Unconditional()
+        made = self._generate(task, new_piece_jobs(self.run, task, settings.n_samples), settings, job)
+        stamp = time.strftime("%H:%M:%S")
+        return [
+            self.pieces.add(f"new piece {stamp} · {n + 1}", result.score, None, slot_tracks_of(result.score, self.run))
+            for n, result in enumerate(made)
+        ]
 
-    def _sample(self, initial: np.ndarray, options: Options, job: str | None) -> np.ndarray:
-        """``options.n`` completions of ``initial`` ``[L, C]``; one generation at a time (else :class:`Busy`)."""
+    def _generate(self, task: Task, jobs: list[Job], settings: SampleConfig, job: str | None) -> list[Generated]:
+        """The pipeline's pieces for ``jobs``; one generation at a time (else :class:`Busy`)."""
         if not self._model.acquire(blocking=False):
             raise Busy("a generation is already running; wait for it (or cancel it) and try again")
-        progress = Progress(total=options.steps)
+        progress = Progress()
         if job is not None:
             self.jobs[job] = progress
         try:
-            on_step = _stepper(progress)
-            run = self.run
-            batch = torch.from_numpy(np.repeat(initial[None], options.n, axis=0)).to(run.device)
-            seed = options.seed if options.seed is not None else secrets.randbits(31)
-            with torch.no_grad():
-                tokens, _ = sample(
-                    run.model, run.kernel, run.tokenizer.token_spec, batch, method=options.sampler, steps=options.steps,  # type: ignore[arg-type]
-                    temperature=options.temperature, generator=torch.Generator(run.device).manual_seed(seed),
-                    on_step=on_step,
-                )  # fmt: skip
-            return tokens.cpu().numpy()
+            return generate(self.run, task, jobs, settings, on_step=_stepper(progress))
         finally:
             if job is not None:
                 self.jobs.pop(job, None)
             self._model.release()
-
-
-def covering_window(start_bars: np.ndarray, selection: Selection, window_bars: int) -> int:
-    """The window (by index) that holds the whole selection with the most context on both sides of it.
-
-    A selection longer than the window, or outside every window with notes, is a :class:`DataError`.
-    """
-    length = selection.end_bar - selection.start_bar
-    if length > window_bars:
-        raise DataError(f"bars {selection.start_bar + 1}-{selection.end_bar} are {length} bars; the model fills at "
-                        f"most {window_bars} at once (its window)")  # fmt: skip
-    starts = np.asarray(start_bars)
-    fits = np.flatnonzero((starts <= selection.start_bar) & (starts + window_bars >= selection.end_bar))
-    if not len(fits):
-        raise DataError(
-            f"bars {selection.start_bar + 1}-{selection.end_bar} are outside the windows the model can read "
-            f"(past the end of the piece, or where its tracks are silent for {window_bars} bars)"
-        )
-    centre = (selection.start_bar + selection.end_bar) / 2
-    return int(fits[np.argmin(np.abs(starts[fits] + window_bars / 2 - centre))])
 
 
 def _stepper(progress: Progress) -> Callable[[int, int], None]:

@@ -12,8 +12,8 @@ import attrs
 import numpy as np
 import symusic
 
-from smdiff.data.bars import BarGrid
-from smdiff.studio.splice import Selection
+from smdiff.inference.songs import bar_starts
+from smdiff.tasks import Selection
 
 ID_LENGTH = 16  # hex digits of a piece id
 
@@ -61,12 +61,6 @@ class PieceStore:
             return self._pieces.get(piece_id)
 
 
-def bar_starts(score: symusic.Score, bars_from: Path | None, time_signature: str | None) -> np.ndarray:
-    """Tick of every bar start of ``score`` through the end of its last note (past the grid, bars repeat)."""
-    grid = BarGrid.for_score(score, source_path=bars_from, time_signature=time_signature)
-    return grid.extended_starts(until=max([int(track.end()) for track in score.tracks] + [0]))
-
-
 def seconds_at(score: symusic.Score, ticks: np.ndarray) -> np.ndarray:
     """Seconds from the start of ``score`` at each of ``ticks``, through its tempo map (120 qpm before any tempo)."""
     tempos = sorted((int(t.time), float(t.mspq)) for t in score.tempos) or [(0, 500_000.0)]
@@ -107,6 +101,7 @@ def roll(piece: StudioPiece, window_bars: int, time_signature: str | None) -> di
         "bar_seconds": seconds_at(score, starts).round(4).tolist(),
         "window_bars": window_bars,
         "selection": None if selection is None else {
-            "bars": [selection.start_bar + 1, selection.end_bar], "tracks": list(selection.tracks)
+            "bars": [selection.start_bar + 1, selection.end_bar], "tracks": list(selection.tracks),
+            "spans": [[start + 1, end] for start, end in selection.spans]
         },
     }  # fmt: skip

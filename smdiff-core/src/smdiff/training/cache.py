@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -14,8 +14,11 @@ from smdiff.data.catalog import prepare_hint
 from smdiff.errors import DataError
 from smdiff.tokenizer import Tokenizer
 
+if TYPE_CHECKING:
+    from smdiff.registry import Registries
 
-def open_cache(config: SmdiffConfig, registries: Any) -> tuple[Tokenizer, str, TokenCache]:
+
+def open_cache(config: SmdiffConfig, registries: Registries) -> tuple[Tokenizer, str, TokenCache]:
     """The tokenizer and its prepared cache; a missing or foreign cache says how to rebuild it."""
     spec = registries.tokenizers.get(config.data.tokenizer_id)
     tokenizer = spec.factory(config.data)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import torch
@@ -14,7 +14,8 @@ from smdiff.devices import resolve_device, use_deterministic_kernels, use_tensor
 from smdiff.diffusion.losses import pitch_answer_table
 from smdiff.diffusion.maskers import Masker
 from smdiff.errors import ConfigError
-from smdiff.kernels import KernelBackend, select_kernel
+from smdiff.kernels import KernelBackend
+from smdiff.kernels.selection import select_kernel
 from smdiff.tokenizer import Tokenizer
 from smdiff.tokens import TokenSpec
 from smdiff.training.cache import open_cache
@@ -22,6 +23,9 @@ from smdiff.training.checks import check_settings
 from smdiff.training.ema import EMA
 from smdiff.training.optim import build_optimizer
 from smdiff.training.schedule import lr_factor
+
+if TYPE_CHECKING:
+    from smdiff.registry import Registries
 
 MODEL_SHAPE_KEYS = ("width", "depth", "heads", "ffn_mult", "rotary", "pitch_context", "relative_bias", "bar_echoes")
 
@@ -65,7 +69,7 @@ class Components:
 
 
 def build_model(
-    config: SmdiffConfig, registries: Any, token_spec: TokenSpec, representation: str, length: int
+    config: SmdiffConfig, registries: Registries, token_spec: TokenSpec, representation: str, length: int
 ) -> nn.Module:
     """The denoiser for ``token_spec``; a model made for another representation is refused."""
     spec = registries.models.get(config.model.id)
@@ -90,7 +94,7 @@ def pitch_answers_on(device: torch.device, table: torch.Tensor | None) -> torch.
     return None if table is None else table.to(device)
 
 
-def providers_of(config: SmdiffConfig, registries: Any, kernel: KernelBackend) -> dict[str, dict[str, str]]:
+def providers_of(config: SmdiffConfig, registries: Registries, kernel: KernelBackend) -> dict[str, dict[str, str]]:
     """Which plugin (and which distribution, at which version) provided each component of the run."""
     chosen = {
         "tokenizers": config.data.tokenizer_id,
@@ -109,7 +113,7 @@ def providers_of(config: SmdiffConfig, registries: Any, kernel: KernelBackend) -
     return providers
 
 
-def build_components(config: SmdiffConfig, registries: Any) -> Components:
+def build_components(config: SmdiffConfig, registries: Registries) -> Components:
     """Cache, model, EMA, optimizer, schedule, AMP scaler, masker and kernel for ``config``."""
     device = resolve_device(config.train.device)
     check_settings(config, device)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -18,6 +18,9 @@ from smdiff.training.distributed import DistInfo, any_rank, barrier, init_distri
 from smdiff.training.loop import Trainer, TrainReport
 from smdiff.training.rundir import CONFIG_SNAPSHOT, claim_run_dir, default_run_dir
 from smdiff.training.signals import StopRequests
+
+if TYPE_CHECKING:
+    from smdiff.registry import Registries
 
 CHECKPOINT_HEADROOM = 4  # checkpoints' worth of free disk required before starting
 
@@ -54,7 +57,7 @@ def _init_weights_from(trainer: Trainer, path: Path, allow_partial: bool) -> Non
 
 def run_training(
     config: SmdiffConfig,
-    registries: Any,
+    registries: Registries,
     *,
     resume: str | None = None,
     init_from: str | None = None,

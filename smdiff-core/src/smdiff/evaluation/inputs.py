@@ -9,10 +9,9 @@ reference data's are, and files that cannot be read are listed, never fatal.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -22,10 +21,14 @@ from smdiff.config.resolve import drop_unknown_keys
 from smdiff.config.schema import DataConfig
 from smdiff.data.cache import TokenCache
 from smdiff.errors import DataError
-from smdiff.evaluation import Evaluation, Gap, InfillPair
+from smdiff.evaluation.core import Evaluation, Gap, InfillPair
+from smdiff.inference.folder import has_index, read_index
 from smdiff.midi import find_midi_files
 from smdiff.notes import NoteTable
 from smdiff.tokenizer import EncodeFailure, Tokenizer
+
+if TYPE_CHECKING:
+    from smdiff.registry import Registries
 
 MAX_REFERENCE_PIECES = 1000
 
@@ -102,19 +105,6 @@ def read_midi_folder(folder: Path, tokenizer: Tokenizer, data: DataConfig) -> Mi
     return MidiFolder(tables, scores, unreadable, len(files))
 
 
-def has_index(sample_dir: Path) -> bool:
-    """Whether ``sample_dir`` was written by ``smdiff sample`` (it holds ``index.json``)."""
-    return (sample_dir / "index.json").is_file()
-
-
-def read_index(sample_dir: Path) -> dict[str, Any]:
-    """The ``index.json`` that ``smdiff sample`` wrote."""
-    path = sample_dir / "index.json"
-    if not path.is_file():
-        raise DataError(f"{sample_dir} has no index.json; pass a folder written by `smdiff sample`")
-    return json.loads(path.read_text())
-
-
 def fresh_report_dir(base: Path, task: str) -> Path:
     """``base``, or ``base-2``, ``base-3``, … : the first that holds no ``metrics_<task>.json`` yet."""
     candidate, number = base, 1
@@ -131,12 +121,8 @@ def data_config_of(index: dict[str, Any]) -> DataConfig:
 
 
 def load_samples(sample_dir: Path, tokenizer: Tokenizer, index: dict[str, Any], bars: int) -> Evaluation:
-    """Decode every sample of a folder (and for infilling, its original and gap) into an :class:`Evaluation`."""
-    settings = index["sample"]
-    task = settings["task"]
+    """Decode every sample of a folder (and where it kept an input, its original and gap) into an :class:`Evaluation`."""
     samples, valid, pairs = [], [], []
-    gap = Gap.of(settings.get("mask_start_bar"), settings.get("mask_end_bar"), settings.get("mask_tracks", []),
-                 tokenizer.track_names, bars)  # fmt: skip
     for record in index["samples"]:
         tokens = np.load(sample_dir / record["tokens"])
         table, ok = notes_of(tokenizer, tokens, bars)
@@ -144,11 +130,13 @@ def load_samples(sample_dir: Path, tokenizer: Tokenizer, index: dict[str, Any], 
         valid.append(ok)
         stem = Path(record["tokens"]).stem
         original_path = sample_dir / f"{stem}.original.npy"
-        if task == "infill" and original_path.exists():
+        if original_path.exists() and record.get("window_selection"):
+            selection = record["window_selection"]
+            gap = Gap.of(selection["spans"], selection["tracks"], tokenizer.track_names)
             original = np.load(original_path)
             region = np.load(sample_dir / f"{stem}.region.npy")
             pairs.append(InfillPair(notes_of(tokenizer, original, bars)[0], table, gap, original, tokens, region))
-    return Evaluation(task=task, samples=samples, reference=[], valid=valid, pairs=pairs)
+    return Evaluation(task=index["sample"]["task"], samples=samples, reference=[], valid=valid, pairs=pairs)
 
 
 def songs_first(indices: np.ndarray, songs: np.ndarray) -> np.ndarray:
@@ -192,7 +180,7 @@ class Scored:
 
 def evaluate_folder(
     sample_dir: Path,
-    registries: Any,
+    registries: Registries,
     *,
     data: DataConfig,
     cache_file_for: Any,
@@ -212,7 +200,7 @@ def evaluate_folder(
     ``kept_samples=False`` says ``sample_dir`` is a temporary folder (the report
     does not point at it); ``probe`` results are added to the report.
     """
-    from smdiff.evaluation import draw, score, write_report
+    from smdiff.evaluation.report import draw, score, write_report
     from smdiff.pianoroll import save_piano_roll_grid
 
     extra: dict[str, Any] = {"sample_dir": str(sample_dir) if kept_samples else None}

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from smdiff.data.cache import TokenCache
 from smdiff.diffusion.probe import PitchStatistics, ProbeResult, pitch_probe
 from smdiff.errors import DataError
-from smdiff.generate import LoadedRun
+from smdiff.inference.runs import LoadedRun
+
+if TYPE_CHECKING:
+    from smdiff.registry import Registries
 
 PROBE_WINDOWS = 64
 UNIGRAM_WINDOWS = 2000
 PROBE_SEED = 1234
 
 
-def probe_run(run: LoadedRun, registries: Any, cache_file: Path, windows: int = PROBE_WINDOWS) -> list[ProbeResult]:
+def probe_run(
+    run: LoadedRun, registries: Registries, cache_file: Path, windows: int = PROBE_WINDOWS
+) -> list[ProbeResult]:
     """Probe ``run``'s model on the first ``windows`` test windows of its cache (baselines' statistics from the train split)."""
     pitch_tokens = run.tokenizer.pitch_tokens()
     if not pitch_tokens:

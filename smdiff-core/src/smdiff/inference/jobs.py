@@ -1,0 +1,168 @@
+"""Jobs: one piece each to generate — the reverse process's start, and where the result goes back.
+
+Three kinds of input make jobs, the same way for every task and front end:
+
+- nothing (:func:`new_piece_jobs`): a task without input writes new pieces;
+- a song (:func:`song_jobs`): the task's selection of the song, the model window
+  around it, the song to put the result back into;
+- a window of tokens (:func:`window_jobs`): what evaluation fills (test-split
+  windows), compared as windows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+import numpy as np
+
+from smdiff.config.schema import SampleConfig
+from smdiff.errors import ConfigError, DataError
+from smdiff.inference.runs import LoadedRun
+from smdiff.inference.songs import Song
+from smdiff.midi import find_midi_files
+from smdiff.tasks import Selection, Task, Window
+
+
+@attrs.frozen
+class Job:
+    """One piece to generate.
+
+    ``initial`` and ``region`` start the reverse process; ``prepared`` is the
+    window the task kept (``None`` for a new piece). With a ``song``, the
+    window starts at its bar ``first_bar`` and ``selection`` (in the song's
+    bars) is what the result replaces there. ``shift`` is how many semitones
+    the output moves: back into the input's key, or to the key asked for.
+    """
+
+    initial: np.ndarray = attrs.field(eq=False)
+    region: np.ndarray = attrs.field(eq=False)
+    window: Window
+    prepared: np.ndarray | None = attrs.field(default=None, eq=False)
+    song: Song | None = None
+    first_bar: int = 0
+    selection: Selection | None = None
+    shift: int = 0
+
+    @property
+    def window_selection(self) -> Selection | None:
+        """The selection in the window's bars."""
+        return None if self.selection is None else self.selection.shifted(self.first_bar)
+
+
+def _window(run: LoadedRun, tokens: np.ndarray | None = None) -> Window:
+    return Window(run.config.data.bars, run.window_length, tokens)
+
+
+def new_piece_jobs(run: LoadedRun, task: Task, count: int, shift: int = 0) -> list[Job]:
+    """``count`` jobs of a task without input (all of them alike; the sampler's seed makes them differ)."""
+    window = _window(run)
+    initial, region = task.initial(run.tokenizer, window, None)
+    return [Job(initial, region, window, shift=shift) for _ in range(count)]
+
+
+def window_jobs(run: LoadedRun, task: Task, windows: Sequence[np.ndarray]) -> list[Job]:
+    """One job per token window (e.g. test-split windows), the task's selection taken inside the window."""
+    jobs = []
+    for tokens in windows:
+        window = _window(run, np.asarray(tokens, dtype=np.int64))
+        selection = task.selection(window.bars, window.bars)
+        jobs.append(_job(run, task, window, selection, None, 0, 0))
+    return jobs
+
+
+def song_jobs(run: LoadedRun, task: Task, song: Song, repeats: int, *, centred: bool = False) -> list[Job]:
+    """``repeats`` jobs for ``song``: the task's selection of it, in a model window that holds it.
+
+    The window is the earliest that holds the whole selection (from bar 0 when
+    it fits there), or with ``centred`` the one with the most context on both
+    sides of it (the studio's choice).
+    """
+    time_signature = run.config.data.time_signature
+    selection = task.selection(song.n_bars(time_signature), run.config.data.bars)
+    if selection is None:
+        raise DataError(f"{song.name}: this task writes new pieces and takes no input song")
+    slots = [slot.lower() for slot in run.tokenizer.track_names]
+    for slot in selection.tracks:
+        if slot.lower() not in slots:
+            raise DataError(f"{run.tokenizer.id} has no track '{slot}'; its tracks are {', '.join(slots)}")
+        if slot not in song.slot_tracks:
+            raise DataError(f"{song.name} has no {slot} track to regenerate; its tracks for the model are "
+                            f"{', '.join(song.slot_tracks)}")  # fmt: skip
+    encoding = run.tokenizer.encode(song.score, bars=run.config.data.bars, source=song.bars_from)
+    if len(encoding.windows) == 0:
+        raise DataError(f"{song.name}: no notes in the tracks {', '.join(run.tokenizer.track_names)}")
+    chosen = covering_window(encoding.start_bars, selection, run.config.data.bars, centred=centred)
+    first_bar = int(encoding.start_bars[chosen])
+    window = _window(run, encoding.windows[chosen].astype(np.int64))
+    job = _job(run, task, window, selection.shifted(first_bar), song, first_bar, -encoding.transposition)
+    return [attrs.evolve(job, selection=selection) for _ in range(repeats)]
+
+
+def jobs_for(
+    run: LoadedRun, task: Task, settings: SampleConfig, windows: Sequence[np.ndarray] | None = None
+) -> list[Job]:
+    """The jobs ``settings`` ask for: token ``windows`` when given, else the input files, else new pieces.
+
+    ``--input_midi`` gives ``n_samples`` variants of one song; ``--input_midi_dir``
+    ``samples_per_midi`` of each of its files.
+    """
+    if task.needs_input and windows is not None:
+        return window_jobs(run, task, windows)
+    if not task.needs_input:
+        return new_piece_jobs(run, task, settings.n_samples, key_shift(run, settings))
+    if settings.key is not None:
+        raise ConfigError(f"--key applies to tasks without input; {settings.task} keeps the key of its input MIDI")
+    if settings.input_midi:
+        return song_jobs(run, task, Song.read(Path(settings.input_midi), run), settings.n_samples)
+    if settings.input_midi_dir:
+        files = find_midi_files(settings.input_midi_dir)
+        if not files:
+            raise DataError(f"no .mid or .midi files under {settings.input_midi_dir}")
+        return [job for path in files for job in song_jobs(run, task, Song.read(path, run), settings.samples_per_midi)]
+    raise DataError(f"task {settings.task} needs an input piece: pass --input_midi FILE or --input_midi_dir DIR")
+
+
+def key_shift(run: LoadedRun, settings: SampleConfig) -> int:
+    """Semitones to move new pieces by: into the ``--key`` asked for (a key-normalised model writes in C / A minor)."""
+    if settings.key is None:
+        return 0
+    if not run.config.data.normalise_key:
+        raise ConfigError(
+            f"--key needs a model trained on key-normalised data; {run.checkpoint} was trained with "
+            "data.normalise_key=false, so the key of what it writes is not known"
+        )
+    from smdiff.data.keys import Key
+
+    return -Key.parse(settings.key).normalising_shift
+
+
+def _job(
+    run: LoadedRun, task: Task, window: Window, local: Selection | None, song: Song | None, first_bar: int, shift: int
+) -> Job:
+    initial, region = task.initial(run.tokenizer, window, local)
+    prepared = None if window.tokens is None else np.where(region, window.tokens, initial)
+    return Job(initial, region, window, prepared, song, first_bar, local, shift)
+
+
+def covering_window(start_bars: np.ndarray, selection: Selection, window_bars: int, *, centred: bool = True) -> int:
+    """The window (by index) that holds the whole selection: with the most context on both sides of it, or the earliest.
+
+    A selection longer than the window, or outside every window with notes, is a :class:`DataError`.
+    """
+    length = selection.end_bar - selection.start_bar
+    if length > window_bars:
+        raise DataError(f"bars {selection.start_bar + 1}-{selection.end_bar} are {length} bars; the model fills at "
+                        f"most {window_bars} at once (its window)")  # fmt: skip
+    starts = np.asarray(start_bars)
+    fits = np.flatnonzero((starts <= selection.start_bar) & (starts + window_bars >= selection.end_bar))
+    if not len(fits):
+        raise DataError(
+            f"bars {selection.start_bar + 1}-{selection.end_bar} are outside the windows the model can read "
+            f"(past the end of the piece, or where its tracks are silent for {window_bars} bars)"
+        )
+    if not centred:
+        return int(fits[np.argmin(starts[fits])])
+    centre = (selection.start_bar + selection.end_bar) / 2
+    return int(fits[np.argmin(np.abs(starts[fits] + window_bars / 2 - centre))])
