@@ -8,6 +8,9 @@ every registered unconditional metric (per-piece metrics as the median over piec
 
   real songs          the test split (real music the model never saw)
   model samples       each --samples folder (`smdiff sample` output or any MIDI folder)
+  scale random        the test songs with every pitch redrawn from the song's own best major/minor scale, in its
+                      range (rhythm kept): passes the tonality metrics, moves like random notes
+  bars shuffled       the test songs with their own bars in a random order: the right notes and motion, no form
   random pitches      the test songs with every pitch redrawn uniformly in the song's own range (rhythm kept)
   random notes        uniformly random pitches (48-84) and durations, one note at a time
   one repeated note   the test songs' rhythm on a single pitch (C4)
@@ -27,10 +30,12 @@ import attrs
 import numpy as np
 
 from smdiff.config import DataConfig
-from smdiff.evaluation import Evaluation, score
-from smdiff.evaluation_inputs import has_index, load_samples, read_index, read_midi_folder, reference_tables
+from smdiff.evaluation.core import Evaluation
+from smdiff.evaluation.inputs import has_index, load_samples, read_index, read_midi_folder, reference_tables
+from smdiff.evaluation.report import score
 from smdiff.notes import NoteTable
 from smdiff.plugins import get_registries
+from smdiff_metrics.controls import controlled
 
 BARS = 64
 DURATIONS = np.array([0.25, 0.5, 1.0, 2.0])
@@ -121,6 +126,8 @@ def main() -> None:
     for folder in args.samples:
         rows[f"samples: {folder.name}"] = evaluate(samples_of(folder, registries, tokenizer, data))
     rows |= {
+        "scale random": evaluate(controlled(test, "scale_random")),
+        "bars shuffled": evaluate(controlled(test, "bars_shuffled")),
         "random pitches": evaluate(random_pitches(rng, test)),
         "random notes": evaluate(random_notes(rng, len(test))),
         "one repeated note": evaluate(one_note(test)),

@@ -1,11 +1,12 @@
-"""Per-piece tonality of each track of multi-track samples, beside the real test songs of the run's cache.
+"""Per-piece tonality and melodic motion of each track of multi-track samples, beside the run's real test songs.
 
     smdiff sample --load_dir runs/trio --n_samples 32 --out_dir runs/trio/samples-32
-    python benchmarks/per_track_tonality.py --sample_dir runs/trio/samples-32
+    python benchmarks/per_track.py --sample_dir runs/trio/samples-32
 
 For every track name (MELODY, BRIDGE, PIANO, …): the median over pieces of
-`scale_consistency` and `pitch_class_entropy` of that track's notes alone, for
-the samples and for the run's test-split windows (decoded with its tokenizer).
+`scale_consistency` and `pitch_class_entropy` of that track's notes alone, and of
+the step share, leap share and mean interval of that track's top line, for the
+samples and for the run's test-split windows (decoded with its tokenizer).
 """
 
 from __future__ import annotations
@@ -16,17 +17,22 @@ from pathlib import Path
 
 import numpy as np
 
+from smdiff.checkpoints import run_dir_of
 from smdiff.data.cache import TokenCache
 from smdiff.data.catalog import config_cache_path as cache_path
-from smdiff.generate import load_run
+from smdiff.inference import load_run
 from smdiff.midi import load_score
 from smdiff.notes import NoteTable
 from smdiff.plugins import get_registries
+from smdiff_metrics.motion import avg_pitch_shift, leap_share, step_share
 from smdiff_metrics.tonality import pitch_class_entropy, scale_consistency
 
+#: per-piece statistics of one track's notes (a track alone is its own lead line for the motion metrics)
+STATISTICS = (scale_consistency, pitch_class_entropy, step_share, leap_share, avg_pitch_shift)
 
-def by_track(scores: list, names: tuple[str, ...]) -> dict[str, tuple[float, float]]:
-    """Track name → (median scale consistency, median entropy) over the pieces where it has notes."""
+
+def by_track(scores: list, names: tuple[str, ...]) -> dict[str, tuple[float, ...]]:
+    """Track name → the median of each of :data:`STATISTICS` over the pieces where it has notes."""
     result = {}
     for name in names:
         tables = []
@@ -36,10 +42,7 @@ def by_track(scores: list, names: tuple[str, ...]) -> dict[str, tuple[float, flo
             if name.upper() in track_names:
                 tables.append(table.select(table.track == track_names.index(name.upper())))
         tables = [t for t in tables if len(t)]
-        result[name] = (
-            float(np.nanmedian(scale_consistency(tables))),
-            float(np.nanmedian(pitch_class_entropy(tables))),
-        )
+        result[name] = tuple(float(np.nanmedian(statistic(tables))) for statistic in STATISTICS)
     return result
 
 
@@ -49,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     index = json.loads((args.sample_dir / "index.json").read_text())
     registries = get_registries()
-    run = load_run(Path(index["checkpoint"]).parent.parent, load_step=None, ema=True, registries=registries)
+    run = load_run(run_dir_of(Path(index["checkpoint"])), load_step=None, ema=True, registries=registries)
     spec = registries.tokenizers.get(run.config.data.tokenizer_id)
     cache = TokenCache.load(cache_path(run.config), tokenizer_id=spec.id, tokenizer_version=spec.version,
                             rebuild_hint="smdiff prepare")  # fmt: skip
@@ -58,12 +61,11 @@ def main() -> None:
     names = tuple(name.upper() for name in run.tokenizer.track_names)
     model, reference = by_track(samples, names), by_track(real, names)
     print(f"{len(samples)} samples of {run.checkpoint} (step {run.step}); {len(real)} real test windows\n")
-    print("| track | scale consistency: samples / real | pitch-class entropy (bits): samples / real |")
-    print("|---|---|---|")
+    print("| track | " + " | ".join(f"{s.__name__}: samples / real" for s in STATISTICS) + " |")
+    print("|---|" + "---|" * len(STATISTICS))
     for name in names:
-        print(
-            f"| {name} | {model[name][0]:.3f} / {reference[name][0]:.3f} | {model[name][1]:.3f} / {reference[name][1]:.3f} |"
-        )
+        cells = [f"{mine:.3f} / {theirs:.3f}" for mine, theirs in zip(model[name], reference[name], strict=True)]
+        print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -33,26 +33,34 @@ from infill_quality import infill_report
 from smdiff.testing import pop909_root
 
 ROOT = Path(__file__).resolve().parent.parent
-#: The recipes of docs/benchmarks.md's ablation table, each a list of overrides.
+#: what the defaults were before issue 27 (the recipes measured then keep them, so they still mean what they meant)
+BEFORE_27 = ["model.pitch_context=false", "model.bar_echoes=false"]
+#: The recipes of docs/benchmarks.md's ablation tables, each a list of overrides.
 RECIPES = {
     # the old defaults: songs in their own keys, shifted by up to 3 semitones, 5 windows per song, no rotary
     "baseline": [
+        *BEFORE_27,
         "data.normalise_key=false",
         "data.transpose=3",
         "data.max_tensors_per_ns=5",
         "model.rotary=false",
         "diffusion.pitch_weight=1",
     ],
-    "key_normalised": ["data.max_tensors_per_ns=5", "model.rotary=false"],
-    "key_rotary": ["data.max_tensors_per_ns=5"],
+    "key_normalised": [*BEFORE_27, "data.max_tensors_per_ns=5", "model.rotary=false"],
+    "key_rotary": [*BEFORE_27, "data.max_tensors_per_ns=5"],
     # today's defaults (examples/demo.toml: every window of the 61 songs), and levers added or taken out
     "defaults": [],
-    "defaults_pitch_weight_3": ["diffusion.pitch_weight=3"],
-    "defaults_pitch_weight_3_no_rotary": ["diffusion.pitch_weight=3", "model.rotary=false"],
-    # melodic motion and form (issue 27): what the model is told about pitch, and how it is masked in training
-    "pitch_context": ["model.pitch_context=true"],
-    "bar_spans": ["diffusion.masker=bar_spans"],
-    "pitch_context_bar_spans": ["model.pitch_context=true", "diffusion.masker=bar_spans"],
+    "defaults_pitch_weight_3": [*BEFORE_27, "diffusion.pitch_weight=3"],
+    "defaults_pitch_weight_3_no_rotary": [*BEFORE_27, "diffusion.pitch_weight=3", "model.rotary=false"],
+    # melodic motion and form (issue 27), each named by what it adds to the defaults before it (no pitch context,
+    # no bar echoes); `defaults` now has both
+    "before_27": BEFORE_27,
+    "pitch_context": ["model.pitch_context=true", "model.bar_echoes=false"],
+    "bar_spans": ["model.pitch_context=false", "model.bar_echoes=false", "diffusion.masker=bar_spans"],
+    "pitch_context_bar_spans": ["model.pitch_context=true", "model.bar_echoes=false", "diffusion.masker=bar_spans"],
+    "pitch_context_echoes_spans": ["diffusion.masker=bar_spans"],
+    "pitch_context_relative": ["model.bar_echoes=false", "model.relative_bias=true"],
+    "defaults_no_dropout": ["model.dropout=0.0"],
 }
 UNCOND = ("scale_consistency", "pitch_class_entropy", "repetition", "near_repetition", "groove_consistency",
           "step_share", "leap_share", "avg_pitch_shift", "pitch_range", "empty_bar_rate", "kl_interval")  # fmt: skip

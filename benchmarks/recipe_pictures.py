@@ -28,14 +28,14 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from smdiff.data.catalog import config_cache_path as cache_path
-from smdiff.generate import load_run
+from smdiff.inference import load_run
 from smdiff.midi import load_score
 from smdiff.pianoroll import render_piano_roll
 from smdiff.plugins import get_registries
 
 
-def probe_curve(run: Path) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """Seconds since the start, model bits at 50 %, and the two baselines (constant over a run)."""
+def probe_curve(run: Path) -> tuple[np.ndarray, np.ndarray, float, float, float | None]:
+    """Seconds since the start, model bits at 50 %, and the baselines (constant over a run; no neighbour before #27)."""
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     start = records[0]["time"]
     probes = [r for r in records if r["kind"] == "probe"]
@@ -45,6 +45,7 @@ def probe_curve(run: Path) -> tuple[np.ndarray, np.ndarray, float, float]:
         np.array([r["model_bits_50"] for r in probes]),
         probes[-1]["context_bits_50"],
         probes[-1]["unigram_bits_50"],
+        probes[-1].get("neighbour_bits_50"),
     )
 
 
@@ -52,9 +53,11 @@ def curves_picture(runs: list[Path], path: Path) -> None:
     figure, axes = plt.subplots(1, 3, figsize=(15, 4))
     reference = None
     for run in runs:
-        seconds, bits, context, unigram = probe_curve(run)
+        seconds, bits, context, unigram, neighbour = probe_curve(run)
         (line,) = axes[0].plot(seconds / 60, bits, label=run.name)
         axes[0].axhline(context, color=line.get_color(), linestyle=":", linewidth=1)
+        if neighbour is not None:
+            axes[0].axhline(neighbour, color=line.get_color(), linestyle="-.", linewidth=1)
         summary = run / "ablation.json"
         if summary.is_file():
             result = json.loads(summary.read_text())
@@ -64,8 +67,8 @@ def curves_picture(runs: list[Path], path: Path) -> None:
             axes[2].plot(minutes, [p["pitch_class_entropy"] for p in points], marker="o", color=line.get_color())
             reference = result["final"]["reference"]
     axes[0].axhline(unigram, color="grey", linestyle="--", linewidth=1, label="unigram (key-normalised data)")
-    axes[0].set(title="probe: bits per masked pitch at 50 % (dotted: context histogram)", xlabel="minutes",
-                ylabel="bits", ylim=(2.5, 5.0))  # fmt: skip
+    axes[0].set(title="probe at 50 % (dotted: context histogram; dash-dot: neighbours)", xlabel="minutes",
+                ylabel="bits per masked pitch", ylim=(2.0, 5.0))  # fmt: skip
     axes[0].legend(fontsize=8)
     if reference is not None:
         axes[1].axhline(reference["scale_consistency"], color="black", linestyle="--", label="real songs")
@@ -105,12 +108,17 @@ def rolls_picture(run_dir: Path, path: Path, count: int = 3) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=Path, nargs="+", required=True)
-    parser.add_argument("--samples_from", type=Path, required=True)
+    parser.add_argument(
+        "--samples_from", type=Path, default=None, help="also draw this run's samples beside real songs"
+    )
     parser.add_argument("--out_dir", type=Path, default=Path("docs/images"))
+    parser.add_argument("--name", default="recipe", help="pictures are NAME_curves.png and NAME_samples.png")
     args = parser.parse_args()
-    curves_picture(args.runs, args.out_dir / "recipe_curves.png")
-    rolls_picture(args.samples_from, args.out_dir / "samples_beside_real.png")
-    print(f"wrote {args.out_dir / 'recipe_curves.png'} and {args.out_dir / 'samples_beside_real.png'}")
+    curves_picture(args.runs, args.out_dir / f"{args.name}_curves.png")
+    print(f"wrote {args.out_dir / f'{args.name}_curves.png'}")
+    if args.samples_from is not None:
+        rolls_picture(args.samples_from, args.out_dir / f"{args.name}_samples.png")
+        print(f"wrote {args.out_dir / f'{args.name}_samples.png'}")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,14 @@ def fresh(folder: str) -> str:
     return str(candidate)
 
 
+def trained_steps(run: Path) -> int:
+    """The last step the run's log records."""
+    import json
+
+    lines = (ROOT / run / "metrics.jsonl").read_text().splitlines()
+    return max((json.loads(line)["step"] for line in lines), default=0)
+
+
 def main() -> None:
     """Run the whole flow with the budget and data the flags give."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -75,6 +83,10 @@ def main() -> None:
            "--mask_end_bar", "32", "--n_samples", "2", *sampling, "--out_dir", infill)  # fmt: skip
     smdiff("evaluate", "--load_dir", run, "--n_samples", str(args.eval_samples), "--probe", *sampling)
     print(f"\nDone in {(time.perf_counter() - started) / 60:.1f} min. Where things are:")
+    print(
+        f"  the model:                    {trained_steps(Path(run))} training steps in {args.minutes:g} min "
+        "(a slower machine gets fewer; docs/benchmarks.md shows quality against minutes and steps)"
+    )
     print(f"  MIDI, tokens and piano rolls: {uncond}, {infill} (bars 16-32 of {song.name} refilled)")
     print(f"  metrics and plots:            the report folder `smdiff evaluate` printed ({run}/metrics on a first run;")
     print(

@@ -23,18 +23,19 @@ def test_each_step_sees_the_nearest_visible_pitch_before_and_after_it():
     assert after.tolist() == [[e, e, e, e, e, g, g, none, none]]  # masked steps and rests are not pitches
 
 
-def test_pitch_context_changes_what_the_models_predict_from_the_visible_notes_only():
+def test_pitch_context_is_on_by_default_and_changes_what_the_models_predict_from_the_visible_notes_only():
+    assert ModelConfig().pitch_context and ModelConfig().bar_echoes
     spec = TokenSpec(("melody", "bass"), (VOCAB, VOCAB))
     tokens = torch.full((2, 64, 2), MASK)
     tokens[0, 10, 0] = FIRST_PITCH_TOKEN + 40  # one visible note in row 0 only
     for model_class in (ConVormer, GridTransformer):
         torch.manual_seed(0)
-        model = model_class(spec, ModelConfig(width=32, depth=1, heads=2, pitch_context=True), 64).eval()
+        model = model_class(spec, ModelConfig(width=32, depth=1, heads=2, bar_echoes=False), 64).eval()
         with torch.no_grad():
             logits = model(tokens)
         assert logits.shape == (2, 64, 2 * VOCAB) and torch.isfinite(logits).all()
         assert not torch.allclose(logits[0, 20, :VOCAB], logits[1, 20, :VOCAB])
-        plain = model_class(spec, ModelConfig(width=32, depth=1, heads=2), 64)
+        plain = model_class(spec, ModelConfig(width=32, depth=1, heads=2, pitch_context=False, bar_echoes=False), 64)
         assert sum(p.numel() for p in model.parameters()) > sum(p.numel() for p in plain.parameters())
 
 

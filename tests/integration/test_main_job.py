@@ -24,6 +24,8 @@ def test_main_job_prepares_trains_samples_and_evaluates(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Where things are" in result.stdout
+    steps = max(json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines())
+    assert f"{steps} training steps in 0.15 min" in result.stdout  # the summary states the steps reached
     assert len(list((run / "generated" / "uncond").glob("*.mid"))) == 2
     infill = json.loads((run / "generated" / "infill" / "index.json").read_text())
     assert [sample["outside_gap_notes_changed"] for sample in infill["samples"]] == [0, 0]  # decoded notes, not tokens

@@ -51,9 +51,9 @@ class ModelConfig:
     dropout: float = 0.1
     rotary: bool = True
     #: grid models: see the visible pitches around every step and score pitches by interval too
-    pitch_context: bool = False
+    pitch_context: bool = True
     #: grid models: see the same step 1, 2, 4 and 8 bars before and after, and score copying it
-    bar_echoes: bool = False
+    bar_echoes: bool = True
     #: attention adds a learned score per head for every distance between positions (repeats lie bars apart)
     relative_bias: bool = False
     compile: bool = False
