@@ -84,18 +84,24 @@ def test_preempted_job_requeues_and_resumes_exactly_from_home(tmp_path):
     assert [job["restored_from_home"] for job in jobs] == [False, True] and jobs[0]["SLURM_JOB_ID"] == "31337"
 
 
-def test_torchrun_forwards_the_preemption_warning_and_the_job_requeues(tmp_path):
-    """The torchrun launcher of `smdiff slurm script` passes SIGUSR1 on: both ranks checkpoint, rank 0 requeues."""
-    from smdiff_slurm.scripts import TORCHRUN_SIGNAL_FLAGS
-
+def two_rank_requeue_job(tmp_path: Path, job_id: str, scontrol_seconds: float) -> tuple[dict[str, str], list[str]]:
+    """The environment of SLURM job ``job_id`` (a fake ``scontrol``) and a long home-synced requeueing train command."""
     cache = prepared_cache(tmp_path)
-    fake_bin = fake_scontrol(tmp_path)
-    env = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}", "SLURM_JOB_ID": "4242",
+    fake_bin = fake_scontrol(tmp_path, seconds=scontrol_seconds)
+    env = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}", "SLURM_JOB_ID": job_id,
            "SLURM_TMPDIR": str(tmp_path / "node"), "OMP_NUM_THREADS": "1"}  # fmt: skip
     job = train_command(cache, "--resume", "--set", "storage.backend=home_sync", "--set", f"storage.home_dir={tmp_path / 'home'}",
                         "--set", "storage.requeue=true")  # fmt: skip
     job[job.index("--batch_size") + 1] = "2"
     job[job.index("--steps") + 1] = "100000"
+    return env, job
+
+
+def test_torchrun_forwards_the_preemption_warning_and_the_job_requeues(tmp_path):
+    """The torchrun launcher of `smdiff slurm script` passes SIGUSR1 on: both ranks checkpoint, rank 0 requeues."""
+    from smdiff_slurm.scripts import TORCHRUN_SIGNAL_FLAGS
+
+    env, job = two_rank_requeue_job(tmp_path, "4242", scontrol_seconds=0)
     torchrun = [sys.executable, "-m", "torch.distributed.run", *TORCHRUN_SIGNAL_FLAGS, "--nproc_per_node", "2",
                 "--master_port", "29551", "-m", "smdiff.cli", *job[3:]]  # fmt: skip
     stopped = run_and_signal(
@@ -126,14 +132,7 @@ def test_no_rank_exits_before_rank_0_has_requeued(tmp_path):
     """SLURM's warning reaches every rank. A rank that stops exits non-zero, and the launcher then kills the others
     (torchrun after its shutdown timeout, 1 s here; `srun --kill-on-bad-exit` at once): a slow requeue (3 s) still
     happens only because no rank leaves before rank 0 has finished it."""
-    cache = prepared_cache(tmp_path)
-    fake_bin = fake_scontrol(tmp_path, seconds=3)
-    env = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}", "SLURM_JOB_ID": "5150",
-           "SLURM_TMPDIR": str(tmp_path / "node"), "OMP_NUM_THREADS": "1"}  # fmt: skip
-    job = train_command(cache, "--resume", "--set", "storage.backend=home_sync", "--set", f"storage.home_dir={tmp_path / 'home'}",
-                        "--set", "storage.requeue=true")  # fmt: skip
-    job[job.index("--batch_size") + 1] = "2"
-    job[job.index("--steps") + 1] = "100000"
+    env, job = two_rank_requeue_job(tmp_path, "5150", scontrol_seconds=3)
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--shutdown-timeout=1", "--nproc_per_node", "2",
                 "--master_port", "29553", "-m", "smdiff.cli", *job[3:]]  # fmt: skip
     launcher = subprocess.Popen(torchrun, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

@@ -21,16 +21,7 @@ class OctupleDenoiser(nn.Module):
         super().__init__()
         self.embed = ChannelEmbedding(token_spec, config.width)
         self.combine = nn.Linear(config.width * token_spec.n_channels, config.width)
-        self.transformer = TransformerStack(
-            config.width,
-            config.depth,
-            config.heads,
-            config.ffn_mult,
-            config.dropout,
-            max_length,
-            config.rotary,
-            config.relative_bias,
-        )
+        self.transformer = TransformerStack.of(config, config.width, max_length)
         self.heads = ChannelHeads(token_spec, config.width)
         init_weights(self)
 

@@ -36,16 +36,7 @@ class ConVormer(nn.Module):
             nn.Sequential(nn.Conv1d(width // fold, width, fold, stride=fold), nn.ReLU()) for _ in token_spec.channels
         )
         self.merge = nn.Sequential(nn.Linear(width * token_spec.n_channels, width), nn.ReLU())
-        self.transformer = TransformerStack(
-            width,
-            config.depth,
-            config.heads,
-            config.ffn_mult,
-            config.dropout,
-            max_length // fold,
-            config.rotary,
-            config.relative_bias,
-        )
+        self.transformer = TransformerStack.of(config, width, max_length // fold)
         self.up = nn.ModuleList(
             nn.Sequential(nn.ConvTranspose1d(width, width // fold, fold, stride=fold), nn.ReLU())
             for _ in token_spec.channels
@@ -74,16 +65,7 @@ class GridTransformer(nn.Module):
     def __init__(self, token_spec: TokenSpec, config: ModelConfig, max_length: int) -> None:
         super().__init__()
         self.embed = ChannelEmbedding(token_spec, config.width)
-        self.transformer = TransformerStack(
-            config.width,
-            config.depth,
-            config.heads,
-            config.ffn_mult,
-            config.dropout,
-            max_length,
-            config.rotary,
-            config.relative_bias,
-        )
+        self.transformer = TransformerStack.of(config, config.width, max_length)
         self.heads = ChannelHeads(token_spec, config.width)
         self.context = GridContext(token_spec, config.width, config)
         init_weights(self)

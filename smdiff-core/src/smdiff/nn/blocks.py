@@ -8,12 +8,16 @@ dropout layer is :class:`smdiff.nn.dropout.Dropout`.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from smdiff.nn.dropout import Dropout, attention
 from smdiff.tokens import TokenSpec
+
+if TYPE_CHECKING:
+    from smdiff.config.schema import ModelConfig
 
 
 class SelfAttention(nn.Module):
@@ -130,6 +134,12 @@ class TransformerStack(nn.Module):
         distances = max_length if relative_bias else None
         self.blocks = nn.ModuleList(Block(width, heads, ffn_mult, dropout, rotary, distances) for _ in range(depth))
         self.ln_f = nn.LayerNorm(width)
+
+    @classmethod
+    def of(cls, config: ModelConfig, width: int, max_length: int) -> TransformerStack:
+        """The stack a model's settings describe (depth, heads, FFN, dropout, rotary, relative bias) at ``width``."""
+        return cls(width, config.depth, config.heads, config.ffn_mult, config.dropout, max_length, config.rotary,
+                   config.relative_bias)  # fmt: skip
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, L, D]`` → ``[B, L, D]``; ``L`` may not exceed ``max_length``."""
