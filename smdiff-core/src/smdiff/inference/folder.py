@@ -110,6 +110,7 @@ def _write_piece(
         "units_dropped_by_repair": piece.repaired_units,
         "semitones_moved": job.shift,
         "first_bar": job.first_bar,
+        "song_tracks": None if job.song is None else {slot: list(t) for slot, t in job.song.slot_tracks.items()},
         "selection": None if job.selection is None else _selection(job.selection),
         "window_selection": None if local is None else _selection(local),
         "outside_gap_notes_changed": _changed_outside(run, piece),
