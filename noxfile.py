@@ -108,8 +108,9 @@ def plugin_example(session: nox.Session) -> None:
     dist = session.create_tmp()
     session.run("pip", "wheel", "--no-deps", "--wheel-dir", dist, EXAMPLE_PLUGIN, silent=True)
     session.install(TORCH, *torch_index())
-    # smdiff-onehot only for the tests: they run the plugin's task with a real (tiny) grid model
-    session.install("./smdiff-core", "./smdiff-onehot", "--find-links", dist, "smdiff-drums[test]")
+    # smdiff-onehot and smdiff-metrics only for the tests: they run the plugin's task with a real (tiny) grid model
+    # and score it with the infilling metrics
+    session.install("./smdiff-core", "./smdiff-onehot", "./smdiff-metrics", "--find-links", dist, "smdiff-drums[test]")
     plugins = json.loads(session.run("smdiff", "plugins", "--json", silent=True))
     registered = {"tokenizers": ["drums"], "tasks": ["every_other_bar"]}
     assert [row for row in plugins if row["name"] == "drums" and row["registered"] == registered]

@@ -170,6 +170,10 @@ def make_evaluate_command(host: PluginHost):
         )
         for name in resolved.eval.metrics:
             host.registries.metrics.get(name)
+        if not list(host.registries.metrics):
+            warn(
+                "no metric is registered: the report will be empty; install the smdiff-metrics package (./smdiff-metrics in the smdiff repository)"
+            )
         if sample_dir is not None:
             ignored = {"--task": task, "--n_samples": n_samples, "--sample_steps": sample_steps, "--sampler": sampler,
                        "--mask_start_bar": mask_start_bar, "--mask_end_bar": mask_end_bar, "--mask_tracks": mask_tracks}  # fmt: skip
