@@ -60,6 +60,7 @@ RECIPES = {
     "pitch_context_bar_spans": ["model.pitch_context=true", "model.bar_echoes=false", "diffusion.masker=bar_spans"],
     "pitch_context_echoes_spans": ["diffusion.masker=bar_spans"],
     "pitch_context_relative": ["model.bar_echoes=false", "model.relative_bias=true"],
+    "defaults_relative": ["model.relative_bias=true"],
     "defaults_no_dropout": ["model.dropout=0.0"],
 }
 UNCOND = ("scale_consistency", "pitch_class_entropy", "repetition", "near_repetition", "groove_consistency",
