@@ -1,4 +1,4 @@
-"""A model trained a few hundred steps on real POP909 songs predicts masked pitches better than their histogram.
+"""A model trained a few hundred steps on real POP909 songs predicts masked pitches better than every baseline.
 
 The probe runs at every validation (TensorBoard ``probe/*``) and on demand with
 ``smdiff evaluate --probe``; both are exercised here on the bundled songs.
@@ -22,7 +22,7 @@ def smdiff(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "smdiff.cli", *args], capture_output=True, text=True, cwd=cwd)
 
 
-def test_the_probe_of_a_briefly_trained_model_beats_the_pitch_unigram(tmp_path):
+def test_the_probe_of_a_briefly_trained_model_beats_the_unigram_context_and_neighbour_baselines(tmp_path):
     config = ["--config", str(ROOT / "examples" / "demo.toml"), "--set", f"datasets.pop909_mini.root_dir={ROOT / 'examples' / 'pop909-mini'}",
               "--set", f"data.cache_path={tmp_path / 'mini.npy'}"]  # fmt: skip
     assert smdiff("prepare", *config, cwd=tmp_path).returncode == 0
@@ -34,8 +34,12 @@ def test_the_probe_of_a_briefly_trained_model_beats_the_pitch_unigram(tmp_path):
     assert [p["step"] for p in probes] == [0, 300, 600, 900]
     untrained, last = probes[0], probes[-1]
     assert untrained["model_bits_50"] > untrained["unigram_bits_50"]  # an untrained model knows nothing
-    # keys are normalised, so the unigram is already sharp (3.76 bits here): the model beats it by 0.10 at 900 steps
-    assert last["model_bits_50"] < last["unigram_bits_50"] - 0.05
+    # keys are normalised, so the unigram is already sharp; the model must beat it, the window's own pitch histogram
+    # and the neighbour baseline (the nearest visible pitches through the data's intervals) at every masking rate
+    # (measured: 1.56 / 2.05 / 2.71 bits against the best baseline's 2.88 / 2.96 / 3.05 at 20 / 50 / 80 %)
+    for rate in (20, 50, 80):
+        baselines = [last[f"{name}_bits_{rate}"] for name in ("unigram", "context", "neighbour")]
+        assert last[f"model_bits_{rate}"] < min(baselines) - 0.05, (rate, last)
     events = EventAccumulator(str(run / "tensorboard"))
     events.Reload()
     assert {"probe/model_bits_50", "probe/unigram_bits_50", "probe/context_bits_50", "probe/neighbour_bits_50"} <= set(
