@@ -24,8 +24,13 @@ def test_main_job_prepares_trains_samples_and_evaluates(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Where things are" in result.stdout
-    steps = max(json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines())
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    steps = max(r["step"] for r in records)
     assert f"{steps} training steps in 0.15 min" in result.stdout  # the summary states the steps reached
+    best = min((r for r in records if r["kind"] == "val"), key=lambda r: r["bits_per_token"])["step"]
+    assert f"sampled at step {best}, its lowest validation loss" in result.stdout
+    sampled = json.loads((run / "generated" / "uncond" / "index.json").read_text())["checkpoint"]
+    assert Path(sampled).name == "best.pt"  # samples come from the best checkpoint, not the newest
     assert len(list((run / "generated" / "uncond").glob("*.mid"))) == 2
     infill = json.loads((run / "generated" / "infill" / "index.json").read_text())
     assert [sample["outside_gap_notes_changed"] for sample in infill["samples"]] == [0, 0]  # decoded notes, not tokens
