@@ -24,11 +24,29 @@ from smdiff.inference import load_run
 from smdiff.midi import load_score
 from smdiff.notes import NoteTable
 from smdiff.plugins import get_registries
-from smdiff_metrics.motion import avg_pitch_shift, leap_share, step_share
+from smdiff_metrics.motion import LEAP, STEP, top_line
 from smdiff_metrics.tonality import pitch_class_entropy, scale_consistency
 
-#: per-piece statistics of one track's notes (a track alone is its own lead line for the motion metrics)
-STATISTICS = (scale_consistency, pitch_class_entropy, step_share, leap_share, avg_pitch_shift)
+
+def motion(name: str, statistic):
+    """A per-piece motion statistic of each table's own top line (not the piece's melody, which another track is)."""
+
+    def per_piece(tables: list) -> np.ndarray:
+        lines = [top_line(table) for table in tables]
+        return np.array([statistic(np.abs(np.diff(line))) if len(line) >= 2 else np.nan for line in lines])
+
+    per_piece.__name__ = name
+    return per_piece
+
+
+#: per-piece statistics of one track's notes: tonality, then step share, leap share and mean interval of its top line
+STATISTICS = (
+    scale_consistency,
+    pitch_class_entropy,
+    motion("step_share", lambda moves: float((moves <= STEP).mean())),
+    motion("leap_share", lambda moves: float((moves >= LEAP).mean())),
+    motion("avg_pitch_shift", lambda moves: float(moves.mean())),
+)
 
 
 def by_track(scores: list, names: tuple[str, ...]) -> dict[str, tuple[float, ...]]:
