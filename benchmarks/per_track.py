@@ -24,28 +24,27 @@ from smdiff.inference import load_run
 from smdiff.midi import load_score
 from smdiff.notes import NoteTable
 from smdiff.plugins import get_registries
-from smdiff_metrics.motion import LEAP, STEP, top_line
+from smdiff_metrics.motion import avg_pitch_shift, leap_share, step_share, top_line
 from smdiff_metrics.tonality import pitch_class_entropy, scale_consistency
 
 
-def motion(name: str, statistic):
-    """A per-piece motion statistic of each table's own top line (not the piece's melody, which another track is)."""
+def own_line(statistic):
+    """A motion statistic read on each table's own top line: one track's notes, not the piece's melody."""
 
     def per_piece(tables: list) -> np.ndarray:
-        lines = [top_line(table) for table in tables]
-        return np.array([statistic(np.abs(np.diff(line))) if len(line) >= 2 else np.nan for line in lines])
+        return statistic(tables, line_of=top_line)
 
-    per_piece.__name__ = name
+    per_piece.__name__ = statistic.__name__
     return per_piece
 
 
-#: per-piece statistics of one track's notes: tonality, then step share, leap share and mean interval of its top line
+#: per-piece statistics of one track's notes: tonality, then the motion of its top line
 STATISTICS = (
     scale_consistency,
     pitch_class_entropy,
-    motion("step_share", lambda moves: float((moves <= STEP).mean())),
-    motion("leap_share", lambda moves: float((moves >= LEAP).mean())),
-    motion("avg_pitch_shift", lambda moves: float(moves.mean())),
+    own_line(step_share),
+    own_line(leap_share),
+    own_line(avg_pitch_shift),
 )
 
 

@@ -21,7 +21,7 @@ says drums hold drum hits, not pitches, and are left out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -64,33 +64,37 @@ def track_lines(table: NoteTable) -> dict[int, np.ndarray]:
     return {track: top_line(table.select(table.track == track)) for track in pitched_tracks(table)}
 
 
-def _per_line(tables: Sequence[NoteTable], statistic) -> np.ndarray:
+#: which line of a piece a statistic reads: :func:`lead_line` (the metrics), or :func:`top_line` of one track's notes
+LineOf = Callable[[NoteTable], np.ndarray]
+
+
+def _per_line(tables: Sequence[NoteTable], statistic: Callable[[np.ndarray], float], line_of: LineOf) -> np.ndarray:
     values = np.full(len(tables), np.nan)
     for index, table in enumerate(tables):
-        line = lead_line(table)
+        line = line_of(table)
         if len(line) >= 2:
             values[index] = statistic(line)
     return values
 
 
-def avg_pitch_shift(tables: Sequence[NoteTable]) -> np.ndarray:
+def avg_pitch_shift(tables: Sequence[NoteTable], line_of: LineOf = lead_line) -> np.ndarray:
     """Per piece: mean |interval| between consecutive notes of the lead line (NaN with fewer than two notes)."""
-    return _per_line(tables, lambda line: float(np.abs(np.diff(line)).mean()))
+    return _per_line(tables, lambda line: float(np.abs(np.diff(line)).mean()), line_of)
 
 
-def step_share(tables: Sequence[NoteTable]) -> np.ndarray:
+def step_share(tables: Sequence[NoteTable], line_of: LineOf = lead_line) -> np.ndarray:
     """Per piece: share of the lead line's intervals of at most :data:`STEP` semitones."""
-    return _per_line(tables, lambda line: float((np.abs(np.diff(line)) <= STEP).mean()))
+    return _per_line(tables, lambda line: float((np.abs(np.diff(line)) <= STEP).mean()), line_of)
 
 
-def leap_share(tables: Sequence[NoteTable]) -> np.ndarray:
+def leap_share(tables: Sequence[NoteTable], line_of: LineOf = lead_line) -> np.ndarray:
     """Per piece: share of the lead line's intervals of at least :data:`LEAP` semitones."""
-    return _per_line(tables, lambda line: float((np.abs(np.diff(line)) >= LEAP).mean()))
+    return _per_line(tables, lambda line: float((np.abs(np.diff(line)) >= LEAP).mean()), line_of)
 
 
-def pitch_range(tables: Sequence[NoteTable]) -> np.ndarray:
+def pitch_range(tables: Sequence[NoteTable], line_of: LineOf = lead_line) -> np.ndarray:
     """Per piece: the 5–95 % span of the lead line's pitches, in semitones."""
-    return _per_line(tables, lambda line: float(np.subtract(*np.percentile(line, RANGE_PERCENTILES[::-1]))))
+    return _per_line(tables, lambda line: float(np.subtract(*np.percentile(line, RANGE_PERCENTILES[::-1]))), line_of)
 
 
 def interval_histogram(tables: Sequence[NoteTable]) -> np.ndarray:
