@@ -132,6 +132,7 @@ LAYERS = [
             "smdiff.tokenizer",
             "smdiff.piece_tokenizer",
             "smdiff.tasks",
+            "smdiff.form",
             "smdiff.storage",
             "smdiff.kernels",
             "smdiff.diffusion",

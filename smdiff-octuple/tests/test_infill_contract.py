@@ -144,3 +144,28 @@ def test_the_gap_can_be_given_fewer_or_more_notes(cli, runs, songs, tmp_path, sh
         in_gap = lambda tokens: int(((tokens[:, BAR] >= 4) & (tokens[:, BAR] < 9)).sum())  # noqa: E731
         assert abs(in_gap(generated) - share * in_gap(original)) <= 1 + 0.1 * in_gap(original)
         assert record["outside_gap_notes_changed"] == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--form", "A4 A4"],
+        [
+            "--task",
+            "infill",
+            "--input_midi",
+            "SONG",
+            "--mask_start_bar",
+            "8",
+            "--mask_end_bar",
+            "10",
+            "--repeat-from",
+            "4-6",
+        ],
+    ],
+)
+def test_a_form_is_refused_in_one_line_since_octuple_rows_have_no_fixed_bar(cli, runs, songs, tmp_path, args):
+    args = [str(songs / "001" / "001.mid") if arg == "SONG" else arg for arg in args]
+    result = cli("sample", "--load_dir", str(runs[1]), "--out_dir", str(tmp_path / "out"), *args)
+    assert result.exit_code == 2 and "needs a tokenizer whose rows are fixed steps of the bars" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()

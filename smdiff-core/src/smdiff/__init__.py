@@ -61,6 +61,8 @@ if TYPE_CHECKING:  # the lazy half of the API: each name is imported from its mo
     from smdiff.data.tracks import check_track_map
     from smdiff.diffusion.maskers import Masker
     from smdiff.evaluation.core import Evaluation, Gap, InfillPair, Metric, MetricResult, PlottingMetric
+    from smdiff.form.detect import bar_similarity, detect_form
+    from smdiff.form.plan import Form, Section
     from smdiff.kernels import KernelBackend
     from smdiff.midi import (
         MidiLike,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import attrs
 import numpy as np
 import symusic
@@ -32,8 +34,14 @@ class NoteTable:
         return len(self.pitch)
 
     @classmethod
-    def from_score(cls, score: symusic.Score, n_bars: int | None = None) -> NoteTable:
-        """Flatten every track of ``score``; bars come from its declared time signatures."""
+    def from_score(
+        cls, score: symusic.Score, n_bars: int | None = None, *, source_path: str | Path | None = None
+    ) -> NoteTable:
+        """Flatten every track of ``score``; bars come from its declared time signatures.
+
+        With ``source_path`` (the file ``score`` was read from), bar annotations
+        beside it (POP909's ``beat_midi.txt``) place the bars instead.
+        """
         tpq = score.ticks_per_quarter
         parts = [(index, track.notes.numpy()) for index, track in enumerate(score.tracks)]
         parts = [(index, notes) for index, notes in parts if len(notes["time"])]
@@ -51,7 +59,7 @@ class NoteTable:
                 names,
             )
         time = np.concatenate([notes["time"] for _, notes in parts]).astype(np.float64)
-        grid = BarGrid.for_score(score)
+        grid = BarGrid.for_score(score, source_path=source_path)
         bar = np.floor(grid.bar_position(time) + 1e-9).astype(np.int64)
         return cls(
             onset=time / tpq,

@@ -113,7 +113,7 @@ class Unconditional:
     """Everything masked: new music from nothing."""
 
     needs_input = False
-    options: frozenset[str] = frozenset({"key"})
+    options: frozenset[str] = frozenset({"key", "form", "form_from", "vary_keep"})
 
     def selection(self, piece_bars: int, window_bars: int) -> Selection | None:
         """Nothing of an input is kept: there is no input."""
@@ -139,7 +139,9 @@ class Infill:
     """A bar range ``[start_bar, end_bar)`` and/or whole tracks of the input are regenerated; the rest is kept."""
 
     needs_input = True
-    options: frozenset[str] = frozenset({"mask_start_bar", "mask_end_bar", "mask_tracks", "infill_notes"})
+    options: frozenset[str] = frozenset(
+        {"mask_start_bar", "mask_end_bar", "mask_tracks", "infill_notes", "repeat_from", "vary_from", "vary_keep"}
+    )
 
     def __init__(self, config: SampleConfig) -> None:
         self.start_bar = config.mask_start_bar

@@ -168,6 +168,15 @@ class Tokenizer(abc.ABC):
         """
         return {}
 
+    def bar_of_rows(self, bars: int) -> np.ndarray | None:
+        """The bar of every row of a window of ``bars`` bars, when rows are fixed places in time.
+
+        Forms (:mod:`smdiff.form`) tie rows bar to bar through it. ``None``
+        (the default) says a row's bar is part of what it holds, decided as it
+        is sampled (event representations), so rows cannot be tied by bar.
+        """
+        return None
+
     @abc.abstractmethod
     def region_mask(
         self, tokens: np.ndarray, *, start_bar: int | None, end_bar: int | None, tracks: Sequence[str]

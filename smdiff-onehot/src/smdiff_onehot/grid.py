@@ -139,6 +139,10 @@ class GridTokenizer(PieceTokenizer):
         """Sixteen steps per bar."""
         return bars * STEPS_PER_BAR
 
+    def bar_of_rows(self, bars: int) -> np.ndarray:
+        """Row ``r`` is step ``r % 16`` of bar ``r // 16``."""
+        return np.arange(self.window_length(bars)) // STEPS_PER_BAR
+
     def encode_batch(self, batch: PieceBatch, *, bars: int, max_windows: int | None) -> list[Encoding]:
         """Windows of ``bars`` bars starting on any bar, keeping those with at least one note."""
         n_pieces, length = batch.n_pieces, self.window_length(bars)

@@ -52,6 +52,11 @@ TASK_FLAGS = frozenset(
         "mask_tracks",
         "key",
         "infill_notes",
+        "form",
+        "form_from",
+        "repeat_from",
+        "vary_from",
+        "vary_keep",
     }
 )
 
@@ -71,6 +76,10 @@ def refuse_flags_without_effect(
     if ignored:
         known = ", ".join(f"--{field}" for field in sorted(reads & TASK_FLAGS)) or "none of these options"
         raise DataError(f"--{ignored[0]} has no effect with --task {task_id} (it reads {known})")
+    if "vary_keep" in present and not present & {"form", "form_from", "vary_from"}:
+        raise DataError(
+            "--vary-keep has no effect without a variation: --form with a primed section (A'8) or --vary-from"
+        )
     if {"input_midi", "input_midi_dir"} <= present:
         raise DataError("pass --input_midi FILE or --input_midi_dir DIR, not both")
     if "input_midi" in present and "samples_per_midi" in present:
@@ -117,6 +126,23 @@ def make_sample_command(host: PluginHost):
         key: Annotated[
             str | None, typer.Option("--key", help="Key of new pieces, e.g. G or 'E minor' (default C / A minor).")
         ] = None,
+        form: Annotated[
+            str | None,
+            typer.Option("--form", help="New pieces: sections as letter + bars, e.g. 'A8 A8 B8 A8' (A' varies A)."),
+        ] = None,
+        form_from: Annotated[
+            Path | None, typer.Option("--form-from", help="New pieces: follow the form found in this song.")
+        ] = None,
+        repeat_from: Annotated[
+            str | None, typer.Option("--repeat-from", help="Infill: the gap repeats these bars, START-END from 0.")
+        ] = None,
+        vary_from: Annotated[
+            str | None, typer.Option("--vary-from", help="Infill: the gap varies these bars, START-END from 0.")
+        ] = None,
+        vary_keep: Annotated[
+            float | None,
+            typer.Option("--vary-keep", help="Share of the original a variation keeps (quarter bars; default 0.5)."),
+        ] = None,
         seed: Annotated[int | None, typer.Option("--seed", help="Seed; the same seed gives the same samples.")] = None,
         out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Output folder.")] = None,
         config: ConfigFiles = None,
@@ -134,7 +160,8 @@ def make_sample_command(host: PluginHost):
             "sample.mask_start_bar": mask_start_bar, "sample.mask_end_bar": mask_end_bar,
             "sample.mask_tracks": split_list(mask_tracks), "sample.temperature": temperature, "sample.top_k": top_k,
             "sample.top_p": top_p, "sample.seed": seed, "sample.out_dir": str(out_dir) if out_dir else None,
-            "sample.key": key,
+            "sample.key": key, "sample.form": form, "sample.form_from": str(form_from) if form_from else None,
+            "sample.repeat_from": repeat_from, "sample.vary_from": vary_from, "sample.vary_keep": vary_keep,
         }  # fmt: skip
         settings = resolve_config(
             files=config or (), overrides=set_ or (), flags=flags, registries=host.registries, with_model=False
@@ -143,6 +170,10 @@ def make_sample_command(host: PluginHost):
             from smdiff.data.keys import Key
 
             Key.parse(settings.key)  # a bad key name fails before the model loads
+        if settings.form is not None:
+            from smdiff.form import Form
+
+            Form.parse(settings.form)  # so does a bad form
         task_runner = host.registries.tasks.get(settings.task).factory(settings)
         given = {name.removeprefix("sample."): value for name, value in flags.items()}
         refuse_flags_without_effect(

@@ -150,6 +150,11 @@ class SampleConfig:
     samples_per_midi: int = 1
     infill_notes: float = 1.0
     key: str | None = None
+    form: str | None = None
+    form_from: str | None = None
+    repeat_from: str | None = None
+    vary_from: str | None = None
+    vary_keep: float = 0.5
     out_dir: str | None = None
 
 

@@ -22,6 +22,10 @@ Two schedules decide which masked elements are committed at each step:
     likely on its own, but together they stretch notes — while the entropy
     score commits the elements whose whole distribution is sharp.
 
+``ties`` (:mod:`smdiff.diffusion.ties`) ties elements together: each group is
+decided once, from the model's view of every copy, and written to all of them
+at the same step — exact repeats of a form are sampled this way.
+
 A row whose tokens did not change since the network last saw it reuses its
 cached logits, so steps that commit nothing cost no network call. Each step
 reads one small tensor back from the device (which rows need the network),
@@ -37,6 +41,7 @@ from typing import Literal
 import torch
 
 from smdiff.diffusion.forward import mask_ids
+from smdiff.diffusion.ties import TiedElements
 from smdiff.kernels import KernelBackend
 from smdiff.tokens import TokenSpec
 
@@ -135,10 +140,19 @@ def sample(
     confidence_noise: float = 10.0,
     confidence_score: ConfidenceScore = "entropy",
     on_step: Callable[[int, int], None] = lambda step, total: None,
+    ties: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, CachedDenoiser]:
-    """Fill every mask id of ``initial``; returns the tokens and the denoiser (with its call counts)."""
-    tokens = initial.clone()
+    """Fill every mask id of ``initial``; returns the tokens and the denoiser (with its call counts).
+
+    ``ties`` (``[B, L, C]`` leader rows, see :class:`~smdiff.diffusion.ties.TiedElements`)
+    makes tied elements one decision; a follower must be masked in ``initial``
+    unless its leader holds the same token.
+    """
+    tied = None if ties is None else TiedElements(ties.to(initial.device), token_spec)
+    tokens = initial.clone() if tied is None else tied.propagate(initial)
     masked = tokens == mask_ids(token_spec, initial.device, initial.dtype)
+    if tied is not None:  # only leaders are drawn; followers take their token
+        masked = masked & tied.leads
     total = default_steps(method, initial.shape[1]) if steps is None else steps
     if total < 1:
         raise ValueError(f"sample steps must be at least 1, got {total}")
@@ -152,15 +166,17 @@ def sample(
             if cached is None:  # nothing is unmasked at this step
                 on_step(step + 1, total)
                 continue
-            logits = filter_logits(cached, token_spec, top_k, top_p)
+            logits = filter_logits(cached if tied is None else tied.pool(cached), token_spec, top_k, top_p)
             tokens, changed = kernel.sample_step(logits, tokens, choose, token_spec, temperature, generator)
+            if tied is not None:
+                tokens = tied.propagate(tokens)
             masked = masked & ~choose
         else:
             cached = denoiser(tokens, masked.flatten(1).any(dim=1))
             if cached is None:  # every element is unmasked
                 on_step(total, total)
                 break
-            logits = filter_logits(cached, token_spec, top_k, top_p)
+            logits = filter_logits(cached if tied is None else tied.pool(cached), token_spec, top_k, top_p)
             proposal, _ = kernel.sample_step(logits, tokens, masked, token_spec, temperature, generator)
             confidence = _confidence(logits, proposal, token_spec, confidence_score)
             if confidence_noise > 0:  # MaskGIT's annealed randomness: early commits are not only the safest tokens
@@ -175,6 +191,8 @@ def sample(
             )
             choose = masked & (ranks.view_as(masked) < commit_count.view(-1, 1, 1))
             previous, tokens = tokens, torch.where(choose, proposal, tokens)
+            if tied is not None:
+                tokens = tied.propagate(tokens)
             changed = (tokens != previous).flatten(1).any(dim=1)
             masked = masked & ~choose
         denoiser.changed(changed)

@@ -19,6 +19,7 @@ import numpy as np
 
 from smdiff.config.schema import SampleConfig
 from smdiff.errors import ConfigError, DataError
+from smdiff.form.request import FormRequest
 from smdiff.inference.runs import LoadedRun
 from smdiff.inference.songs import Song
 from smdiff.midi import find_midi_files
@@ -34,6 +35,8 @@ class Job:
     window starts at its bar ``first_bar`` and ``selection`` (in the song's
     bars) is what the result replaces there. ``shift`` is how many semitones
     the output moves: back into the input's key, or to the key asked for.
+    ``ties`` (``[L, C]`` leader rows, :mod:`smdiff.diffusion.ties`) makes
+    elements one shared decision: the repeats of a form.
     """
 
     initial: np.ndarray = attrs.field(eq=False)
@@ -44,6 +47,7 @@ class Job:
     first_bar: int = 0
     selection: Selection | None = None
     shift: int = 0
+    ties: np.ndarray | None = attrs.field(default=None, eq=False)
 
     @property
     def window_selection(self) -> Selection | None:
@@ -55,11 +59,17 @@ def _window(run: LoadedRun, tokens: np.ndarray | None = None) -> Window:
     return Window(run.config.data.bars, run.window_length, tokens)
 
 
-def new_piece_jobs(run: LoadedRun, task: Task, count: int, shift: int = 0) -> list[Job]:
-    """``count`` jobs of a task without input (all of them alike; the sampler's seed makes them differ)."""
+def new_piece_jobs(
+    run: LoadedRun, task: Task, count: int, shift: int = 0, form: FormRequest | None = None
+) -> list[Job]:
+    """``count`` jobs of a task without input (all of them alike; the sampler's seed makes them differ).
+
+    ``form`` ties the sections its form repeats.
+    """
     window = _window(run)
     initial, region = task.initial(run.tokenizer, window, None)
-    return [Job(initial, region, window, shift=shift) for _ in range(count)]
+    ties = None if form is None else form.ties(run.tokenizer, window, None, region)
+    return [Job(initial, region, window, shift=shift, ties=ties) for _ in range(count)]
 
 
 def window_jobs(run: LoadedRun, task: Task, windows: Sequence[np.ndarray]) -> list[Job]:
@@ -72,12 +82,15 @@ def window_jobs(run: LoadedRun, task: Task, windows: Sequence[np.ndarray]) -> li
     return jobs
 
 
-def song_jobs(run: LoadedRun, task: Task, song: Song, repeats: int, *, centred: bool = False) -> list[Job]:
+def song_jobs(
+    run: LoadedRun, task: Task, song: Song, repeats: int, *, centred: bool = False, form: FormRequest | None = None
+) -> list[Job]:
     """``repeats`` jobs for ``song``: the task's selection of it, in a model window that holds it.
 
     The window is the earliest that holds the whole selection (from bar 0 when
     it fits there), or with ``centred`` the one with the most context on both
-    sides of it (the studio's choice).
+    sides of it (the studio's choice). With ``form``, the window also holds
+    the bars the gap repeats or varies, and the gap is tied to them.
     """
     time_signature = run.config.data.time_signature
     selection = task.selection(song.n_bars(time_signature), run.config.data.bars)
@@ -93,10 +106,13 @@ def song_jobs(run: LoadedRun, task: Task, song: Song, repeats: int, *, centred: 
     encoding = run.tokenizer.encode(song.score, bars=run.config.data.bars, source=song.bars_from)
     if len(encoding.windows) == 0:
         raise DataError(f"{song.name}: no notes in the tracks {', '.join(run.tokenizer.track_names)}")
-    chosen = covering_window(encoding.start_bars, selection, run.config.data.bars, centred=centred)
+    reach = selection if form is None else form.reaches(selection, run.config.data.bars)
+    chosen = covering_window(encoding.start_bars, reach, run.config.data.bars, centred=centred)
     first_bar = int(encoding.start_bars[chosen])
     window = _window(run, encoding.windows[chosen].astype(np.int64))
     job = _job(run, task, window, selection.shifted(first_bar), song, first_bar, -encoding.transposition)
+    if form is not None:
+        job = attrs.evolve(job, ties=form.ties(run.tokenizer, window, job.selection, job.region, first_bar))
     return [attrs.evolve(job, selection=selection) for _ in range(repeats)]
 
 
@@ -108,19 +124,26 @@ def jobs_for(
     ``--input_midi`` gives ``n_samples`` variants of one song; ``--input_midi_dir``
     ``samples_per_midi`` of each of its files.
     """
+    form = FormRequest.from_settings(settings, run.config.data.bars)
     if task.needs_input and windows is not None:
+        if form is not None:
+            raise ConfigError(f"{form.flag} applies to sampling songs and new pieces, not to test windows")
         return window_jobs(run, task, windows)
     if not task.needs_input:
-        return new_piece_jobs(run, task, settings.n_samples, key_shift(run, settings))
+        return new_piece_jobs(run, task, settings.n_samples, key_shift(run, settings), form)
     if settings.key is not None:
         raise ConfigError(f"--key applies to tasks without input; {settings.task} keeps the key of its input MIDI")
     if settings.input_midi:
-        return song_jobs(run, task, Song.read(Path(settings.input_midi), run), settings.n_samples)
+        return song_jobs(run, task, Song.read(Path(settings.input_midi), run), settings.n_samples, form=form)
     if settings.input_midi_dir:
         files = find_midi_files(settings.input_midi_dir)
         if not files:
             raise DataError(f"no .mid or .midi files under {settings.input_midi_dir}")
-        return [job for path in files for job in song_jobs(run, task, Song.read(path, run), settings.samples_per_midi)]
+        return [
+            job
+            for path in files
+            for job in song_jobs(run, task, Song.read(path, run), settings.samples_per_midi, form=form)
+        ]
     raise DataError(f"task {settings.task} needs an input piece: pass --input_midi FILE or --input_midi_dir DIR")
 
 

@@ -62,12 +62,14 @@ def generate(
         batch = jobs[first : first + settings.batch_size]
         seed = settings.seed + first
         initial = torch.from_numpy(np.stack([job.initial for job in batch])).to(run.device)
+        ties = batch_ties(batch)
         began = time.perf_counter()
         tokens, denoiser = sample(
             run.model, run.kernel, run.tokenizer.token_spec, initial, method=settings.sampler,
             steps=settings.sample_steps, temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p,
             confidence_noise=settings.confidence_noise, confidence_score=settings.confidence_score,
             generator=torch.Generator(run.device).manual_seed(seed), on_step=on_step,
+            ties=None if ties is None else ties.to(run.device),
         )  # fmt: skip
         seconds = (time.perf_counter() - began) / len(batch)
         for offset, (job, window) in enumerate(zip(batch, tokens.cpu().numpy(), strict=True)):
@@ -84,6 +86,16 @@ def generate(
             )
             on_piece(len(results), len(jobs))
     return results
+
+
+def batch_ties(batch: Sequence[Job]) -> torch.Tensor | None:
+    """The batch's tie maps ``[B, L, C]`` (untied rows for jobs without one); ``None`` when no job ties anything."""
+    if all(job.ties is None for job in batch):
+        return None
+    from smdiff.form.ties import untied
+
+    maps = [untied(*job.initial.shape) if job.ties is None else job.ties for job in batch]
+    return torch.from_numpy(np.stack(maps))
 
 
 def in_song(run: LoadedRun, job: Job, decoded: symusic.Score) -> tuple[symusic.Score, symusic.Score]:

@@ -1,0 +1,199 @@
+"""Forms: reading them, tying a window's bars, the sampler's shared decisions, and finding the form of real songs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from smdiff.diffusion.sampling import sample
+from smdiff.errors import DataError
+from smdiff.form import Form
+from smdiff.form.detect import bar_similarity, detect_form
+from smdiff.form.request import parse_bar_range
+from smdiff.form.ties import form_ties, gap_ties
+from smdiff.kernels.torch_ref import TorchKernels
+from smdiff.midi import load_score
+from smdiff.notes import NoteTable
+from smdiff.tokens import TokenSpec
+
+ROWS_PER_BAR = 16
+
+
+def bars_of(bars: int) -> np.ndarray:
+    return np.arange(bars * ROWS_PER_BAR) // ROWS_PER_BAR
+
+
+def test_a_form_reads_sections_repeats_and_variations():
+    form = Form.parse("A8 A8 B4 a'8 A'8")
+    assert str(form) == "A8 A8 B4 A'8 A'8" and form.bars == 36
+    assert [section.start_bar for section in form.sections] == [0, 8, 16, 20, 28]
+    repeats, variations = form.bar_pairs()
+    assert repeats[:8] == [(8 + bar, bar) for bar in range(8)]  # the second A repeats the first
+    assert repeats[8:] == [(28 + bar, 20 + bar) for bar in range(8)]  # the second A' repeats the first A'
+    assert variations == [(20 + bar, bar) for bar in range(8)]  # the first A' varies A
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("A8 B", "'B' is not a section"),
+        ("A8 A4", "section A is 8 bars where it first stands but 4"),
+        ("A0", "has no bars"),
+        ("  ", "is empty"),
+    ],
+)
+def test_a_bad_form_is_one_line_naming_the_fix(text, says):
+    with pytest.raises(DataError, match=says) as error:
+        Form.parse(text)
+    assert "\n" not in str(error.value)
+
+
+def test_a_form_longer_than_the_window_says_by_how_much():
+    with pytest.raises(DataError, match=r"covers 72 bars; the model writes 64 at once .* shorten it by 8 bars"):
+        Form.parse("A32 B32 C8").check_fits(64)
+
+
+def test_bar_ranges_count_from_zero_without_the_end_bar():
+    assert parse_bar_range("0-8", "--repeat-from") == (0, 8)
+    for bad in ("8", "8-4", "a-b", "1-2-3"):
+        with pytest.raises(DataError, match="--repeat-from"):
+            parse_bar_range(bad, "--repeat-from")
+
+
+def test_form_ties_point_every_repeat_at_its_original_and_a_variation_at_a_share_of_it():
+    form = Form.parse("A2 A2 B2 A'2 A'2")
+    leader = form_ties(form, bars_of(10), channels=3, keep=0.5, rng=np.random.default_rng(0))
+    rows = np.arange(10 * ROWS_PER_BAR)
+    assert (leader[rows[:32]] == rows[:32, None]).all() and (leader[64:96] == rows[64:96, None]).all()
+    assert (leader[32:64] == rows[:32, None]).all()  # the second A: the first A's rows, in every channel
+    first_variation = leader[96:128, 0]
+    kept = first_variation != rows[96:128]
+    assert kept.sum() == 16  # half of its 8 quarter bars, 4 steps each
+    assert (first_variation[kept] == rows[:32][kept]).all()
+    assert (leader[128:160] == leader[96:128]).all()  # the second A' follows what decides the first, straight
+
+
+def test_gap_ties_tie_only_the_generated_region():
+    region = np.zeros((8 * ROWS_PER_BAR, 2), dtype=bool)
+    region[4 * 16 : 6 * 16, 0] = True
+    leader = gap_ties(region, bars_of(8), (4, 6), (1, 3), exact=True, keep=0.5, rng=np.random.default_rng(0))
+    assert (leader[64:96, 0] == np.arange(16, 48)).all()
+    assert (leader[:, 1] == np.arange(128)).all()  # the channel kept is tied to nothing
+
+
+class FixedLogits(torch.nn.Module):
+    """A network whose logits do not depend on its input: one learned table ``[L, V]``."""
+
+    def __init__(self, table: torch.Tensor) -> None:
+        super().__init__()
+        self.table = torch.nn.Parameter(table)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.table.expand(tokens.shape[0], -1, -1)
+
+
+SPEC = TokenSpec(channels=("melody",), vocab_sizes=(6,))
+
+
+@pytest.mark.parametrize("method", ["ancestral", "confidence"])
+def test_tied_elements_are_one_draw_that_fits_every_copy(method):
+    # row 0 may be token 2 or 3, row 1 token 3 or 4: drawn once for both, only 3 fits both places;
+    # drawing the original and copying it afterwards would give 2 half of the time
+    table = torch.full((4, 6), -30.0)
+    table[0, [2, 3]] = 0.0
+    table[1, [3, 4]] = 0.0
+    table[2:, :] = 0.0
+    ties = torch.tensor([[[0], [0], [2], [3]]]).expand(64, -1, -1)
+    initial = torch.full((64, 4, 1), SPEC.mask_ids[0])
+    tokens, _ = sample(
+        FixedLogits(table), TorchKernels(), SPEC, initial, method=method, steps=4, ties=ties,
+        generator=torch.Generator().manual_seed(0),
+    )  # fmt: skip
+    assert (tokens[:, 0] == 3).all() and (tokens[:, 1] == 3).all()
+    assert len(set(tokens[:, 2, 0].tolist())) > 1  # free rows stay free
+
+
+def test_a_follower_of_a_given_element_takes_it_before_the_first_step():
+    initial = torch.tensor([[[4], [SPEC.mask_ids[0]], [SPEC.mask_ids[0]]]])
+    ties = torch.tensor([[[0], [0], [2]]])
+    tokens, _ = sample(
+        FixedLogits(torch.zeros(3, 6)), TorchKernels(), SPEC, initial, steps=2, ties=ties,
+        generator=torch.Generator().manual_seed(1),
+    )  # fmt: skip
+    assert tokens[0, 1, 0] == 4 and tokens[0, 0, 0] == 4
+
+
+def melody_table(song) -> NoteTable:
+    table = NoteTable.from_score(load_score(song), source_path=song)
+    return table.select(table.track == table.melody_track())
+
+
+def arranged(table: NoteTable, segments: dict[str, int], form: str, bars: int) -> NoteTable:
+    """The melody's ``bars``-bar segments starting at ``segments[letter]`` put one after another as ``form`` says."""
+    parts = []
+    for place, letter in enumerate(form.split()):
+        notes = table.in_bars(segments[letter], segments[letter] + bars)
+        position = notes.positions() + notes.bar - segments[letter]
+        parts.append((position + place * bars, notes))
+    onset = np.concatenate([position for position, _ in parts]) * 4.0
+    pick = lambda field: np.concatenate([getattr(notes, field) for _, notes in parts])  # noqa: E731
+    return NoteTable(
+        onset=onset, duration=pick("duration"), pitch=pick("pitch"), velocity=pick("velocity"),
+        track=np.zeros(len(onset), dtype=np.int64), bar=np.floor(onset / 4.0 + 1e-9).astype(np.int64),
+        n_bars=bars * len(form.split()), track_names=("melody",),
+    )  # fmt: skip
+
+
+def distinct_segments(table: NoteTable, bars: int, count: int) -> dict[str, int] | None:
+    """``count`` non-overlapping ``bars``-bar segments of the melody with notes in every bar, unlike each other."""
+    similarity = bar_similarity(table)
+    chosen: list[int] = []
+    for start in range(0, table.n_bars - bars, 2):
+        busy = sum(len(table.in_bars(start + bar, start + bar + 1)) > 0 for bar in range(bars)) >= bars - 3
+        apart = all(abs(start - other) >= bars for other in chosen)
+        unlike = all(np.mean([similarity[start + k, other + k] for k in range(bars)]) < 0.3 for other in chosen)
+        if busy and apart and unlike:
+            chosen.append(start)
+        if len(chosen) == count:
+            return dict(zip("ABC", chosen, strict=False))
+    pytest.fail("the song has no three unlike 8-bar melody segments")
+
+
+def block_pairs(names: list[str]) -> set[tuple[int, int]]:
+    """Pairs of sections with the same name: one repeats the other."""
+    return {(i, j) for i in range(len(names)) for j in range(i) if names[i] == names[j]}
+
+
+def test_the_form_of_real_melodies_arranged_in_a_known_form_is_found(pop909):
+    # real 8-bar melody segments A, B, C of each song put in the form A B A C A B: every repeat is found, and
+    # sections detected as repeats of each other are the same segment of the song
+    truth = block_pairs([f"{letter}{half}" for letter in "ABACAB" for half in (1, 2)])  # 4-bar sections
+    tried = 0
+    for song in sorted(pop909.glob("*/*.mid"))[:12]:
+        table = melody_table(song)
+        segments = distinct_segments(table, 8, 3)
+        if segments is None:
+            continue
+        tried += 1
+        piece = arranged(table, segments, "A B A C A B", 8)
+        detected = detect_form(piece)
+        assert [section.bars for section in detected.sections] == [4] * 12, (song, str(detected))
+        found = block_pairs([section.name for section in detected.sections])
+        assert truth <= found, (song, str(detected))
+        similarity = bar_similarity(piece)
+        for i, j in found - truth:  # a real song may repeat a phrase in two of its segments: then it is a repeat
+            assert np.mean([similarity[4 * i + k, 4 * j + k] for k in range(4)]) >= 0.8
+    assert tried >= 6
+
+
+def test_a_real_song_s_detected_repeats_are_alike_and_its_new_sections_are_not(pop909):
+    song = sorted(pop909.glob("*/*.mid"))[0]
+    table = melody_table(song)
+    form = detect_form(table)
+    repeats, _ = form.bar_pairs()
+    similarity = bar_similarity(table)
+    assert len(repeats) >= 8
+    alike = np.mean([similarity[a, b] for a, b in repeats])
+    everything = similarity[np.tril_indices(len(similarity), -1)].mean()
+    assert alike >= 0.8 > 2 * everything

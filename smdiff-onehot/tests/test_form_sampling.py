@@ -1,0 +1,166 @@
+"""`smdiff sample` with a form: repeats decided once for every copy, variations, gaps that repeat given bars."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import symusic
+
+from smdiff.form import Form
+from smdiff.form.ties import form_ties
+from smdiff.notes import NoteTable
+from smdiff.testing import assert_kept_outside_selection, bar_quarters, scale, train_tiny_run, write_midi
+
+BAR = 16  # grid rows per bar
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A real trio model of 8-bar windows, briefly trained on songs whose melodies differ from bar to bar."""
+    root = tmp_path_factory.mktemp("songs")
+    for song in range(8):
+        melody = [(beat * 480, 480, 60 + (beat * (song + 3)) % 12, 90) for beat in range(32)]
+        write_midi(root / f"{song}.mid", {"MELODY": melody, "BRIDGE": scale(8, low=55),
+                                         "PIANO": [(b * 1920, 1920, 48 + (b + song) % 5, 80) for b in range(8)]})  # fmt: skip
+    return train_tiny_run(root, tmp_path_factory.mktemp("run"), tokenizer="trio", bars=8, steps=20)
+
+
+def sample(cli, run, out, *args):
+    return cli("sample", "--load-dir", str(run), "--out-dir", str(out), "--sample-steps", "8", *args)
+
+
+def onsets(table: NoteTable, bar: int) -> set[tuple[int, int, int]]:
+    """The notes starting in ``bar``: (sixteenth, pitch, track)."""
+    notes = table.in_bars(bar, bar + 1)
+    return set(zip(np.round(notes.positions() * 16).astype(int), notes.pitch, notes.track, strict=True))
+
+
+@pytest.mark.parametrize("sampler", ["confidence", "ancestral"])
+def test_repeated_sections_are_the_same_notes_and_a_variation_keeps_its_share(cli, run, tmp_path, sampler):
+    result = sample(cli, run, tmp_path, "--form", "A2 A2 B2 A'2", "--n-samples", "3", "--sampler", sampler,
+                    "--seed", "4", "--vary-keep", "0.5")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    kept = form_ties(Form.parse("A2 A2 B2 A'2"), np.arange(8 * BAR) // BAR, 3, keep=0.5,
+                     rng=np.random.default_rng(4))[6 * BAR :, 0] != np.arange(6 * BAR, 8 * BAR)  # fmt: skip
+    assert kept.sum() == 16
+    free_differs = 0
+    for index in range(3):
+        tokens = np.load(tmp_path / f"sample_{index:04d}.npy")
+        assert np.array_equal(tokens[2 * BAR : 4 * BAR], tokens[: 2 * BAR])  # the second A, every track
+        assert np.array_equal(tokens[6 * BAR :][kept], tokens[: 2 * BAR][kept])  # the variation's kept quarters
+        free_differs += not np.array_equal(tokens[4 * BAR : 6 * BAR], tokens[: 2 * BAR])
+        table = NoteTable.from_score(symusic.Score(str(tmp_path / f"sample_{index:04d}.mid")))
+        assert onsets(table, 2) == onsets(table, 0) and onsets(table, 3) == onsets(table, 1)
+    assert free_differs == 3  # B is free: not a copy of A
+
+
+def test_a_gap_repeats_the_given_bars_of_a_real_song_and_the_rest_of_the_song_is_kept(cli, run, pop909, tmp_path):
+    song = sorted(pop909.glob("*/*.mid"))[0]
+    result = sample(cli, run, tmp_path, "--task", "infill", "--input-midi", str(song), "--mask-start-bar", "16",
+                    "--mask-end-bar", "18", "--mask-tracks", "melody", "--repeat-from", "10-12")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    before, after = symusic.Score(str(song)), symusic.Score(str(tmp_path / "sample_0000.mid"))
+    melody = [track.name for track in before.tracks].index("MELODY")
+    assert_kept_outside_selection(before, after, bar_quarters(song), (17, 18), {melody})
+    table = NoteTable.from_score(after, source_path=song)
+    table = table.select(table.track == melody)
+    original = NoteTable.from_score(before, source_path=song)
+    original = original.select(original.track == melody)
+    for bar in (0, 1):
+        assert onsets(table, 16 + bar) == onsets(original, 10 + bar)  # the melody of bars 10-11, note for note
+        assert onsets(original, 10 + bar) and onsets(original, 16 + bar) != onsets(original, 10 + bar)
+
+
+def test_a_gap_varies_the_given_bars_keeping_the_asked_share(cli, run, pop909, tmp_path):
+    song = sorted(pop909.glob("*/*.mid"))[0]
+    result = sample(cli, run, tmp_path, "--task", "infill", "--input-midi", str(song), "--mask-start-bar", "4",
+                    "--mask-end-bar", "6", "--mask-tracks", "melody", "--vary-from", "0-2", "--vary-keep", "0.25",
+                    "--n-samples", "2")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for index in range(2):
+        tokens = np.load(tmp_path / f"sample_{index:04d}.npy")
+        same = (tokens[4 * BAR : 6 * BAR, 0] == tokens[: 2 * BAR, 0]).reshape(8, 4).all(axis=1)
+        assert same.sum() >= 2  # 2 of the 8 quarter bars are kept (others may agree by chance)
+
+
+def test_a_form_taken_from_a_song_is_followed(cli, run, tmp_path):
+    phrase = [(beat * 480, 480, pitch, 90) for beat, pitch in enumerate([60, 62, 64, 65, 67, 65, 64, 62] * 2)]
+    other = [(beat * 480, 480, pitch, 90) for beat, pitch in enumerate([72, 71, 69, 67, 69, 71, 72, 74] * 2)]
+    melody = (
+        phrase + [(t + 4 * 1920, d, p, v) for t, d, p, v in phrase] + [(t + 8 * 1920, d, p, v) for t, d, p, v in other]
+    )
+    song = write_midi(tmp_path / "aab.mid", {"MELODY": melody})
+    result = sample(cli, run, tmp_path / "out", "--form-from", str(song), "--n-samples", "2")
+    assert result.exit_code == 0, result.output
+    for index in range(2):
+        tokens = np.load(tmp_path / "out" / f"sample_{index:04d}.npy")
+        assert np.array_equal(tokens[4 * BAR : 8 * BAR], tokens[: 4 * BAR])  # A4 A4: the form of the song's 8 bars
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--form", "A4 B4 C4"], "covers 12 bars; the model writes 8 at once"),
+        (["--form", "A4 B"], "'B' is not a section"),
+        (["--form", "A4 A4", "--form-from", "SONG"], "pass one of --form, --form-from"),
+        (["--form-from", "MISSING"], "no such file"),
+        (
+            ["--task", "infill", "--input-midi", "SONG", "--mask-start-bar", "2", "--form", "A2 A2"],
+            "--form has no effect",
+        ),
+        (["--repeat-from", "0-2"], "--repeat_from has no effect with --task uncond"),
+        (["--vary-keep", "0.3"], "--vary-keep has no effect without a variation"),
+        (["--form", "A2 A'2", "--vary-keep", "2"], "--vary-keep must be a share between 0 and 1"),
+        (
+            [
+                "--task",
+                "infill",
+                "--input-midi",
+                "SONG",
+                "--mask-start-bar",
+                "2",
+                "--mask-end-bar",
+                "4",
+                "--repeat-from",
+                "3-5",
+            ],
+            "overlaps the gap 2-4",
+        ),
+        (
+            [
+                "--task",
+                "infill",
+                "--input-midi",
+                "SONG",
+                "--mask-start-bar",
+                "2",
+                "--mask-end-bar",
+                "4",
+                "--repeat-from",
+                "5-8",
+            ],
+            "is 3 bars but the gap 2-4 is 2",
+        ),
+        (
+            [
+                "--task",
+                "infill",
+                "--input-midi",
+                "SONG",
+                "--mask-start-bar",
+                "2",
+                "--mask-end-bar",
+                "4",
+                "--vary-from",
+                "two-four",
+            ],
+            "is not a bar range",
+        ),
+    ],
+)
+def test_a_bad_form_request_is_one_line_exit_2_and_writes_nothing(cli, run, tmp_path, args, message):
+    paths = {"SONG": str(write_midi(tmp_path / "song.mid", {"MELODY": scale(8)})), "MISSING": str(tmp_path / "no.mid")}
+    result = sample(cli, run, tmp_path / "out", *[paths.get(arg, arg) for arg in args])
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
