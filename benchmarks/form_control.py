@@ -1,7 +1,7 @@
 """Form on demand, judged on decoded notes: pieces sampled with a form beside pieces of the same model without one.
 
     python benchmarks/form_control.py --load_dir runs/main_job [--form "A8 A8 B8 A8 C8 C8 B8 A'8"] [--samples 16]
-        [--repeat 3]
+        [--repeat 3] [--picture docs/images/form_similarity.png]
 
 Samples --samples new pieces with --form and as many without, same seeds, the
 two interleaved --repeat times (timed per piece). For each piece, on its
@@ -14,10 +14,13 @@ decoded notes (smdiff_metrics.form):
   step share, leap share, scale consistency and pitch-class entropy of the
   melody there, beside the same bars of the pieces sampled without a form —
   forcing a form must not make the free music worse;
-- 2-bar repetition of the whole piece (smdiff_metrics.structure), beside unseen
-  real songs' (POP909 test songs, their first 64 bars).
+- notes per bar, empty-bar rate and 2-bar repetition of the whole piece
+  (smdiff_metrics.rhythm, .structure), beside unseen real songs' (the first
+  64 bars of their melody).
 
 Prints a Markdown table: medians with the 10–90 % spread over pieces.
+``--picture`` draws the bar self-similarity of an unseen real song, of a piece
+with the form and of one without it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ import sys
 import time
 from pathlib import Path
 
-import attrs
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -35,14 +37,14 @@ from infill_quality import trained_songs
 
 from smdiff.config.schema import SampleConfig
 from smdiff.form import Form
-from smdiff.form.detect import detect_form
+from smdiff.form.detect import bar_similarity, detect_form
 from smdiff.inference import generate, load_run
 from smdiff.inference.jobs import jobs_for
 from smdiff.midi import load_score
 from smdiff.notes import NoteTable
 from smdiff.plugins import build_plugin_host
 from smdiff.testing import pop909_or_bundled
-from smdiff_metrics import motion, structure, tonality
+from smdiff_metrics import motion, rhythm, structure, tonality
 from smdiff_metrics.form import form_fit
 
 
@@ -80,6 +82,8 @@ def measure(tables: list[NoteTable], form: Form) -> dict[str, list[float]]:
         "free leap share": list(motion.leap_share(free)),
         "free scale consistency": list(tonality.scale_consistency(free)),
         "free pitch-class entropy": list(tonality.pitch_class_entropy(free)),
+        "notes per bar": [len(table) / max(table.n_bars, 1) for table in tables],
+        "empty bar rate": list(rhythm.empty_bar_rate(tables)),
         "2-bar repetition": list(structure.repetition(tables)),
     }
 
@@ -93,20 +97,34 @@ def real_songs(run_dir: Path, root_dir: Path, count: int, bars: int) -> list[Not
         if folder.name in seen or not path.exists():
             continue
         table = NoteTable.from_score(load_score(path), source_path=path)
-        first = int(table.bar[table.track == table.melody_track()].min())
-        melody = table.select((table.track == table.melody_track()) & (table.bar >= first) & (table.bar < first + bars))
-        tables.append(
-            attrs.evolve(
-                melody,
-                bar=melody.bar - first,
-                onset=melody.onset - melody.bar_start(np.array([first]))[0],
-                n_bars=bars,
-                bar_starts=melody.bar_starts[first:] - melody.bar_starts[first],
-            )
-        )
+        melody = table.select(table.track == table.melody_track())
+        tables.append(melody.excerpt(int(melody.bar.min()), bars))
         if len(tables) == count:
             break
     return tables
+
+
+def draw(pieces: dict[str, NoteTable], path: Path) -> None:
+    """Bar self-similarity matrices side by side, one per piece."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(pieces), figsize=(4.4 * len(pieces), 4.6))
+    colours = matplotlib.colormaps["magma"].copy()
+    colours.set_bad("#c8ccd4")
+    for axis, (title, table) in zip(axes, pieces.items(), strict=True):
+        similarity = bar_similarity(table)
+        silent = np.bincount(table.bar[(table.bar >= 0) & (table.bar < table.n_bars)], minlength=table.n_bars) == 0
+        similarity[np.outer(silent, silent)] = np.nan  # two silent bars: grey, not "the same music"
+        image = axis.imshow(similarity, cmap=colours, vmin=0, vmax=1, origin="lower")
+        axis.set_title(title, fontsize=9)
+        axis.set_xlabel("bar")
+        axis.set_ylabel("bar")
+    figure.colorbar(image, ax=axes, shrink=0.8, label="bar similarity (Jaccard of notes)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=90, bbox_inches="tight")
 
 
 def main() -> None:
@@ -116,6 +134,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--load_step", type=int, default=0, help="0 = best.pt (the main job's choice)")
+    parser.add_argument("--picture", type=Path, default=None, help="draw bar self-similarity into this PNG")
     parser.add_argument("--root_dir", type=Path, default=pop909_or_bundled(Path(__file__).resolve().parents[1]))
     args = parser.parse_args()
 
@@ -125,6 +144,7 @@ def main() -> None:
     form = Form.parse(args.form)
     results: dict[str, dict[str, list[float]]] = {"with the form": {}, "without a form": {}}
     seconds: dict[str, list[float]] = {"with the form": [], "without a form": []}
+    first: dict[str, NoteTable] = {}
     for repeat in range(args.repeat):
         for name, asked in (("with the form", args.form), ("without a form", None)):
             settings = SampleConfig(n_samples=args.samples, seed=1000 * repeat, form=asked)
@@ -132,6 +152,7 @@ def main() -> None:
             pieces = generate(run, task, jobs_for(run, task, settings), settings)
             seconds[name].append((time.perf_counter() - began) / args.samples)
             tables = [NoteTable.from_score(piece.score, n_bars=run.config.data.bars) for piece in pieces]
+            first.setdefault(name, tables[0])
             for metric, values in measure(tables, form).items():
                 results[name].setdefault(metric, []).extend(values)
     print(f"form \"{form}\", {args.samples} pieces × {args.repeat} repeats per column, {run.checkpoint} "
@@ -144,11 +165,17 @@ def main() -> None:
     per_run = {name: [f"{value:.3f}" for value in values] for name, values in seconds.items()}
     print(f"| seconds per piece (each repeat) | {', '.join(per_run['with the form'])} | "
           f"{', '.join(per_run['without a form'])} |")  # fmt: skip
-    real = real_songs(args.load_dir, args.root_dir, args.samples, run.config.data.bars)
+    bars = run.config.data.bars
+    real = real_songs(args.load_dir, args.root_dir, args.samples, bars)
     own = [form_fit(table, detect_form(table)) for table in real]
     print(f"\n{len(real)} unseen real songs (melody, first {run.config.data.bars} bars), each against its own detected "
           f"form: repeats {spread([fit.repeats for fit in own])}, contrasts {spread([fit.contrasts for fit in own])}, "
+          f"notes per bar {spread([len(table) / bars for table in real])}, "
+          f"empty bar rate {spread(list(rhythm.empty_bar_rate(real)))}, "
           f"2-bar repetition {spread(list(structure.repetition(real)))}")  # fmt: skip
+    if args.picture:
+        draw({"an unseen POP909 song (melody)": real[0], f"sampled with --form\n{form}": first["with the form"],
+              "sampled without a form": first["without a form"]}, args.picture)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -13,8 +13,7 @@ from smdiff.form.detect import bar_similarity, detect_form
 from smdiff.form.request import parse_bar_range
 from smdiff.form.ties import form_ties, gap_ties
 from smdiff.kernels.torch_ref import TorchKernels
-from smdiff.midi import load_score
-from smdiff.notes import NoteTable
+from smdiff.testing import arranged_melody, distinct_segments, melody_table
 from smdiff.tokens import TokenSpec
 
 ROWS_PER_BAR = 16
@@ -124,42 +123,6 @@ def test_a_follower_of_a_given_element_takes_it_before_the_first_step():
     assert tokens[0, 1, 0] == 4 and tokens[0, 0, 0] == 4
 
 
-def melody_table(song) -> NoteTable:
-    table = NoteTable.from_score(load_score(song), source_path=song)
-    return table.select(table.track == table.melody_track())
-
-
-def arranged(table: NoteTable, segments: dict[str, int], form: str, bars: int) -> NoteTable:
-    """The melody's ``bars``-bar segments starting at ``segments[letter]`` put one after another as ``form`` says."""
-    parts = []
-    for place, letter in enumerate(form.split()):
-        notes = table.in_bars(segments[letter], segments[letter] + bars)
-        position = notes.positions() + notes.bar - segments[letter]
-        parts.append((position + place * bars, notes))
-    onset = np.concatenate([position for position, _ in parts]) * 4.0
-    pick = lambda field: np.concatenate([getattr(notes, field) for _, notes in parts])  # noqa: E731
-    return NoteTable(
-        onset=onset, duration=pick("duration"), pitch=pick("pitch"), velocity=pick("velocity"),
-        track=np.zeros(len(onset), dtype=np.int64), bar=np.floor(onset / 4.0 + 1e-9).astype(np.int64),
-        n_bars=bars * len(form.split()), track_names=("melody",),
-    )  # fmt: skip
-
-
-def distinct_segments(table: NoteTable, bars: int, count: int) -> dict[str, int] | None:
-    """``count`` non-overlapping ``bars``-bar segments of the melody with notes in every bar, unlike each other."""
-    similarity = bar_similarity(table)
-    chosen: list[int] = []
-    for start in range(0, table.n_bars - bars, 2):
-        busy = sum(len(table.in_bars(start + bar, start + bar + 1)) > 0 for bar in range(bars)) >= bars - 3
-        apart = all(abs(start - other) >= bars for other in chosen)
-        unlike = all(np.mean([similarity[start + k, other + k] for k in range(bars)]) < 0.3 for other in chosen)
-        if busy and apart and unlike:
-            chosen.append(start)
-        if len(chosen) == count:
-            return dict(zip("ABC", chosen, strict=False))
-    pytest.fail("the song has no three unlike 8-bar melody segments")
-
-
 def block_pairs(names: list[str]) -> set[tuple[int, int]]:
     """Pairs of sections with the same name: one repeats the other."""
     return {(i, j) for i in range(len(names)) for j in range(i) if names[i] == names[j]}
@@ -176,7 +139,7 @@ def test_the_form_of_real_melodies_arranged_in_a_known_form_is_found(pop909):
         if segments is None:
             continue
         tried += 1
-        piece = arranged(table, segments, "A B A C A B", 8)
+        piece = arranged_melody(table, segments, "A B A C A B", 8)
         detected = detect_form(piece)
         assert [section.bars for section in detected.sections] == [4] * 12, (song, str(detected))
         found = block_pairs([section.name for section in detected.sections])
@@ -197,3 +160,14 @@ def test_a_real_song_s_detected_repeats_are_alike_and_its_new_sections_are_not(p
     alike = np.mean([similarity[a, b] for a, b in repeats])
     everything = similarity[np.tril_indices(len(similarity), -1)].mean()
     assert alike >= 0.8 > 2 * everything
+
+
+def test_an_excerpt_of_a_real_song_starts_at_its_bar_0(pop909):
+    song = sorted(pop909.glob("*/*.mid"))[0]
+    table = melody_table(song)
+    first = int(table.bar.min())
+    excerpt = table.excerpt(first, 8)
+    assert excerpt.n_bars == 8 and excerpt.bar.min() == 0 and excerpt.bar.max() <= 7
+    assert len(excerpt) == len(table.in_bars(first, first + 8))
+    assert np.allclose(excerpt.positions(), table.in_bars(first, first + 8).positions())
+    assert excerpt.bar_starts[0] == 0.0 and len(excerpt.bar_starts) == 9

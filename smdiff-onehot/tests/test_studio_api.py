@@ -102,6 +102,61 @@ def test_a_song_from_the_folder_opens_and_a_new_piece_is_generated(server):
     assert len(result["variants"][0]["bars"]) - 1 >= 16
 
 
+def melody_onsets(score: symusic.Score, bars: list[float], bar: int) -> set[tuple[float, int]]:
+    """The melody's notes starting in ``bar`` (0-based): place in the bar in sixteenths (the grid's), pitch."""
+    tpq = score.ticks_per_quarter
+    return {
+        (round((note.time / tpq - bars[bar]) * 4), note.pitch)
+        for note in score.tracks[0].notes
+        if bars[bar] <= note.time / tpq < bars[bar + 1]
+    }
+
+
+def test_a_selection_repeats_other_bars_of_the_song_and_a_new_piece_follows_a_form(server, pop909):
+    song = (pop909 / MELODY_SONG).read_bytes()
+    _, piece = call(server, "POST", "/api/open", {"file": MELODY_SONG})  # its bars from its beat annotations
+    status, result = call(server, "POST", "/api/infill", {"piece": piece["id"], "bars": [17, 18], "tracks": ["melody"],
+                                                          "repeat_from": [11, 12], "n": 1, "steps": 8})  # fmt: skip
+    assert status == 200, result
+    variant = result["variants"][0]
+    assert variant["form"] == [{"name": "A", "bars": [11, 12]}, {"name": "A", "bars": [17, 18]}]
+    _, midi = call(server, "GET", f"/api/piece/{variant['id']}.mid")
+    after = symusic.Score.from_midi(midi)
+    for bar in (0, 1):  # bars 17-18 now hold the melody of bars 11-12, note for note
+        assert melody_onsets(after, piece["bars"], 16 + bar) == melody_onsets(after, piece["bars"], 10 + bar) != set()
+    assert_kept_outside_selection(symusic.Score.from_midi(song), after, piece["bars"], (17, 18), {0})
+
+    status, result = call(server, "POST", "/api/generate", {"form": "A4 A4 B4 A'4", "n": 2, "steps": 8})
+    assert status == 200, result
+    for new in result["variants"]:
+        assert [section["name"] for section in new["form"]] == ["A", "A", "B", "A'"]
+        score = symusic.Score.from_midi(call(server, "GET", f"/api/piece/{new['id']}.mid")[1])
+        assert all(
+            melody_onsets(score, new["bars"], 4 + bar) == melody_onsets(score, new["bars"], bar) for bar in range(4)
+        )
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ({"form": "A12 A12"}, "covers 24 bars; the model writes 16 at once"),
+        ({"form": "A4 X"}, "'X' is not a section"),
+        ({"form": "A4 A'4", "vary_keep": "half"}, "vary_keep"),
+    ],
+)
+def test_a_bad_form_is_a_400_naming_the_fix(server, body, needle):
+    status, answer = call(server, "POST", "/api/generate", {**body, "n": 1, "steps": 4})
+    assert status == 400 and needle in answer["error"], answer
+
+
+def test_a_gap_that_repeats_bars_of_another_length_is_a_400(server):
+    _, piece = call(server, "POST", "/api/open", {"file": MELODY_SONG})
+    status, answer = call(server, "POST", "/api/infill", {"piece": piece["id"], "bars": [9, 12], "tracks": ["melody"],
+                                                          "repeat_from": [1, 2], "n": 1, "steps": 4})  # fmt: skip
+    assert status == 400 and "is 2 bars but the gap 8-12 is 4" in answer["error"]
+    assert still_up(server)
+
+
 def drums_only(path: Path) -> bytes:
     write_midi(path, {"Kit": [(step * 240, 120, 36, 100) for step in range(64)]}, drums=("Kit",))
     return path.read_bytes()

@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 import symusic
 
-from smdiff.testing import StudioServer, assert_kept_outside_selection, pop909_or_bundled, train_tiny_run
+from smdiff.testing import (
+    StudioServer,
+    assert_kept_outside_selection,
+    pop909_or_bundled,
+    train_tiny_run,
+    write_midi,
+)
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("SMDIFF_ARTIFACTS", REPOSITORY / "artifacts")) / "studio"
@@ -58,7 +64,7 @@ def drag_over_bars(page, first: int, last: int, lane: int = 0) -> None:
     """Press on bar ``first`` of lane ``lane`` of the piano roll and release on bar ``last``, as a person does."""
     box = page.locator("#roll").bounding_box()
     geometry = page.evaluate("() => { const g = document.getElementById('roll').geometry;"
-                             " return {gutter: 110, header: 18, bar: g.barWidth, lane: g.laneHeight}; }")  # fmt: skip
+                             " return {gutter: g.gutter, header: g.header, bar: g.barWidth, lane: g.laneHeight}; }")  # fmt: skip
     y = box["y"] + geometry["header"] + (lane + 0.5) * geometry["lane"]
     x = lambda bar: box["x"] + geometry["gutter"] + (bar - 0.5) * geometry["bar"]  # noqa: E731
     page.locator("#roll").scroll_into_view_if_needed()
@@ -154,3 +160,53 @@ def test_a_long_generation_shows_progress_and_can_be_cancelled(studio, page):
     page.click("#cancel")
     page.wait_for_function("() => document.getElementById('message').textContent === 'generation cancelled'")
     assert page.is_hidden("#cancel") and page.is_enabled("#generate") and page.locator(".variant").count() == 0
+
+
+def test_a_selection_becomes_a_repeat_and_a_new_piece_follows_a_form_shown_as_brackets(studio, page, tmp_path):
+    # a melody on the sixteenth grid, another line in every bar, so a repeat is the same notes as the original
+    lines = [[60, 62, 64, 65], [67, 65, 64, 62], [64, 67, 72, 67], [69, 67, 65, 64], [62, 64, 62, 59]]
+    melody = [(bar * 1920 + beat * 480 + (120 if beat == 2 else 0), 360, lines[bar % 5][beat] + bar % 3, 90)
+              for bar in range(24) for beat in range(4)]  # fmt: skip
+    song = write_midi(tmp_path / "lines.mid", {"MELODY": melody})
+    page.goto(studio.url)
+    page.wait_for_selector("body[data-ready=true]")
+    page.set_input_files("#upload", str(song))
+    page.wait_for_function("() => document.getElementById('piece-name').textContent.startsWith('lines.mid')")
+    drag_over_bars(page, 13, 16)
+    page.select_option("#copy-mode", "repeat")
+    assert page.is_visible("#copy-first")
+    page.fill("#copy-first", "9")
+    page.fill("#copy-last", "12")
+    page.fill("#variants", "1")
+    page.fill("#steps", "8")
+    page.click("#generate")
+    page.wait_for_selector(".variant[data-variant='0']", timeout=60_000)
+    assert "form A (bars 9–12), A (bars 13–16)" in page.inner_text(".variant[data-variant='0'] h3")
+    assert page.get_attribute(".variant canvas", "data-form") == "A:9-12 A:13-16"
+    shot(page, "7-repeat")
+    page.click("button[data-accept='0']")
+    with page.expect_download() as download:
+        page.click("#download")
+    saved = tmp_path / "repeated.mid"
+    download.value.save_as(saved)
+    bars = page.evaluate("() => fetch('/api/piece/' + document.getElementById('download').href.split('/').pop()"
+                         ".replace('.mid', '')).then(r => r.json()).then(p => p.bars)")  # fmt: skip
+    score = symusic.Score(str(saved))
+    tpq = score.ticks_per_quarter
+
+    def onsets(bar: int) -> set[tuple[int, int]]:
+        notes = score.tracks[0].notes
+        return {
+            (round((n.time / tpq - bars[bar]) * 4), n.pitch) for n in notes if bars[bar] <= n.time / tpq < bars[bar + 1]
+        }
+
+    assert [onsets(12 + bar) for bar in range(4)] == [onsets(8 + bar) for bar in range(4)]
+    assert all(onsets(8 + bar) for bar in range(4)) and onsets(8) != onsets(7)
+
+    page.select_option("#copy-mode", "")
+    page.fill("#form", "A4 A4 B4 A'4")
+    page.fill("#variants", "2")
+    page.click("#new-piece")
+    page.wait_for_selector(".variant[data-variant='1']", timeout=60_000)
+    assert page.get_attribute(".variant[data-variant='0'] canvas", "data-form") == "A:1-4 A:5-8 B:9-12 A':13-16"
+    shot(page, "8-form")

@@ -113,3 +113,10 @@ class NoteTable:
     def in_bars(self, start: int, end: int) -> NoteTable:
         """Notes whose onset lies in bars ``[start, end)``."""
         return self.select((self.bar >= start) & (self.bar < end))
+
+    def excerpt(self, start: int, bars: int) -> NoteTable:
+        """Bars ``[start, start + bars)`` as a piece of their own: bar ``start`` becomes bar 0, onsets move with it."""
+        notes = self.in_bars(start, start + bars)
+        origin = float(self.bar_start(np.array([start]))[0])
+        starts = None if self.bar_starts is None else self.bar_start(np.arange(start, start + bars + 1)) - origin
+        return attrs.evolve(notes, onset=notes.onset - origin, bar=notes.bar - start, n_bars=bars, bar_starts=starts)

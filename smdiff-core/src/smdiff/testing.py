@@ -15,11 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import symusic
 
 from smdiff.corpora import POP909_DEFAULT_DIR, POP909_ENV
 
 if TYPE_CHECKING:
+    from smdiff.notes import NoteTable
     from smdiff.plugins import PluginHost
 
 #: start tick, duration in ticks, pitch, velocity
@@ -470,3 +472,55 @@ def assert_same_music_outside(
     extra = onsets(after) - onsets(before)
     assert all(step == end for _, step, _ in extra), f"the output starts notes outside the gap: {sorted(extra)[:5]}"
     return compared
+
+
+def melody_table(song: str | Path) -> NoteTable:
+    """The melody of a MIDI file as a :class:`~smdiff.notes.NoteTable` (bars from its beat annotations, if any)."""
+    from smdiff.midi import load_score
+    from smdiff.notes import NoteTable
+
+    table = NoteTable.from_score(load_score(song), source_path=song)
+    return table.select(table.track == table.melody_track())
+
+
+def distinct_segments(table: NoteTable, bars: int, count: int) -> dict[str, int] | None:
+    """Starts of ``count`` non-overlapping ``bars``-bar stretches of a melody, each unlike the others, named A, B, C…
+
+    A stretch needs notes in all but 3 of its bars; two stretches are unlike
+    when their aligned bars share under 30 % of their notes on average.
+    ``None`` when the melody has no such stretches (it repeats one or two phrases throughout).
+    """
+    from smdiff.form.detect import bar_similarity
+
+    similarity = bar_similarity(table)
+    chosen: list[int] = []
+    for start in range(0, table.n_bars - bars, 2):
+        busy = sum(len(table.in_bars(start + bar, start + bar + 1)) > 0 for bar in range(bars)) >= bars - 3
+        apart = all(abs(start - other) >= bars for other in chosen)
+        unlike = all(np.mean([similarity[start + k, other + k] for k in range(bars)]) < 0.3 for other in chosen)
+        if busy and apart and unlike:
+            chosen.append(start)
+        if len(chosen) == count:
+            return dict(zip("ABCDEFGH", chosen, strict=False))
+    return None
+
+
+def arranged_melody(table: NoteTable, segments: dict[str, int], form: str, bars: int) -> NoteTable:
+    """A new melody in a known form: the ``bars``-bar stretches starting at ``segments[letter]``, one per letter of
+    ``form`` (``"A B A C"``), each note at its place in its bar (4/4 bars from quarter 0)."""
+    from smdiff.notes import NoteTable
+
+    parts = []
+    for place, letter in enumerate(form.split()):
+        notes = table.in_bars(segments[letter], segments[letter] + bars)
+        parts.append((notes.positions() + notes.bar - segments[letter] + place * bars, notes))
+    onset = np.concatenate([position for position, _ in parts]) * 4.0
+
+    def joined(field: str) -> np.ndarray:
+        return np.concatenate([getattr(notes, field) for _, notes in parts])
+
+    return NoteTable(
+        onset=onset, duration=joined("duration"), pitch=joined("pitch"), velocity=joined("velocity"),
+        track=np.zeros(len(onset), dtype=np.int64), bar=np.floor(onset / 4.0 + 1e-9).astype(np.int64),
+        n_bars=bars * len(form.split()), track_names=("melody",),
+    )  # fmt: skip

@@ -16,6 +16,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import attrs
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -84,6 +85,21 @@ def create_app(engine: Engine, audio: AudioSetup, midi_dir: Path | None) -> Star
 
     def settings_of(data: dict[str, Any]) -> SampleConfig:
         return page_settings({name: data[name] for name in PAGE_SETTINGS if name in data})
+
+    def copy_of(data: dict[str, Any], settings: SampleConfig) -> SampleConfig:
+        """``settings`` with the bars the selection repeats or varies (``repeat_from``/``vary_from``, 1-based)."""
+        asked = {name: data[name] for name in ("repeat_from", "vary_from") if data.get(name) is not None}
+        if len(asked) > 1:
+            raise ApiError(400, "give repeat_from or vary_from, not both")
+        for name, bars in asked.items():
+            if not (isinstance(bars, list) and len(bars) == 2 and all(isinstance(b, int) for b in bars)):
+                raise ApiError(400, f"{name} must be [first, last], 1-based and inclusive, e.g. [1, 8]")
+            if bars[0] < 1 or bars[1] < bars[0]:
+                raise ApiError(
+                    400, f"{name} [{bars[0]}, {bars[1]}] is not a range; give [first, last], 1 <= first <= last"
+                )
+            return attrs.evolve(settings, **{name: f"{bars[0] - 1}-{bars[1]}"})
+        return settings
 
     def job_of(data: dict[str, Any]) -> str | None:
         job = data.get("job")
@@ -171,7 +187,7 @@ def create_app(engine: Engine, audio: AudioSetup, midi_dir: Path | None) -> Star
         if not isinstance(task, str):
             raise ApiError(400, f"task must name a task that keeps the song, one of {engine.info()['tasks']}")
         selection = Selection.bars(first - 1, last, tracks)
-        settings, job = settings_of(data), job_of(data)
+        settings, job = copy_of(data, settings_of(data)), job_of(data)
         variants = await run_in_threadpool(engine.infill, piece, selection, settings, job, task)
         return JSONResponse({"variants": [engine.view(v) for v in variants]})
 

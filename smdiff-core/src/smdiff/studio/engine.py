@@ -20,6 +20,7 @@ from smdiff.config.converter import converter
 from smdiff.config.errors import describe_structure_error
 from smdiff.config.schema import SampleConfig
 from smdiff.errors import DataError
+from smdiff.form.request import FormRequest
 from smdiff.inference import Generated, Job, LoadedRun, Song, generate, new_piece_jobs, slot_tracks_of, song_jobs
 from smdiff.midi import load_score
 from smdiff.studio.pieces import PieceStore, StudioPiece, roll
@@ -33,7 +34,7 @@ MAX_VARIANTS = 16
 MAX_STEPS = 1024
 #: what the page may set, by its name on the page → the ``SampleConfig`` field it sets
 PAGE_SETTINGS = {"sampler": "sampler", "steps": "sample_steps", "temperature": "temperature", "n": "n_samples",
-                 "seed": "seed"}  # fmt: skip
+                 "seed": "seed", "form": "form", "vary_keep": "vary_keep"}  # fmt: skip
 DEFAULT_VARIANTS = 2
 
 
@@ -178,7 +179,12 @@ class Engine:
                 f"bars {selection.start_bar + 1}-{selection.end_bar} are outside the windows the model can read "
                 f"(past the end of the piece, bar {last})"
             )
-        jobs = song_jobs(self.run, task, song, settings.n_samples, centred=True)
+        form = FormRequest.from_settings(settings, self.window_bars)
+        if form is not None and form.form is not None:
+            raise DataError(
+                "a form is for new pieces; a selection repeats or varies given bars (repeat_from, vary_from)"
+            )
+        jobs = song_jobs(self.run, task, song, settings.n_samples, centred=True, form=form)
         made = self._generate(task, jobs, settings, job)
         return [
             self.pieces.add(
@@ -188,6 +194,7 @@ class Engine:
                 piece.slot_tracks,
                 parent=piece.id,
                 selection=result.job.selection,
+                form=gap_sections(form, selection),
             )
             for number, result in enumerate(made)
         ]
@@ -195,10 +202,22 @@ class Engine:
     def generate(self, settings: SampleConfig, job: str | None = None) -> list[StudioPiece]:
         """``settings.n_samples`` new pieces of ``window_bars`` bars from nothing."""
         task = Unconditional()
-        made = self._generate(task, new_piece_jobs(self.run, task, settings.n_samples), settings, job)
+        form = FormRequest.from_settings(settings, self.window_bars)
+        if form is not None and form.form is None:
+            raise DataError("a new piece takes a form (e.g. A8 A8 B8 A8); repeating given bars needs a song")
+        made = self._generate(task, new_piece_jobs(self.run, task, settings.n_samples, form=form), settings, job)
         stamp = time.strftime("%H:%M:%S")
+        sections = () if form is None or form.form is None else tuple(
+            (section.name, section.start_bar, section.end_bar) for section in form.form.sections
+        )  # fmt: skip
         return [
-            self.pieces.add(f"new piece {stamp} · {n + 1}", result.score, None, slot_tracks_of(result.score, self.run))
+            self.pieces.add(
+                f"new piece {stamp} · {n + 1}",
+                result.score,
+                None,
+                slot_tracks_of(result.score, self.run),
+                form=sections,
+            )
             for n, result in enumerate(made)
         ]
 
@@ -215,6 +234,13 @@ class Engine:
             if job is not None:
                 self.jobs.pop(job, None)
             self._model.release()
+
+
+def gap_sections(form: FormRequest | None, selection: Selection) -> tuple[tuple[str, int, int], ...]:
+    """The brackets a variant shows: the bars a gap repeats (``A``) and the gap (``A`` again, or ``A'``)."""
+    if form is None or form.source is None:
+        return ()
+    return (("A", *form.source), ("A" if form.exact else "A'", selection.start_bar, selection.end_bar))
 
 
 def _stepper(progress: Progress) -> Callable[[int, int], None]:

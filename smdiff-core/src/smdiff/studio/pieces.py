@@ -26,7 +26,8 @@ class StudioPiece:
     it) define the bars; ``slot_tracks`` the track indices that fill each of the
     model's slots, chosen when the song was opened. Variants keep both from
     their parent, so bar numbers and track roles never move. ``selection`` is
-    what was regenerated to make this variant.
+    what was regenerated to make this variant; ``form`` the sections it was
+    asked to follow, as (name, first bar, bar after the last), 0-based.
     """
 
     id: str
@@ -36,6 +37,7 @@ class StudioPiece:
     slot_tracks: Mapping[str, tuple[int, ...]]
     parent: str | None = None
     selection: Selection | None = None
+    form: tuple[tuple[str, int, int], ...] = ()
 
 
 class PieceStore:
@@ -104,4 +106,5 @@ def roll(piece: StudioPiece, window_bars: int, time_signature: str | None) -> di
             "bars": [selection.start_bar + 1, selection.end_bar], "tracks": list(selection.tracks),
             "spans": [[start + 1, end] for start, end in selection.spans]
         },
+        "form": [{"name": name, "bars": [start + 1, end]} for name, start, end in piece.form],
     }  # fmt: skip

@@ -2,7 +2,7 @@
 
 const COLOURS = ["#3656d6", "#d6336c", "#0f9960", "#e08a00", "#7048e8", "#1098ad", "#c2255c", "#5c940d"];
 const GUTTER = 110; // px of track labels left of the bars
-const HEADER = 18; // px of bar numbers above the lanes
+const HEADER = 34; // px above the lanes: bar numbers, then the form's labelled brackets
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -46,7 +46,7 @@ function layout(piece, laneHeight, barWidth) {
     const span = piece.bars[i + 1] - piece.bars[i] || 1;
     return GUTTER + (i + (quarter - piece.bars[i]) / span) * barWidth;
   };
-  return { count, x, laneHeight, barWidth, width: GUTTER + count * barWidth + 8, height: HEADER + piece.tracks.length * laneHeight };
+  return { count, x, laneHeight, barWidth, header: HEADER, gutter: GUTTER, width: GUTTER + count * barWidth + 8, height: HEADER + piece.tracks.length * laneHeight };
 }
 
 function drawRoll(canvas, piece, { selection = null, cursor = null, laneHeight = 64, barWidth = 48 } = {}) {
@@ -54,6 +54,7 @@ function drawRoll(canvas, piece, { selection = null, cursor = null, laneHeight =
   canvas.width = geometry.width;
   canvas.height = geometry.height;
   canvas.geometry = geometry;
+  canvas.dataset.form = (piece.form || []).map((section) => `${section.name}:${section.bars[0]}-${section.bars[1]}`).join(" ");
   const g = canvas.getContext("2d");
   g.fillStyle = "#fbfcfe";
   g.fillRect(0, 0, canvas.width, canvas.height);
@@ -82,6 +83,7 @@ function drawRoll(canvas, piece, { selection = null, cursor = null, laneHeight =
     g.fillStyle = "#667085";
     g.fillText(String(i + 1), left + 3, 12);
   }
+  drawForm(g, geometry, piece.form || []);
   // lanes, labels and notes
   piece.tracks.forEach((track, lane) => {
     const top = HEADER + lane * laneHeight;
@@ -109,6 +111,23 @@ function drawRoll(canvas, piece, { selection = null, cursor = null, laneHeight =
     g.beginPath(); g.moveTo(cx, 0); g.lineTo(cx, canvas.height); g.stroke();
     g.lineWidth = 1;
   }
+}
+
+function drawForm(g, geometry, sections) {
+  // a labelled bracket over the bars of each section: the form a piece was asked to follow
+  g.strokeStyle = "#344054"; g.fillStyle = "#344054";
+  g.font = "bold 11px system-ui, sans-serif";
+  for (const section of sections) {
+    const left = GUTTER + (section.bars[0] - 1) * geometry.barWidth + 2;
+    const right = GUTTER + section.bars[1] * geometry.barWidth - 2;
+    g.beginPath(); g.moveTo(left, 31); g.lineTo(left, 24); g.lineTo(right, 24); g.lineTo(right, 31); g.stroke();
+    const label = section.name;
+    const width = g.measureText(label).width + 6;
+    const middle = (left + right) / 2;
+    g.fillStyle = "#fbfcfe"; g.fillRect(middle - width / 2, 17, width, 12);
+    g.fillStyle = "#344054"; g.fillText(label, middle - width / 2 + 3, 27);
+  }
+  g.font = "11px system-ui, sans-serif";
 }
 
 function redraw() {
@@ -208,6 +227,14 @@ function samplingOptions() {
   };
 }
 
+function copyOptions() {
+  // the selection as a repeat or a variation of other bars of the song (1-based, inclusive)
+  const mode = $("copy-mode").value;
+  if (!mode) return {};
+  const bars = [Number($("copy-first").value), Number($("copy-last").value)];
+  return mode === "repeat" ? { repeat_from: bars } : { vary_from: bars, vary_keep: Number($("vary-keep").value) };
+}
+
 async function runJob(path, body) {
   const job = `job${Math.random().toString(36).slice(2, 12)}`;
   state.job = job;
@@ -243,7 +270,8 @@ function showVariants(variants, seconds) {
     box.dataset.variant = String(number);
     const title = document.createElement("h3");
     const where = variant.selection ? ` — bars ${variant.selection.bars[0]}–${variant.selection.bars[1]} of ${variant.selection.tracks.join(", ")} regenerated` : "";
-    title.textContent = `Variant ${number + 1}${where}`;
+    const form = variant.form && variant.form.length ? ` — form ${variant.form.map((s) => `${s.name} (bars ${s.bars[0]}–${s.bars[1]})`).join(", ")}` : "";
+    title.textContent = `Variant ${number + 1}${where}${form}`;
     const scroll = document.createElement("div");
     scroll.className = "roll-scroll";
     const canvas = document.createElement("canvas");
@@ -274,7 +302,7 @@ async function infill() {
   const tracks = [...state.selection.tracks];
   const started = performance.now();
   try {
-    const result = await runJob("/api/infill", { piece: state.current.id, bars: [first, last], tracks, ...samplingOptions() });
+    const result = await runJob("/api/infill", { piece: state.current.id, bars: [first, last], tracks, ...copyOptions(), ...samplingOptions() });
     showVariants(result.variants, (performance.now() - started) / 1000);
   } catch (error) { say(error.message, true); }
 }
@@ -282,7 +310,9 @@ async function infill() {
 async function newPiece() {
   const started = performance.now();
   try {
-    const result = await runJob("/api/generate", samplingOptions());
+    const form = $("form").value.trim();
+    const asked = form ? { form, ...(form.includes("'") ? { vary_keep: Number($("vary-keep").value) } : {}) } : {};
+    const result = await runJob("/api/generate", { ...asked, ...samplingOptions() });
     showVariants(result.variants, (performance.now() - started) / 1000);
   } catch (error) { say(error.message, true); }
 }
@@ -351,6 +381,10 @@ async function start() {
     catch (error) { say(error.message, true); }
   });
   $("new-piece").addEventListener("click", newPiece);
+  $("copy-mode").addEventListener("change", () => {
+    $("copy-bars").hidden = !$("copy-mode").value;
+    $("vary-keep").parentElement.hidden = $("copy-mode").value !== "vary";
+  });
   $("generate").addEventListener("click", infill);
   $("cancel").addEventListener("click", () => { if (state.job) api(`/api/cancel/${state.job}`, { method: "POST" }); });
   $("first-bar").addEventListener("input", () => { state.selection.first = Number($("first-bar").value); redraw(); });
