@@ -146,26 +146,45 @@ def test_the_gap_can_be_given_fewer_or_more_notes(cli, runs, songs, tmp_path, sh
         assert record["outside_gap_notes_changed"] == 0
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["--form", "A4 A4"],
-        [
-            "--task",
-            "infill",
-            "--input_midi",
-            "SONG",
-            "--mask_start_bar",
-            "8",
-            "--mask_end_bar",
-            "10",
-            "--repeat-from",
-            "4-6",
-        ],
-    ],
-)
-def test_a_form_is_refused_in_one_line_since_octuple_rows_have_no_fixed_bar(cli, runs, songs, tmp_path, args):
-    args = [str(songs / "001" / "001.mid") if arg == "SONG" else arg for arg in args]
-    result = cli("sample", "--load_dir", str(runs[1]), "--out_dir", str(tmp_path / "out"), *args)
+def test_a_form_for_new_pieces_is_refused_in_one_line_since_octuple_rows_have_no_fixed_bar(cli, runs, tmp_path):
+    result = cli("sample", "--load_dir", str(runs[1]), "--out_dir", str(tmp_path / "out"), "--form", "A4 A4")
     assert result.exit_code == 2 and "needs a tokenizer whose rows are fixed steps of the bars" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def melody_rows(tokens: np.ndarray, first: int, last: int) -> list[tuple[int, int, int]]:
+    """(bar − first, position, pitch) of the melody's notes in window bars [first, last)."""
+    rows = tokens[
+        (tokens[:, INSTRUMENT] == SLOTS.index("melody")) & (tokens[:, BAR] >= first) & (tokens[:, BAR] < last)
+    ]
+    return sorted((int(bar) - first, int(position), int(pitch)) for bar, position, pitch in rows[:, [BAR, 1, 3]])
+
+
+def test_a_gap_repeats_given_bars_by_copying_their_notes(cli, runs, songs, tmp_path):
+    song = songs / "001" / "001.mid"
+    records = infill(cli, runs[60], song, tmp_path, "confidence", "--mask_start_bar", "10", "--mask_end_bar", "12",
+                     "--mask_tracks", "melody", "--repeat-from", "6-8")  # fmt: skip
+    for record in records:
+        assert record["first_bar"] == 0 and record["outside_gap_notes_changed"] == 0
+        generated = tokenizer().repair(np.load(tmp_path / record["tokens"]))[0]
+        original = np.load(tmp_path / record["tokens"].replace(".npy", ".original.npy"))
+        assert melody_rows(generated, 10, 12) == melody_rows(original, 6, 8) != []
+        assert melody_rows(original, 10, 12) != melody_rows(original, 6, 8)
+        before, after = tokenizer().decode(original), tokenizer().decode(generated)
+        starts = bar_starts(before)
+        assert assert_same_music_outside(before, after, (starts[10], starts[12]), ("melody",)) > 0
+
+
+def test_a_gap_varies_given_bars_keeping_a_share_of_their_notes(cli, runs, songs, tmp_path):
+    song = songs / "001" / "001.mid"
+    records = infill(cli, runs[60], song, tmp_path, "confidence", "--mask_start_bar", "10", "--mask_end_bar", "12",
+                     "--mask_tracks", "melody", "--vary-from", "6-8", "--vary-keep", "0.5")  # fmt: skip
+    source = None
+    for record in records:
+        generated = tokenizer().repair(np.load(tmp_path / record["tokens"]))[0]
+        source = melody_rows(np.load(tmp_path / record["tokens"].replace(".npy", ".original.npy")), 6, 8)
+        varied = melody_rows(generated, 10, 12)
+        kept = len(set(varied) & set(source))
+        assert len(varied) == len(source) and 0.2 * len(source) <= kept < len(source)
+        assert record["outside_gap_notes_changed"] == 0
+    assert source

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import attrs
 import numpy as np
 
-from smdiff.errors import SmdiffError
+from smdiff.errors import DataError, SmdiffError
 from smdiff.midi import MidiLike
 from smdiff.tokens import TokenSpec
 
@@ -176,6 +176,24 @@ class Tokenizer(abc.ABC):
         is sampled (event representations), so rows cannot be tied by bar.
         """
         return None
+
+    def copy_bars(
+        self, window: np.ndarray, region: np.ndarray, source: tuple[int, int], gap: tuple[int, int],
+        tracks: Sequence[str], *, keep: float, rng: np.random.Generator,
+    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """The window with the notes of ``tracks`` in bars ``gap`` replaced by those of bars ``source``.
+
+        For tokenizers whose rows have no fixed bar (:meth:`bar_of_rows` is
+        ``None``), a gap that repeats (``keep = 1``) or varies given bars is
+        made by copying them; the returned region is what of the copy is
+        regenerated (a share ``1 − keep`` of it). ``window`` and ``region``
+        are :meth:`prepare_infill`'s; bars are the window's. The default
+        refuses in one line.
+        """
+        raise DataError(
+            f"{self.id} cannot repeat or vary bars: its rows are not fixed steps of the bars and it has no way to "
+            "copy them"
+        )
 
     @abc.abstractmethod
     def region_mask(

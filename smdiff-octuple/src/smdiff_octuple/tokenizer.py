@@ -410,6 +410,60 @@ class OctupleTokenizer(PieceTokenizer):
         kept[np.ix_(rows, GENERATED_FIELDS)] = True
         return window, kept
 
+    def copy_bars(
+        self, window: np.ndarray, region: np.ndarray, source: tuple[int, int], gap: tuple[int, int],
+        tracks: Sequence[str], *, keep: float, rng: np.random.Generator,
+    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """The notes of ``tracks`` in bars ``gap`` replaced by those of bars ``source``, moved by whole bars.
+
+        Copied notes keep their track, position, pitch, duration and velocity,
+        take the gap bar's time signature and tempo, stay inside their bar, and
+        end by the gap's end. A share ``1 − keep`` of them (chosen with ``rng``)
+        has position, pitch, duration and velocity regenerated: the returned region.
+        """
+        window = np.asarray(window, dtype=np.int64).copy()
+        pads = np.asarray(self.pad_ids)
+        slots = [self._slot(name) for name in tracks] or list(range(len(self.slots)))
+        notes = window[:, BAR] != pads[BAR]
+        of_tracks = notes & np.isin(window[:, INSTRUMENT], slots)
+        in_gap = of_tracks & (window[:, BAR] >= gap[0]) & (window[:, BAR] < gap[1])
+        copies = window[of_tracks & (window[:, BAR] >= source[0]) & (window[:, BAR] < source[1])].copy()
+        copies[:, BAR] += gap[0] - source[0]
+        bar_length = self._bar_lengths(window)
+        for bar in np.unique(copies[:, BAR]):  # the gap's bar structure stays the input's
+            here = notes & (window[:, BAR] == bar)
+            if here.any():
+                copies[copies[:, BAR] == bar, TIME_SIGNATURE] = window[here, TIME_SIGNATURE][0]
+                copies[copies[:, BAR] == bar, TEMPO] = window[here, TEMPO][0]
+        copies[:, POSITION] = np.minimum(copies[:, POSITION], bar_length[copies[:, BAR]] - 1)
+        kept = window[notes & ~in_gap]
+        if len(kept) + len(copies) > len(window):
+            raise DataError(
+                f"bars {gap[0]}-{gap[1]} of the window would hold {len(copies)} copied notes and the window has room "
+                f"for {len(window) - len(kept)}: choose fewer bars, or a model with a larger data.max_notes"
+            )
+        rows = np.concatenate([kept, copies])
+        copied = np.concatenate([np.zeros(len(kept), dtype=bool), np.ones(len(copies), dtype=bool)])
+        order = np.lexsort((rows[:, PITCH], rows[:, INSTRUMENT], rows[:, POSITION], rows[:, BAR]))
+        rows, copied = rows[order], copied[order]
+        copied_rows = np.flatnonzero(copied)
+        self.clamp_durations(rows, copied_rows, gap[1], bar_length)
+        varied = copied_rows[rng.random(len(copied_rows)) >= keep] if keep < 1 else copied_rows[:0]
+        out = np.broadcast_to(pads, window.shape).copy()
+        out[: len(rows)] = rows
+        new_region = np.zeros_like(region, dtype=bool)
+        new_region[np.ix_(varied, GENERATED_FIELDS)] = True
+        return out, new_region
+
+    def clamp_durations(self, tokens: np.ndarray, rows: np.ndarray, end_bar: int, bar_length: np.ndarray) -> None:
+        """Cut the durations of ``rows`` (in place) to the longest code that ends by bar ``end_bar``."""
+        bar_start = np.concatenate(([0], np.cumsum(bar_length)))
+        room = np.maximum(
+            bar_start[min(end_bar, len(bar_length))] - (bar_start[tokens[rows, BAR]] + tokens[rows, POSITION]), 1
+        )
+        longest = np.searchsorted(codes.DURATION_DECODE, room, side="right") - 1
+        tokens[rows, DURATION] = np.minimum(tokens[rows, DURATION], np.maximum(longest, 0))
+
     def finish_infill(
         self, tokens: np.ndarray, window: np.ndarray, region: np.ndarray, end_bar: int | None
     ) -> np.ndarray:
@@ -428,14 +482,9 @@ class OctupleTokenizer(PieceTokenizer):
         padded = (tokens[rows] >= pads) & region[rows]
         tokens[rows] = np.where(padded, window[rows], tokens[rows])
         bar_length = self._bar_lengths(window)
-        bar_start = np.concatenate(([0], np.cumsum(bar_length)))
-        bar = tokens[rows, BAR]
-        position = np.minimum(tokens[rows, POSITION], bar_length[bar] - 1)
-        tokens[rows, POSITION] = position
+        tokens[rows, POSITION] = np.minimum(tokens[rows, POSITION], bar_length[tokens[rows, BAR]] - 1)
         if end_bar is not None:
-            room = np.maximum(bar_start[min(end_bar, len(bar_length))] - (bar_start[bar] + position), 1)
-            longest = np.searchsorted(codes.DURATION_DECODE, room, side="right") - 1
-            tokens[rows, DURATION] = np.minimum(tokens[rows, DURATION], np.maximum(longest, 0))
+            self.clamp_durations(tokens, rows, end_bar, bar_length)
         return tokens
 
     def _bar_lengths(self, window: np.ndarray) -> np.ndarray:

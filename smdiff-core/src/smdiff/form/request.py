@@ -114,6 +114,33 @@ class FormRequest:
             )
         return Selection((*selection.spans, self.source), selection.tracks)
 
+    def copy(
+        self, tokenizer: Tokenizer, window: Window, prepared: np.ndarray, region: np.ndarray, selection: Selection,
+        first_bar: int,
+    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """For tokenizers without fixed bars: the prepared window with the gap copied from the source bars, and the
+        region left to generate (:meth:`smdiff.Tokenizer.copy_bars`)."""
+        if self.source is None:
+            raise DataError(
+                f"{self.flag} needs a tokenizer whose rows are fixed steps of the bars (a grid); {tokenizer.id} "
+                "places its notes in bars as it samples them"
+            )
+        source = self.window_source(window, first_bar)
+        keep = 1.0 if self.exact else self.keep
+        rng = np.random.default_rng(self.seed)
+        gap = (selection.start_bar, selection.end_bar)
+        return tokenizer.copy_bars(prepared, region, source, gap, selection.tracks, keep=keep, rng=rng)
+
+    def window_source(self, window: Window, first_bar: int) -> tuple[int, int]:
+        """The source bars in the window's bars (a window starting at bar ``first_bar`` of the song)."""
+        if self.source is None:
+            raise DataError(f"{self.flag} asks for a form, not for bars to copy")
+        source = (self.source[0] - first_bar, self.source[1] - first_bar)
+        if source[0] < 0 or source[1] > window.bars:
+            raise DataError(f"{self.flag} {self.source[0]}-{self.source[1]} lies outside the model's window "
+                            f"(bars {first_bar}-{first_bar + window.bars}) around the gap")  # fmt: skip
+        return source
+
     def ties(
         self, tokenizer: Tokenizer, window: Window, selection: Selection | None, region: np.ndarray, first_bar: int = 0
     ) -> np.ndarray:
@@ -134,9 +161,6 @@ class FormRequest:
             return form_ties(self.form, bar_of_row, region.shape[1], keep=self.keep, rng=rng)
         if selection is None or self.source is None:
             raise DataError(f"{self.flag} makes a gap of an input song repeat other bars; it needs the infill task")
-        source = (self.source[0] - first_bar, self.source[1] - first_bar)
-        if source[0] < 0 or source[1] > window.bars:
-            raise DataError(f"{self.flag} {self.source[0]}-{self.source[1]} lies outside the model's window "
-                            f"(bars {first_bar}-{first_bar + window.bars}) around the gap")  # fmt: skip
+        source = self.window_source(window, first_bar)
         gap = (selection.start_bar, selection.end_bar)
         return gap_ties(region, bar_of_row, gap, source, exact=self.exact, keep=self.keep, rng=rng)

@@ -112,8 +112,18 @@ def song_jobs(
     window = _window(run, encoding.windows[chosen].astype(np.int64))
     job = _job(run, task, window, selection.shifted(first_bar), song, first_bar, -encoding.transposition)
     if form is not None:
-        job = attrs.evolve(job, ties=form.ties(run.tokenizer, window, job.selection, job.region, first_bar))
+        job = with_form(run, form, job, first_bar)
     return [attrs.evolve(job, selection=selection) for _ in range(repeats)]
+
+
+def with_form(run: LoadedRun, form: FormRequest, job: Job, first_bar: int) -> Job:
+    """``job`` with its gap tied to the bars it repeats or varies — or, for a tokenizer whose rows have no fixed
+    bar, with those bars copied into the gap (the region left is what a variation regenerates)."""
+    if run.tokenizer.bar_of_rows(job.window.bars) is not None or job.prepared is None or job.selection is None:
+        return attrs.evolve(job, ties=form.ties(run.tokenizer, job.window, job.selection, job.region, first_bar))
+    prepared, region = form.copy(run.tokenizer, job.window, job.prepared, job.region, job.selection, first_bar)
+    masks = np.broadcast_to(np.asarray(run.tokenizer.token_spec.mask_ids), prepared.shape)
+    return attrs.evolve(job, initial=np.where(region, masks, prepared), prepared=prepared, region=region)
 
 
 def jobs_for(
