@@ -11,8 +11,8 @@ decoded notes (smdiff_metrics.form):
   repeats, varies, or sets apart — for pieces without a form, the same bars
   (what the model does on its own there: the baseline);
 - the quality of the sections the form leaves free (each letter's first place):
-  step share, leap share, scale consistency and pitch-class entropy of the
-  melody there, beside the same bars of the pieces sampled without a form —
+  step share, leap share, scale consistency, pitch-class entropy and groove
+  consistency of the melody there, beside the same bars of the pieces sampled without a form —
   forcing a form must not make the free music worse;
 - notes per bar, empty-bar rate and 2-bar repetition of the whole piece
   (smdiff_metrics.rhythm, .structure), beside unseen real songs' (the first
@@ -82,6 +82,7 @@ def measure(tables: list[NoteTable], form: Form) -> dict[str, list[float]]:
         "free leap share": list(motion.leap_share(free)),
         "free scale consistency": list(tonality.scale_consistency(free)),
         "free pitch-class entropy": list(tonality.pitch_class_entropy(free)),
+        "free groove consistency": list(rhythm.groove_consistency(free)),
         "notes per bar": [len(table) / max(table.n_bars, 1) for table in tables],
         "empty bar rate": list(rhythm.empty_bar_rate(tables)),
         "2-bar repetition": list(structure.repetition(tables)),
