@@ -12,6 +12,8 @@ from smdiff.notes import NoteTable
 from smdiff.testing import assert_kept_outside_selection, bar_quarters, scale, train_tiny_run, write_midi
 
 BAR = 16  # grid rows per bar
+#: an infilling of bars 2-3 of a song, for the refusals
+GAP = ["--task", "infill", "--input-midi", "SONG", "--mask-start-bar", "2", "--mask-end-bar", "4"]
 
 
 @pytest.fixture(scope="module")
@@ -112,48 +114,15 @@ def test_a_form_taken_from_a_song_is_followed(cli, run, tmp_path):
         (["--vary-keep", "0.3"], "--vary-keep has no effect without a variation"),
         (["--form", "A2 A'2", "--vary-keep", "2"], "--vary-keep must be a share between 0 and 1"),
         (
-            [
-                "--task",
-                "infill",
-                "--input-midi",
-                "SONG",
-                "--mask-start-bar",
-                "2",
-                "--mask-end-bar",
-                "4",
-                "--repeat-from",
-                "3-5",
-            ],
+            [*GAP, "--repeat-from", "3-5"],
             "overlaps the gap 2-4",
         ),
         (
-            [
-                "--task",
-                "infill",
-                "--input-midi",
-                "SONG",
-                "--mask-start-bar",
-                "2",
-                "--mask-end-bar",
-                "4",
-                "--repeat-from",
-                "5-8",
-            ],
+            [*GAP, "--repeat-from", "5-8"],
             "is 3 bars but the gap 2-4 is 2",
         ),
         (
-            [
-                "--task",
-                "infill",
-                "--input-midi",
-                "SONG",
-                "--mask-start-bar",
-                "2",
-                "--mask-end-bar",
-                "4",
-                "--vary-from",
-                "two-four",
-            ],
+            [*GAP, "--vary-from", "two-four"],
             "is not a bar range",
         ),
     ],

@@ -75,6 +75,16 @@ def drag_over_bars(page, first: int, last: int, lane: int = 0) -> None:
     page.mouse.up()
 
 
+def download_current(page, path: Path) -> tuple[Path, list[float]]:
+    """Click *Download MIDI* and save the current piece to ``path``; its bar starts in quarters, from the API."""
+    with page.expect_download() as download:
+        page.click("#download")
+    download.value.save_as(path)
+    bars = page.evaluate("() => fetch('/api/piece/' + document.getElementById('download').href.split('/').pop()"
+                         ".replace('.mid', '')).then(r => r.json()).then(p => p.bars)")  # fmt: skip
+    return path, bars
+
+
 def test_open_regenerate_listen_keep_and_download(studio, page, tmp_path):
     song = pop909_or_bundled(REPOSITORY) / "001" / "001.mid"
     page.goto(studio.url)
@@ -123,12 +133,7 @@ def test_open_regenerate_listen_keep_and_download(studio, page, tmp_path):
     assert "variant 1" in page.inner_text("#piece-name")
     shot(page, "4-accepted")
 
-    with page.expect_download() as download:
-        page.click("#download")
-    saved = tmp_path / "kept.mid"
-    download.value.save_as(saved)
-    bars = page.evaluate("() => fetch('/api/piece/' + document.getElementById('download').href.split('/').pop()"
-                         ".replace('.mid', '')).then(r => r.json()).then(p => p.bars)")  # fmt: skip
+    saved, bars = download_current(page, tmp_path / "kept.mid")
     assert assert_kept_outside_selection(symusic.Score(str(song)), symusic.Score(str(saved)), bars, (9, 12), {0}) > 0
 
 
@@ -185,12 +190,7 @@ def test_a_selection_becomes_a_repeat_and_a_new_piece_follows_a_form_shown_as_br
     assert page.get_attribute(".variant canvas", "data-form") == "A:9-12 A:13-16"
     shot(page, "7-repeat")
     page.click("button[data-accept='0']")
-    with page.expect_download() as download:
-        page.click("#download")
-    saved = tmp_path / "repeated.mid"
-    download.value.save_as(saved)
-    bars = page.evaluate("() => fetch('/api/piece/' + document.getElementById('download').href.split('/').pop()"
-                         ".replace('.mid', '')).then(r => r.json()).then(p => p.bars)")  # fmt: skip
+    saved, bars = download_current(page, tmp_path / "repeated.mid")
     score = symusic.Score(str(saved))
     tpq = score.ticks_per_quarter
 
