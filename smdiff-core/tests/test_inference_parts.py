@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import symusic
 
+from smdiff.data.tempo import ticks_to_seconds
 from smdiff.errors import DataError
 from smdiff.inference import covering_window, notes_changed_outside, splice
 from smdiff.studio.engine import page_settings
-from smdiff.studio.pieces import seconds_at
 from smdiff.tasks import Selection
 from smdiff.testing import make_score
 
@@ -64,7 +64,7 @@ def test_the_window_around_the_selection_is_chosen_and_impossible_selections_say
 def test_bar_seconds_follow_the_tempo_map():
     score = make_score({"MELODY": [(0, 480, 60, 80)]}, qpm=120.0)
     score.tempos.append(symusic.Tempo(BAR, qpm=60.0))
-    assert seconds_at(score, np.array([0, BAR, 2 * BAR])).tolist() == pytest.approx([0.0, 2.0, 6.0])
+    assert ticks_to_seconds(score, np.array([0, BAR, 2 * BAR])).tolist() == pytest.approx([0.0, 2.0, 6.0])
 
 
 @pytest.mark.parametrize(

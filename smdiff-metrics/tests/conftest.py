@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import attrs
-import numpy as np
 import pytest
 import symusic
 
@@ -23,26 +21,13 @@ def pop909() -> Path:
     return pop909_or_bundled(REPOSITORY)
 
 
-def excerpt(table: NoteTable, first_bar: int, bars: int = BARS) -> NoteTable:
-    """Bars ``first_bar`` … ``first_bar + bars`` of ``table``, renumbered from bar 0."""
-    start = table.bar_start(np.array([first_bar]))[0]
-    part = table.select((table.bar >= first_bar) & (table.bar < first_bar + bars))
-    return attrs.evolve(
-        part,
-        bar=part.bar - first_bar,
-        onset=part.onset - start,
-        bar_starts=table.bar_starts[first_bar:] - start,
-        n_bars=bars,
-    )
-
-
 @pytest.fixture(scope="session")
 def songs(pop909) -> list[NoteTable]:
     """64 bars of the first 40 songs (melody, bridge and piano), from the first bar of the melody."""
     tables = []
     for path in sorted(pop909.glob("*/*.mid"))[:SONGS]:
         table = NoteTable.from_score(symusic.Score(str(path)))
-        tables.append(excerpt(table, int(table.bar[table.track == table.melody_track()].min())))
+        tables.append(table.excerpt(int(table.bar[table.track == table.melody_track()].min()), BARS))
     return tables
 
 

@@ -133,3 +133,8 @@ def test_a_bad_form_request_is_one_line_exit_2_and_writes_nothing(cli, run, tmp_
     assert result.exit_code == 2 and message in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_evaluate_refuses_a_form_the_metrics_are_of_the_model_alone(cli, run, tmp_path):
+    result = cli("evaluate", "--load-dir", str(run), "--n-samples", "2", "--set", "sample.form=A2 A2")
+    assert result.exit_code == 2 and "evaluate measures the model on its own, never with a form" in result.stderr

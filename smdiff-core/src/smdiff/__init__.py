@@ -55,7 +55,11 @@ if TYPE_CHECKING:  # the lazy half of the API: each name is imported from its mo
     from smdiff.config.schema import DataConfig, DiffusionConfig, ModelConfig, SampleConfig, StorageConfig
     from smdiff.data.bars import BarGrid
     from smdiff.data.batch import PieceBatch
+    from smdiff.data.beat_chords import BeatChords, beat_chords
     from smdiff.data.cache import padding_windows, smallest_dtype
+    from smdiff.data.chord_recognition import beat_profiles, chords_of_profiles, recognise_chords
+    from smdiff.data.chords import Chord
+    from smdiff.data.keys import Key
     from smdiff.data.piece import Piece
     from smdiff.data.ragged import offsets_of, ragged_arange, segment_diffs, segment_ids, spread_indices
     from smdiff.data.tracks import check_track_map

@@ -1,4 +1,4 @@
-"""A score's tempo map, and converting seconds to ticks through it."""
+"""A score's tempo map, and converting between seconds and ticks through it."""
 
 from __future__ import annotations
 
@@ -43,3 +43,13 @@ def seconds_to_ticks(score: symusic.Score, seconds: np.ndarray) -> np.ndarray:
     """Convert times in seconds to (fractional) ticks through the score's tempo map."""
     ticks, qpm = tempo_map(score)
     return ticks_at_seconds(ticks, qpm, score.ticks_per_quarter, seconds)
+
+
+def ticks_to_seconds(score: symusic.Score, ticks: np.ndarray) -> np.ndarray:
+    """Seconds from the start of ``score`` at each of ``ticks``, through its tempo map (120 qpm before any tempo)."""
+    tempo_ticks, qpm = tempo_map(score)
+    tick_seconds = seconds_per_tick(qpm, score.ticks_per_quarter)
+    elapsed = np.concatenate([[0.0], np.cumsum(np.diff(tempo_ticks) * tick_seconds[:-1])])
+    ticks = np.asarray(ticks, dtype=np.float64)
+    segment = np.clip(np.searchsorted(tempo_ticks, ticks, side="right") - 1, 0, None)
+    return elapsed[segment] + (ticks - tempo_ticks[segment]) * tick_seconds[segment]

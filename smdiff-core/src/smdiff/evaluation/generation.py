@@ -10,6 +10,7 @@ import attrs
 
 from smdiff.config.schema import SmdiffConfig
 from smdiff.data.catalog import config_cache_path
+from smdiff.errors import ConfigError
 from smdiff.evaluation.inputs import test_windows
 from smdiff.inference import estimate_seconds, load_run, sample_to_folder
 
@@ -35,6 +36,12 @@ def sample_for_evaluation(
     are scored as infillings against those originals.
     """
     settings = attrs.evolve(resolved.sample, n_samples=resolved.eval.n_samples)
+    asked = [name for name in ("form", "form_from", "repeat_from", "vary_from") if getattr(settings, name) is not None]
+    if asked:
+        raise ConfigError(
+            f"sample.{asked[0]} is set: evaluate measures the model on its own, never with a form (a form is the "
+            "user's choice, not a way to raise a metric); drop it, or score forms with benchmarks/form_control.py"
+        )
     run = load_run(
         load_dir, load_step=settings.load_step, ema=settings.ema, registries=registries, dataset_id=dataset_id
     )

@@ -12,6 +12,7 @@ import attrs
 import numpy as np
 import symusic
 
+from smdiff.data.tempo import ticks_to_seconds
 from smdiff.inference.songs import bar_starts
 from smdiff.tasks import Selection
 
@@ -63,19 +64,6 @@ class PieceStore:
             return self._pieces.get(piece_id)
 
 
-def seconds_at(score: symusic.Score, ticks: np.ndarray) -> np.ndarray:
-    """Seconds from the start of ``score`` at each of ``ticks``, through its tempo map (120 qpm before any tempo)."""
-    tempos = sorted((int(t.time), float(t.mspq)) for t in score.tempos) or [(0, 500_000.0)]
-    if tempos[0][0] > 0:
-        tempos.insert(0, (0, 500_000.0))
-    times = np.array([t for t, _ in tempos], dtype=np.float64)
-    seconds_per_tick = np.array([m for _, m in tempos]) / 1e6 / score.ticks_per_quarter
-    elapsed = np.concatenate([[0.0], np.cumsum(np.diff(times) * seconds_per_tick[:-1])])
-    ticks = np.asarray(ticks, dtype=np.float64)
-    segment = np.searchsorted(times, ticks, side="right") - 1
-    return elapsed[segment] + (ticks - times[segment]) * seconds_per_tick[segment]
-
-
 def roll(piece: StudioPiece, window_bars: int, time_signature: str | None) -> dict[str, Any]:
     """What the page draws: tracks with notes in quarter notes, bar starts in quarters and seconds, the selection."""
     score, tpq = piece.score, piece.score.ticks_per_quarter
@@ -100,7 +88,7 @@ def roll(piece: StudioPiece, window_bars: int, time_signature: str | None) -> di
         "parent": piece.parent,
         "tracks": tracks,
         "bars": (starts / tpq).round(4).tolist(),
-        "bar_seconds": seconds_at(score, starts).round(4).tolist(),
+        "bar_seconds": ticks_to_seconds(score, starts).round(4).tolist(),
         "window_bars": window_bars,
         "selection": None if selection is None else {
             "bars": [selection.start_bar + 1, selection.end_bar], "tracks": list(selection.tracks),

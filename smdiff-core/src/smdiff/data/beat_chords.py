@@ -1,0 +1,49 @@
+"""The chord at every beat of a song: from its annotation when it has one (POP909), else recognised from its notes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import attrs
+import numpy as np
+import symusic
+
+from smdiff.data.bars import BarGrid
+from smdiff.data.chord_recognition import recognise_chords
+from smdiff.data.chords import CHORD_ANNOTATION_FILE, Chord, chords_at, read_chord_annotation
+from smdiff.data.tempo import ticks_to_seconds
+
+ChordSource = Literal["annotation", "recognised"]
+
+
+@attrs.frozen
+class BeatChords:
+    """``chords[i]`` sounds over beat ``[beat_ticks[i], beat_ticks[i + 1])``; ``source`` says where they came from."""
+
+    beat_ticks: np.ndarray = attrs.field(eq=False)
+    chords: tuple[Chord, ...]
+    source: ChordSource
+
+    def transposed(self, semitones: int) -> BeatChords:
+        """Every chord ``semitones`` higher (key normalisation moves chords with the notes)."""
+        return attrs.evolve(self, chords=tuple(chord.transposed(semitones) for chord in self.chords))
+
+
+def annotation_beside(source_path: str | Path | None) -> Path | None:
+    """The ``chord_midi.txt`` beside a MIDI file, if there is one."""
+    if source_path is None:
+        return None
+    path = Path(source_path).with_name(CHORD_ANNOTATION_FILE)
+    return path if path.is_file() else None
+
+
+def beat_chords(score: symusic.Score, source_path: str | Path | None = None) -> BeatChords:
+    """The chord of every beat of ``score`` (beats from its bar grid: annotated beats for POP909)."""
+    grid = BarGrid.for_score(score, source_path=source_path)
+    beats = np.asarray(grid.beat_ticks, dtype=np.float64)
+    annotation = annotation_beside(source_path)
+    if annotation is not None:
+        middles = ticks_to_seconds(score, (beats[:-1] + beats[1:]) / 2)
+        return BeatChords(beats, tuple(chords_at(read_chord_annotation(annotation), middles)), "annotation")
+    return BeatChords(beats, tuple(recognise_chords(score, beats)), "recognised")

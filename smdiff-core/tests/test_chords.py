@@ -1,0 +1,117 @@
+"""Chords as data: symbols, POP909's annotations on the song's beats, and chords recognised from notes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import symusic
+
+from smdiff.data.beat_chords import beat_chords
+from smdiff.data.chord_recognition import recognise_chords
+from smdiff.data.chords import Chord, chords_at, read_chord_annotation
+from smdiff.errors import DataError
+from smdiff.testing import write_midi
+
+
+@pytest.mark.parametrize(
+    ("text", "chord"),
+    [
+        ("Bb:min7/b7", Chord(10, "min7")),
+        ("F#:maj7/5", Chord(6, "maj7")),
+        ("C", Chord(0, "maj")),
+        ("Am", Chord(9, "min")),
+        ("G7", Chord(7, "7")),
+        ("N", Chord(None)),
+        ("Db:sus4(b7)", Chord(1, "sus4(b7)")),
+    ],
+)
+def test_chord_symbols_read_as_pop909_and_lead_sheets_write_them(text, chord):
+    assert Chord.parse(text) == chord
+
+
+@pytest.mark.parametrize(("text", "says"), [("H:maj", "not a chord symbol"), ("C:blues", "unknown chord quality")])
+def test_a_bad_chord_symbol_is_one_line_naming_it(text, says):
+    with pytest.raises(DataError, match=says):
+        Chord.parse(text)
+
+
+def test_chord_tones_families_and_transposition():
+    assert Chord.parse("A:min7").pitch_classes == {9, 0, 4, 7}
+    assert Chord.parse("G:7").majmin == (7, "maj") and Chord.parse("B:dim").majmin is None
+    assert Chord.parse("B:maj").transposed(2) == Chord.parse("C#:maj") and Chord(None).transposed(3) == Chord(None)
+
+
+def test_every_pop909_chord_annotation_reads(pop909):
+    files = sorted(pop909.glob("*/chord_midi.txt"))
+    assert len(files) >= 61
+    spans = [span for path in files for span in read_chord_annotation(path)]
+    assert len(spans) > 5000 and all(span.end > span.start for span in spans)
+    assert sum(span.chord.root is None for span in spans) < 0.1 * len(spans)
+
+
+def test_a_bad_annotation_line_names_the_file_and_line(tmp_path):
+    path = tmp_path / "chord_midi.txt"
+    path.write_text("0.0 1.0 C:maj\n1.0 two G:maj\n")
+    with pytest.raises(DataError, match=r"chord_midi.txt:2: '1.0 two G:maj'"):
+        read_chord_annotation(path)
+
+
+def test_chords_recognised_from_real_pop909_songs_agree_with_their_annotations(pop909):
+    agree = total = shifted = 0
+    for song in sorted(pop909.glob("*/*.mid"))[:20]:
+        score = symusic.Score(str(song))
+        annotated = beat_chords(score, song)
+        assert annotated.source == "annotation"
+        found = recognise_chords(score, annotated.beat_ticks)
+        pairs = [(want.majmin, got.majmin) for want, got in zip(annotated.chords, found, strict=True) if want.majmin]
+        total += len(pairs)
+        agree += sum(want == got for want, got in pairs)
+        late = [
+            (want.majmin, got.majmin) for want, got in zip(annotated.chords[8:], found, strict=False) if want.majmin
+        ]
+        shifted += sum(want == got for want, got in late)
+    assert total > 4000
+    assert agree / total >= 0.85 > 0.35 > shifted / total  # root and major/minor, per beat; 8 beats off: far less
+
+
+def test_a_file_without_annotation_gets_recognised_chords_on_its_beats(tmp_path):
+    # C major, A minor, F major, G7: one chord per bar, as block chords under a melody of chord tones
+    progression = [(48, 52, 55), (45, 48, 52), (41, 45, 48), (43, 47, 50, 53)]
+    chords = [(bar * 1920, 1920, pitch, 80) for bar, tones in enumerate(progression) for pitch in tones]
+    melody = [(bar * 1920 + beat * 480, 480, 72 + tones[beat % 3] % 12, 90)
+              for bar, tones in enumerate(progression) for beat in range(4)]  # fmt: skip
+    path = write_midi(tmp_path / "song.mid", {"MELODY": melody, "PIANO": chords})
+    found = beat_chords(symusic.Score(str(path)), path)
+    assert found.source == "recognised"
+    per_bar = [str(found.chords[bar * 4 + 1]) for bar in range(4)]
+    assert per_bar == ["C:maj", "A:min", "F:maj", "G:7"]
+    assert [str(chord) for chord in found.transposed(2).chords[1:2]] == ["D:maj"]
+
+
+def test_recognised_chords_of_real_bach_chorales_agree_with_music21_on_full_triads(tmp_path):
+    music21 = pytest.importorskip("music21", reason="pip install 'smdiff-core[test]'")
+    agree = total = 0
+    for path in sorted(music21.corpus.getComposer("bach"))[:30]:
+        work = music21.corpus.parse(path)
+        if len(work.parts) != 4:
+            continue
+        work = work.expandRepeats()  # music21 writes repeats out in MIDI; compare the same music
+        midi = tmp_path / "chorale.mid"
+        work.write("midi", fp=str(midi))
+        score = symusic.Score(str(midi))
+        found = recognise_chords(score, np.arange(int(work.highestTime) + 1) * score.ticks_per_quarter)
+        for chord in work.chordify().flatten().getElementsByClass("Chord"):
+            family = "maj" if chord.isMajorTriad() else "min" if chord.isMinorTriad() else None
+            if family and chord.quarterLength >= 1 and chord.offset == int(chord.offset) < len(found):
+                total += 1
+                agree += found[int(chord.offset)].majmin == (chord.root().pitchClass, family)
+    assert total > 300 and agree / total >= 0.9
+
+
+def test_chords_at_gives_no_chord_between_spans(pop909):
+    spans = read_chord_annotation(sorted(pop909.glob("*/chord_midi.txt"))[0])
+    assert chords_at(spans, np.array([-1.0, spans[0].start + 1e-6, spans[-1].end + 1.0])) == [
+        Chord(None),
+        spans[0].chord,
+        Chord(None),
+    ]
