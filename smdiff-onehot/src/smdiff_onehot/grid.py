@@ -257,7 +257,10 @@ class GridTokenizer(PieceTokenizer):
 
     def decode(self, tokens: np.ndarray) -> symusic.Score:
         """Named tracks at 480 ticks per quarter, 4/4 at 120 qpm, 16th-note steps, velocity 100 (drums: 16th hits)."""
-        tokens = self.check_tokens(tokens)
+        return self.decode_notes(self.check_tokens(tokens))
+
+    def decode_notes(self, tokens: np.ndarray) -> symusic.Score:
+        """:meth:`decode` of checked tokens, from the channels of the track slots."""
         step_ticks = DECODE_TPQ * 4 // STEPS_PER_BAR
         score = empty_score(DECODE_TPQ)
         set_time_signatures(score, np.zeros(1, np.int32), np.full(1, 4, np.uint8), np.full(1, 4, np.uint8))

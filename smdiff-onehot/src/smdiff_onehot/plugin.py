@@ -16,6 +16,15 @@ from smdiff import (
 GRID_VERSION = "2"
 
 
+def _chord_tokenizer(tokenizer_id: str, slots: tuple[str, ...]):
+    def make(config):
+        from smdiff_onehot.chord_grid import ChordGridTokenizer
+
+        return ChordGridTokenizer.from_config(tokenizer_id, slots, config)
+
+    return make
+
+
 def _tokenizer(tokenizer_id: str, slots: tuple[str, ...], drum_slots: tuple[str, ...] = ()):
     def make(config):
         from smdiff_onehot.grid import GridTokenizer
@@ -27,7 +36,7 @@ def _tokenizer(tokenizer_id: str, slots: tuple[str, ...], drum_slots: tuple[str,
 
 @hookimpl
 def smdiff_tokenizers() -> list[TokenizerSpec]:
-    """Register the grid tokenizers ``melody``, ``trio`` and ``melody_bass_drums``."""
+    """Register the grid tokenizers ``melody``, ``trio``, ``melody_bass_drums``, ``lead_sheet`` and ``trio_chords``."""
     return [
         TokenizerSpec(
             id="melody",
@@ -50,12 +59,26 @@ def smdiff_tokenizers() -> list[TokenizerSpec]:
             version=GRID_VERSION,
             representation="grid",
         ),
+        TokenizerSpec(
+            id="lead_sheet",
+            summary="the melody grid and a chord channel (a chord per 16th: annotated, else recognised from the notes)",
+            factory=_chord_tokenizer("lead_sheet", ("melody",)),
+            version=GRID_VERSION,
+            representation="grid",
+        ),
+        TokenizerSpec(
+            id="trio_chords",
+            summary="the trio grid (melody, bridge, piano) and a chord channel",
+            factory=_chord_tokenizer("trio_chords", ("melody", "bridge", "piano")),
+            version=GRID_VERSION,
+            representation="grid",
+        ),
     ]
 
 
 @hookimpl
 def smdiff_datasets() -> list[DatasetSpec]:
-    """Register POP909 in the two grid encodings, 64-bar windows."""
+    """Register POP909 in the grid encodings, 64-bar windows (with its chord annotations in the chord encodings)."""
     return [
         DatasetSpec(
             id="pop909_melody",
@@ -70,6 +93,22 @@ def smdiff_datasets() -> list[DatasetSpec]:
             summary="POP909 melody/bridge/piano, 64-bar grid windows",
             factory=no_settings,
             tokenizer="trio",
+            bars=64,
+            root_dir=POP909_ROOT,
+        ),
+        DatasetSpec(
+            id="pop909_lead_sheet",
+            summary="POP909 melodies and their annotated chords, 64-bar grid windows",
+            factory=no_settings,
+            tokenizer="lead_sheet",
+            bars=64,
+            root_dir=POP909_ROOT,
+        ),
+        DatasetSpec(
+            id="pop909_trio_chords",
+            summary="POP909 melody/bridge/piano and their annotated chords, 64-bar grid windows",
+            factory=no_settings,
+            tokenizer="trio_chords",
             bars=64,
             root_dir=POP909_ROOT,
         ),

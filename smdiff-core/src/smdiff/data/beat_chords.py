@@ -38,9 +38,9 @@ def annotation_beside(source_path: str | Path | None) -> Path | None:
     return path if path.is_file() else None
 
 
-def beat_chords(score: symusic.Score, source_path: str | Path | None = None) -> BeatChords:
-    """The chord of every beat of ``score`` (beats from its bar grid: annotated beats for POP909)."""
-    grid = BarGrid.for_score(score, source_path=source_path)
+def beat_chords(score: symusic.Score, source_path: str | Path | None = None, grid: BarGrid | None = None) -> BeatChords:
+    """The chord of every beat of ``score`` (beats from ``grid``, else its bar grid: annotated beats for POP909)."""
+    grid = grid if grid is not None else BarGrid.for_score(score, source_path=source_path)
     beats = np.asarray(grid.beat_ticks, dtype=np.float64)
     annotation = annotation_beside(source_path)
     if annotation is not None:

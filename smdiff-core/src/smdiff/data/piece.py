@@ -78,6 +78,8 @@ class Piece:
     transposition: int = 0
     #: the rule that filled each slot (:mod:`smdiff.data.roles`: ``track_map``, ``name``, ``skyline``, …)
     roles: dict[str, str] = attrs.field(factory=dict)
+    #: the file it was read from, when known: annotations beside it (beats, chords) are found through it
+    source: str | Path | None = None
 
     @classmethod
     def read(
@@ -142,8 +144,8 @@ class Piece:
             tempo_maps=tempos,
         )
         pieces = iter(
-            cls(score, grid, notes, tempo, shift, roles)
-            for (score, _, notes, shift, roles), grid, tempo in zip(loaded, grids, tempos, strict=True)
+            cls(score, grid, notes, tempo, shift, roles, path)
+            for (score, path, notes, shift, roles), grid, tempo in zip(loaded, grids, tempos, strict=True)
         )
         return [item if isinstance(item, Exception) else next(pieces) for item in read]
 

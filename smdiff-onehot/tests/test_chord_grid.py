@@ -1,0 +1,115 @@
+"""The chord grids (`lead_sheet`, `trio_chords`): chords from POP909's annotations or recognised from the notes,
+moved with key normalisation, written back as a chord track, trained and sampled through the real CLI."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import symusic
+
+from smdiff import beat_chords
+from smdiff.config import DataConfig
+from smdiff.testing import train_tiny_run, write_midi
+from smdiff_onehot.chord_grid import CHORD_VOCAB, ChordGridTokenizer, chord_token, token_chord
+
+SLOTS = ("melody", "bridge", "piano")
+
+
+def tokenizer(normalise_key: bool = False) -> ChordGridTokenizer:
+    return ChordGridTokenizer.from_config("trio_chords", SLOTS, DataConfig(normalise_key=normalise_key))
+
+
+def test_the_chord_channel_holds_pop909_s_annotated_chord_at_every_beat(pop909):
+    song = sorted(pop909.glob("*/*.mid"))[0]
+    encoding = tokenizer().encode(song, bars=16, source=song)
+    assert encoding.roles["chords"] == "annotation" and encoding.windows.shape[-1] == 4
+    annotated = beat_chords(symusic.Score(str(song)), song)
+    window, start = encoding.windows[3], int(encoding.start_bars[3])
+    beats = annotated.beat_ticks
+    for beat in range(start * 4, start * 4 + 64, 3):  # POP909 songs are in 4/4: four beats a bar
+        step = (beat - start * 4) * 4 + 2
+        assert window[step, 3] == chord_token(annotated.chords[beat]), beats[beat]
+
+
+def test_a_song_without_annotation_gets_recognised_chords(tmp_path):
+    progression = [(48, 52, 55), (45, 48, 52), (41, 45, 48), (43, 47, 50, 53)]
+    piano = [(bar * 1920, 1920, pitch, 80) for bar, tones in enumerate(progression) for pitch in tones]
+    melody = [(bar * 1920 + beat * 480, 480, 72 + tones[beat % 3] % 12, 90)
+              for bar, tones in enumerate(progression) for beat in range(4)]  # fmt: skip
+    path = write_midi(tmp_path / "song.mid", {"MELODY": melody, "PIANO": piano})
+    encoding = tokenizer().encode(path, bars=4, source=path)
+    assert encoding.roles["chords"] == "recognised"
+    chords = [str(token_chord(int(encoding.windows[0][bar * 16 + 8, 3]))) for bar in range(4)]
+    assert chords == ["C:maj", "A:min", "F:maj", "G:7"]
+
+
+def test_key_normalisation_moves_the_chords_with_the_notes(pop909):
+    song = sorted(pop909.glob("*/*.mid"))[0]
+    kept, moved = tokenizer().encode(song, bars=16, source=song), tokenizer(True).encode(song, bars=16, source=song)
+    assert moved.transposition != 0
+    for before, after in zip(kept.windows[5][:, 3], moved.windows[5][:, 3], strict=True):
+        assert token_chord(int(after)) == token_chord(int(before)).transposed(moved.transposition)
+    shifted = tokenizer().transpose(kept.windows[:1], np.array([2]))
+    assert token_chord(int(shifted[0, 40, 3])) == token_chord(int(kept.windows[0, 40, 3])).transposed(2)
+
+
+def test_decoding_writes_a_chord_track_that_reads_back_as_the_same_chords(pop909, tmp_path):
+    song = sorted(pop909.glob("*/*.mid"))[0]
+    window = tokenizer().encode(song, bars=16, source=song).windows[4]
+    score = tokenizer().decode(window)
+    assert [track.name for track in score.tracks] == ["MELODY", "BRIDGE", "PIANO", "CHORDS"]
+    chords_only = symusic.Score(score.ticks_per_quarter)
+    chords_only.tracks.append(score.tracks[3])
+    path = tmp_path / "chords.mid"
+    chords_only.dump_midi(str(path))
+    lead_sheet = ChordGridTokenizer.from_config("lead_sheet", ("melody",), DataConfig(normalise_key=False))
+    again = lead_sheet.encode(path, bars=16, source=path)
+    assert again.roles["chords"] == "recognised"
+    same = np.mean(again.windows[0][:, 1] == window[:, 3])
+    assert same >= 0.9  # block chords of the channel's chords are recognised as those chords
+
+
+def test_a_bad_token_in_the_chord_channel_is_one_line():
+    from smdiff import DataError
+
+    window = np.zeros((32, 4), dtype=np.int64)
+    window[5, 3] = CHORD_VOCAB
+    with pytest.raises(DataError, match="invalid token 97 at step 5, channel chords"):
+        tokenizer().decode(window)
+
+
+@pytest.fixture(scope="module")
+def chord_run(pop909, tmp_path_factory):
+    songs = tmp_path_factory.mktemp("songs")
+    for folder in sorted(path.parent for path in pop909.glob("*/*.mid"))[:10]:
+        shutil.copytree(folder, songs / folder.name)
+    return train_tiny_run(songs, tmp_path_factory.mktemp("run"), tokenizer="trio_chords", bars=8, steps=10)
+
+
+def test_trio_chords_trains_and_new_pieces_carry_a_chord_track(cli, chord_run, tmp_path):
+    result = cli("sample", "--load-dir", str(chord_run), "--out-dir", str(tmp_path), "--n-samples", "2",
+                 "--sample-steps", "4")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    score = symusic.Score(str(tmp_path / "sample_0000.mid"))
+    assert [track.name for track in score.tracks] == ["MELODY", "BRIDGE", "PIANO", "CHORDS"]
+    assert np.load(tmp_path / "sample_0000.npy").shape == (8 * 16, 4)
+
+
+def test_an_accompaniment_is_generated_under_the_song_s_melody_and_chords(cli, chord_run, pop909, tmp_path):
+    song = sorted(pop909.glob("*/*.mid"))[0]
+    result = cli("sample", "--load-dir", str(chord_run), "--out-dir", str(tmp_path), "--task", "infill",
+                 "--input-midi", str(song), "--mask-tracks", "bridge,piano", "--mask-start-bar", "8",
+                 "--mask-end-bar", "12", "--sample-steps", "4")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    window = np.load(tmp_path / "sample_0000.npy")
+    original = np.load(tmp_path / "sample_0000.original.npy")
+    assert np.array_equal(window[:, [0, 3]], original[:, [0, 3]])  # melody and chords are the song's
+
+
+def test_regenerating_the_chords_of_a_song_is_refused_in_one_line(cli, chord_run, pop909, tmp_path):
+    song = sorted(pop909.glob("*/*.mid"))[0]
+    result = cli("sample", "--load-dir", str(chord_run), "--out-dir", str(tmp_path / "out"), "--task", "infill",
+                 "--input-midi", str(song), "--mask-tracks", "chords", "--mask-start-bar", "8")  # fmt: skip
+    assert result.exit_code == 2 and "has no chords track to regenerate" in result.stderr
