@@ -115,3 +115,32 @@ def test_chords_at_gives_no_chord_between_spans(pop909):
         spans[0].chord,
         Chord(None),
     ]
+
+
+def test_a_progression_reads_a_chord_a_bar_or_given_lengths_and_fills_a_window():
+    from smdiff.data.chords import parse_progression, progression_shift, progression_steps
+
+    progression = parse_progression("C*2 G*0.5 D7*1.5 | Em")
+    assert [(str(chord), bars) for chord, bars in progression] == [("C:maj", 2.0), ("G:maj", 0.5), ("D:7", 1.5),
+                                                                     ("E:min", 1.0)]  # fmt: skip
+    steps = progression_steps(parse_progression("C G"), 64, 16)
+    assert [str(steps[step]) for step in (0, 15, 16, 31, 32, 63)] == [
+        "C:maj",
+        "C:maj",
+        "G:maj",
+        "G:maj",
+        "C:maj",
+        "G:maj",
+    ]
+    in_g = parse_progression("G D Em C")
+    shift = progression_shift(in_g)
+    assert [str(chord.transposed(shift)) for chord, _ in in_g] == ["C:maj", "G:maj", "A:min", "F:maj"]
+
+
+@pytest.mark.parametrize(("text", "says"), [("C*x", "'C\\*x' has no valid length"), ("C H", "'H' is not a chord"),
+                                            ("", "--chords is empty"), ("C*0.3", "multiple of 1/16")])  # fmt: skip
+def test_a_bad_progression_is_one_line_naming_the_word(text, says):
+    from smdiff.data.chords import parse_progression
+
+    with pytest.raises(DataError, match=says):
+        parse_progression(text)

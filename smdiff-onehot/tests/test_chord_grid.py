@@ -113,3 +113,51 @@ def test_regenerating_the_chords_of_a_song_is_refused_in_one_line(cli, chord_run
     result = cli("sample", "--load-dir", str(chord_run), "--out-dir", str(tmp_path / "out"), "--task", "infill",
                  "--input-midi", str(song), "--mask-tracks", "chords", "--mask-start-bar", "8")  # fmt: skip
     assert result.exit_code == 2 and "has no chords track to regenerate" in result.stderr
+
+
+def bar_chords(path, bars: int) -> list[str]:
+    """The chord of each bar of a file's CHORDS track, recognised from its block chords."""
+    from smdiff import recognise_chords
+
+    score = symusic.Score(str(path))
+    only = symusic.Score(score.ticks_per_quarter)
+    only.tracks.append(next(track for track in score.tracks if track.name == "CHORDS"))
+    found = recognise_chords(only, np.arange(bars * 4 + 1) * score.ticks_per_quarter)
+    return [str(found[bar * 4 + 1]) for bar in range(bars)]
+
+
+def test_a_new_melody_over_given_chords_comes_back_in_their_key(cli, chord_run, tmp_path):
+    result = cli("sample", "--load-dir", str(chord_run), "--out-dir", str(tmp_path), "--task", "melody",
+                 "--chords", "G D Em C*0.5 D*0.5", "--n-samples", "2", "--sample-steps", "4")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for index in range(2):
+        path = tmp_path / f"sample_{index:04d}.mid"
+        assert bar_chords(path, 8) == ["G:maj", "D:maj", "E:min", "C:maj", "G:maj", "D:maj", "E:min", "C:maj"]
+        assert len(symusic.Score(str(path)).tracks[0].notes) > 0  # a melody was written over them
+
+
+def test_accompany_keeps_the_song_s_melody_note_for_note(cli, chord_run, pop909, tmp_path):
+    from smdiff.testing import assert_kept_outside_selection, bar_quarters
+
+    song = sorted(pop909.glob("*/*.mid"))[0]
+    result = cli("sample", "--load-dir", str(chord_run), "--out-dir", str(tmp_path), "--task", "accompany",
+                 "--input-midi", str(song), "--mask-start-bar", "8", "--mask-end-bar", "12", "--sample-steps", "4")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    before, after = symusic.Score(str(song)), symusic.Score(str(tmp_path / "sample_0000.mid"))
+    assert assert_kept_outside_selection(before, after, bar_quarters(song), (9, 12), {1, 2}) > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--chords", "C H"], "'H' is not a chord symbol"),
+        (["--task", "melody", "--chords", "C G", "--input-midi", "SONG"], "--chords is for a new piece"),
+        (["--chords", "C G", "--key", "D"], "--key and --chords both set the key"),
+    ],
+)
+def test_bad_chord_requests_are_one_line(cli, chord_run, pop909, tmp_path, args, says):
+    song = str(sorted(pop909.glob("*/*.mid"))[0])
+    result = cli("sample", "--load-dir", str(chord_run), "--out-dir", str(tmp_path / "out"),
+                 *[song if arg == "SONG" else arg for arg in args])  # fmt: skip
+    assert result.exit_code == 2 and says in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -11,9 +11,13 @@ user's song, checks that nothing outside the selection changed — so a task a
 plugin registers works in ``smdiff sample``, ``smdiff evaluate`` and the studio
 without changes to them.
 
-``uncond`` generates everything; ``infill`` a bar range and/or whole tracks of
-a given piece — accompaniment when the piano and bridge are masked, melody
-generation when the melody is, continuation when the bar range runs to the end.
+``uncond`` generates everything (with ``--chords``, under a given chord
+progression, for tokenizers with a chord channel); ``infill`` a bar range
+and/or whole tracks of a given piece — continuation when the bar range runs to
+the end. ``accompany`` and ``melody`` are infillings of the accompaniment
+(bridge and piano) or of the melody of a song, keeping its melody or its
+accompaniment and its chords; ``melody`` without a song writes a new piece over
+``--chords``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import attrs
 import numpy as np
 
 from smdiff.config.schema import SampleConfig
+from smdiff.data.chords import parse_progression, progression_shift, progression_steps
 from smdiff.errors import DataError
 from smdiff.tokenizer import Tokenizer
 
@@ -110,10 +115,13 @@ class Task(Protocol):
 
 
 class Unconditional:
-    """Everything masked: new music from nothing."""
+    """Everything masked: new music from nothing — or under a chord progression, when ``chords`` gives one."""
 
     needs_input = False
-    options: frozenset[str] = frozenset({"key", "form", "form_from", "vary_keep"})
+    options: frozenset[str] = frozenset({"key", "form", "form_from", "vary_keep", "chords"})
+
+    def __init__(self, chords: str | None = None) -> None:
+        self.progression = None if chords is None else parse_progression(chords)
 
     def selection(self, piece_bars: int, window_bars: int) -> Selection | None:
         """Nothing of an input is kept: there is no input."""
@@ -122,10 +130,16 @@ class Unconditional:
     def initial(
         self, tokenizer: Tokenizer, window: Window, selection: Selection | None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """All mask ids."""
+        """All mask ids, but for the chord channel when a progression is given."""
         spec = tokenizer.token_spec
         region = np.ones((window.length, spec.n_channels), dtype=bool)
-        return np.broadcast_to(np.asarray(spec.mask_ids), region.shape).copy(), region
+        tokens = np.broadcast_to(np.asarray(spec.mask_ids), region.shape).copy()
+        if self.progression is not None:
+            shift = progression_shift(self.progression) if getattr(tokenizer, "normalise_key", False) else 0
+            steps = progression_steps(self.progression, window.length, window.length // window.bars)
+            channel, column = tokenizer.chord_rows([chord.transposed(shift) for chord in steps])
+            tokens[:, channel], region[:, channel] = column, False
+        return tokens, region
 
     def finish(
         self, tokenizer: Tokenizer, tokens: np.ndarray, prepared: np.ndarray, region: np.ndarray, window: Window,
@@ -196,3 +210,35 @@ class Infill:
         """The tokenizer's re-anchoring at the gap's edges (so nothing generated leaks outside it)."""
         end = window.bars if selection is None else selection.end_bar
         return tokenizer.finish_infill(tokens, prepared, region, window.closes(end))
+
+
+class Accompany(Infill):
+    """A new accompaniment (``--mask-tracks``, by default bridge and piano) under a song's melody and chords."""
+
+    def __init__(self, config: SampleConfig) -> None:
+        super().__init__(attrs.evolve(config, mask_tracks=tuple(config.mask_tracks) or ("bridge", "piano")))
+
+
+class Melody(Infill):
+    """A new melody for a song, keeping its accompaniment and chords; without a song, a new piece over ``--chords``."""
+
+    options: frozenset[str] = (Infill.options - {"mask_tracks"}) | {"chords"}
+
+    def __init__(self, config: SampleConfig) -> None:
+        self.over_chords = None if config.chords is None else Unconditional(config.chords)
+        self.needs_input = self.over_chords is None
+        if self.over_chords is not None and (config.input_midi or config.input_midi_dir):
+            raise DataError("--chords is for a new piece; a song keeps its own chords: drop --chords or the input")
+        super().__init__(attrs.evolve(config, mask_tracks=("melody",)))
+
+    def selection(self, piece_bars: int, window_bars: int) -> Selection | None:
+        """The song's melody (in the bars asked for); nothing for a new piece."""
+        return None if self.over_chords is not None else super().selection(piece_bars, window_bars)
+
+    def initial(
+        self, tokenizer: Tokenizer, window: Window, selection: Selection | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The song with its melody masked, or everything masked but the given chords."""
+        if self.over_chords is not None:
+            return self.over_chords.initial(tokenizer, window, selection)
+        return super().initial(tokenizer, window, selection)

@@ -25,6 +25,8 @@ from smdiff.tokens import TokenSpec
 if TYPE_CHECKING:
     import symusic
 
+    from smdiff.data.chords import Chord
+
 
 @attrs.frozen
 class Encoding:
@@ -176,6 +178,17 @@ class Tokenizer(abc.ABC):
         is sampled (event representations), so rows cannot be tied by bar.
         """
         return None
+
+    def chord_rows(self, chords: Sequence[Chord]) -> tuple[int, np.ndarray]:
+        """Where given chords go in a window: the channel, and the tokens of its rows for ``chords`` (one per row).
+
+        Tokenizers with a chord channel implement it; the default refuses in
+        one line (``--chords`` needs such a tokenizer).
+        """
+        raise DataError(
+            f"{self.id} has no chord channel to hold --chords; train on lead_sheet or trio_chords "
+            "(--set data.tokenizer_id=trio_chords)"
+        )
 
     def copy_bars(
         self, window: np.ndarray, region: np.ndarray, source: tuple[int, int], gap: tuple[int, int],

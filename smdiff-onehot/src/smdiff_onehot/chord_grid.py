@@ -96,6 +96,10 @@ class ChordGridTokenizer(GridTokenizer):
         inside = (beat >= 0) & (beat < len(chords.chords))
         return np.where(inside, tokens[np.clip(beat, 0, len(chords.chords))], 0), chords.source
 
+    def chord_rows(self, chords: Sequence[Chord]) -> tuple[int, np.ndarray]:
+        """The chord channel, and its token for each row's chord."""
+        return self.chord_channel, np.array([chord_token(chord) for chord in chords], dtype=np.int64)
+
     def decode(self, tokens: np.ndarray) -> symusic.Score:
         """The note tracks, and the chords as a ``CHORDS`` track of block chords."""
         tokens = self.check_tokens(tokens)

@@ -9,7 +9,7 @@ from smdiff.specs import TaskSpec
 def _uncond(config):
     from smdiff.tasks import Unconditional
 
-    return Unconditional()
+    return Unconditional(config.chords)
 
 
 def _infill(config):
@@ -18,9 +18,21 @@ def _infill(config):
     return Infill(config)
 
 
+def _accompany(config):
+    from smdiff.tasks import Accompany
+
+    return Accompany(config)
+
+
+def _melody(config):
+    from smdiff.tasks import Melody
+
+    return Melody(config)
+
+
 @hookimpl
 def smdiff_tasks() -> list[TaskSpec]:
-    """Register ``uncond`` and ``infill``."""
+    """Register ``uncond``, ``infill``, ``accompany`` and ``melody``."""
     return [
         TaskSpec(
             id="uncond", summary="generate whole windows from nothing", factory=_uncond, aliases=("unconditional",)
@@ -30,5 +42,15 @@ def smdiff_tasks() -> list[TaskSpec]:
             summary="regenerate a bar range and/or whole tracks of an input piece (accompaniment, continuation)",
             factory=_infill,
             aliases=("inpaint",),
+        ),
+        TaskSpec(
+            id="accompany",
+            summary="a new accompaniment (bridge and piano unless --mask-tracks) under a song's melody and chords",
+            factory=_accompany,
+        ),
+        TaskSpec(
+            id="melody",
+            summary="a new melody for a song (its accompaniment and chords kept), or a new piece over --chords",
+            factory=_melody,
         ),
     ]

@@ -57,6 +57,7 @@ TASK_FLAGS = frozenset(
         "repeat_from",
         "vary_from",
         "vary_keep",
+        "chords",
     }
 )
 
@@ -143,6 +144,10 @@ def make_sample_command(host: PluginHost):
             float | None,
             typer.Option("--vary-keep", help="Share of the original a variation keeps (quarter bars; default 0.5)."),
         ] = None,
+        chords: Annotated[
+            str | None,
+            typer.Option("--chords", help="New pieces over these chords: 'C G Am F' (a bar each) or 'C*2 G*0.5'."),
+        ] = None,
         seed: Annotated[int | None, typer.Option("--seed", help="Seed; the same seed gives the same samples.")] = None,
         out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Output folder.")] = None,
         config: ConfigFiles = None,
@@ -162,6 +167,7 @@ def make_sample_command(host: PluginHost):
             "sample.top_p": top_p, "sample.seed": seed, "sample.out_dir": str(out_dir) if out_dir else None,
             "sample.key": key, "sample.form": form, "sample.form_from": str(form_from) if form_from else None,
             "sample.repeat_from": repeat_from, "sample.vary_from": vary_from, "sample.vary_keep": vary_keep,
+            "sample.chords": chords,
         }  # fmt: skip
         settings = resolve_config(
             files=config or (), overrides=set_ or (), flags=flags, registries=host.registries, with_model=False

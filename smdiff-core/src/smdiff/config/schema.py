@@ -155,6 +155,7 @@ class SampleConfig:
     repeat_from: str | None = None
     vary_from: str | None = None
     vary_keep: float = 0.5
+    chords: str | None = None
     out_dir: str | None = None
 
 

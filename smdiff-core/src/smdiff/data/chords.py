@@ -129,3 +129,50 @@ def chords_at(spans: list[ChordSpan], seconds: np.ndarray) -> list[Chord]:
     ends = np.array([span.end for span in spans])
     index = np.searchsorted(starts, seconds, side="right") - 1
     return [spans[i].chord if i >= 0 and time < ends[i] else NO_CHORD for i, time in zip(index, seconds, strict=True)]
+
+
+def parse_progression(text: str) -> list[tuple[Chord, float]]:
+    """``"C G Am F"`` (a chord a bar) or ``"C*2 G*0.5 D7*1.5"`` (lengths in bars) as (chord, bars) pairs.
+
+    A bad symbol or length is a :class:`DataError` naming it and the fix.
+    """
+    progression = []
+    for word in text.replace(",", " ").replace("|", " ").split():
+        symbol, _, length = word.partition("*")
+        try:
+            bars = float(length) if length else 1.0
+        except ValueError:
+            bars = -1.0
+        if not bars > 0 or round(bars * 16) != bars * 16:
+            raise DataError(
+                f"--chords: '{word}' has no valid length; write CHORD*BARS with a multiple of 1/16 bar, e.g. G*0.5"
+            )
+        try:
+            progression.append((Chord.parse(symbol), bars))
+        except DataError as error:
+            raise DataError(f"--chords: {error}") from None
+    if not progression:
+        raise DataError('--chords is empty: give chords a bar each, e.g. --chords "C G Am F"')
+    return progression
+
+
+def progression_steps(progression: list[tuple[Chord, float]], steps: int, steps_per_bar: int) -> list[Chord]:
+    """The chord at each of ``steps`` steps, the progression repeated until they are filled."""
+    one_pass = [chord for chord, bars in progression for _ in range(round(bars * steps_per_bar))]
+    return [one_pass[step % len(one_pass)] for step in range(steps)]
+
+
+def progression_shift(progression: list[tuple[Chord, float]]) -> int:
+    """Semitones that move the progression's key (estimated from its chord tones) to C major or A minor.
+
+    A key-normalised model reads given chords in that key; the piece it writes
+    moves back by the opposite amount.
+    """
+    from smdiff.data.keys import estimate_key
+
+    weights = np.zeros(12)
+    for chord, bars in progression:
+        for tone in chord.pitch_classes:
+            weights[tone] += bars * (1.5 if tone == chord.root else 1.0)
+    key = estimate_key(weights)
+    return 0 if key is None else key.normalising_shift

@@ -158,16 +158,22 @@ def jobs_for(
 
 
 def key_shift(run: LoadedRun, settings: SampleConfig) -> int:
-    """Semitones to move new pieces by: into the ``--key`` asked for (a key-normalised model writes in C / A minor)."""
-    if settings.key is None:
+    """Semitones to move new pieces by: into the ``--key`` asked for, or back into the key of ``--chords`` (a
+    key-normalised model writes in C / A minor, and reads given chords moved there)."""
+    if settings.key is None and (settings.chords is None or not run.config.data.normalise_key):
         return 0
     if not run.config.data.normalise_key:
         raise ConfigError(
             f"--key needs a model trained on key-normalised data; {run.checkpoint} was trained with "
             "data.normalise_key=false, so the key of what it writes is not known"
         )
+    if settings.key is not None and settings.chords is not None:
+        raise ConfigError("--key and --chords both set the key of a new piece; the chords say it: drop --key")
+    from smdiff.data.chords import parse_progression, progression_shift
     from smdiff.data.keys import Key
 
+    if settings.chords is not None:
+        return -progression_shift(parse_progression(settings.chords))
     return -Key.parse(settings.key).normalising_shift
 
 
