@@ -108,11 +108,43 @@ def test_an_accompaniment_is_generated_under_the_song_s_melody_and_chords(cli, c
     assert np.array_equal(window[:, [0, 3]], original[:, [0, 3]])  # melody and chords are the song's
 
 
-def test_regenerating_the_chords_of_a_song_is_refused_in_one_line(cli, chord_run, pop909, tmp_path):
+def test_harmonizing_a_song_adds_a_chords_track_in_the_gap_and_keeps_every_track(cli, chord_run, pop909, tmp_path):
     song = sorted(pop909.glob("*/*.mid"))[0]
-    result = cli("sample", "--load-dir", str(chord_run), "--out-dir", str(tmp_path / "out"), "--task", "infill",
-                 "--input-midi", str(song), "--mask-tracks", "chords", "--mask-start-bar", "8")  # fmt: skip
-    assert result.exit_code == 2 and "has no chords track to regenerate" in result.stderr
+    result = cli("sample", "--load-dir", str(chord_run), "--out-dir", str(tmp_path), "--task", "harmonize",
+                 "--input-midi", str(song), "--mask-start-bar", "8", "--mask-end-bar", "12", "--sample-steps", "4")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    before, after = symusic.Score(str(song)), symusic.Score(str(tmp_path / "sample_0000.mid"))
+    assert [track.name for track in after.tracks] == [track.name for track in before.tracks] + ["CHORDS"]
+    for old, new in zip(before.tracks, after.tracks, strict=False):
+        assert old.notes.numpy()["time"].tolist() == new.notes.numpy()["time"].tolist()
+    from smdiff.testing import bar_quarters
+
+    bars = bar_quarters(song)
+    times = [note.time / after.ticks_per_quarter for note in after.tracks[-1].notes]
+    assert times and all(bars[8] <= time < bars[12] for time in times)
+    import json
+
+    assert json.loads((tmp_path / "index.json").read_text())["samples"][0]["outside_gap_notes_changed"] == 0
+
+
+def test_a_melody_only_file_gets_an_accompaniment_in_new_tracks(cli, chord_run, pop909, tmp_path):
+    song = sorted(pop909.glob("*/*.mid"))[0]
+    melody_only = tmp_path / "001" / "001.mid"
+    melody_only.parent.mkdir()
+    score = symusic.Score(str(song))
+    kept = symusic.Score(score.ticks_per_quarter)
+    kept.tempos, kept.time_signatures = score.tempos, score.time_signatures
+    kept.tracks.append(next(track for track in score.tracks if track.name == "MELODY"))
+    kept.dump_midi(str(melody_only))
+    for annotation in ("beat_midi.txt", "chord_midi.txt"):
+        shutil.copy(song.parent / annotation, melody_only.parent / annotation)
+    result = cli("sample", "--load-dir", str(chord_run), "--out-dir", str(tmp_path / "out"), "--task", "accompany",
+                 "--input-midi", str(melody_only), "--sample-steps", "4")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    after = symusic.Score(str(tmp_path / "out" / "sample_0000.mid"))
+    assert [track.name for track in after.tracks] == ["MELODY", "BRIDGE", "PIANO"]
+    assert after.tracks[0].notes.numpy()["time"].tolist() == kept.tracks[0].notes.numpy()["time"].tolist()
+    assert len(after.tracks[1].notes) + len(after.tracks[2].notes) > 0
 
 
 def bar_chords(path, bars: int) -> list[str]:

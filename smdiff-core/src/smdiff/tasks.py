@@ -14,10 +14,9 @@ without changes to them.
 ``uncond`` generates everything (with ``--chords``, under a given chord
 progression, for tokenizers with a chord channel); ``infill`` a bar range
 and/or whole tracks of a given piece — continuation when the bar range runs to
-the end. ``accompany`` and ``melody`` are infillings of the accompaniment
-(bridge and piano) or of the melody of a song, keeping its melody or its
-accompaniment and its chords; ``melody`` without a song writes a new piece over
-``--chords``.
+the end. ``accompany``, ``melody`` and ``harmonize`` are infillings of the
+accompaniment (bridge and piano), the melody or the chords of a song, keeping
+the rest; ``melody`` without a song writes a new piece over ``--chords``.
 """
 
 from __future__ import annotations
@@ -217,6 +216,15 @@ class Accompany(Infill):
 
     def __init__(self, config: SampleConfig) -> None:
         super().__init__(attrs.evolve(config, mask_tracks=tuple(config.mask_tracks) or ("bridge", "piano")))
+
+
+class Harmonize(Infill):
+    """New chords (the chord channel) for a song's music; they come back as a ``CHORDS`` track."""
+
+    options: frozenset[str] = Infill.options - {"mask_tracks"}
+
+    def __init__(self, config: SampleConfig) -> None:
+        super().__init__(attrs.evolve(config, mask_tracks=("chords",)))
 
 
 class Melody(Infill):

@@ -24,6 +24,12 @@ def _accompany(config):
     return Accompany(config)
 
 
+def _harmonize(config):
+    from smdiff.tasks import Harmonize
+
+    return Harmonize(config)
+
+
 def _melody(config):
     from smdiff.tasks import Melody
 
@@ -32,7 +38,7 @@ def _melody(config):
 
 @hookimpl
 def smdiff_tasks() -> list[TaskSpec]:
-    """Register ``uncond``, ``infill``, ``accompany`` and ``melody``."""
+    """Register ``uncond``, ``infill``, ``accompany``, ``melody`` and ``harmonize``."""
     return [
         TaskSpec(
             id="uncond", summary="generate whole windows from nothing", factory=_uncond, aliases=("unconditional",)
@@ -52,5 +58,11 @@ def smdiff_tasks() -> list[TaskSpec]:
             id="melody",
             summary="a new melody for a song (its accompaniment and chords kept), or a new piece over --chords",
             factory=_melody,
+        ),
+        TaskSpec(
+            id="harmonize",
+            summary="new chords for a song (a model with a chord channel), written back as a CHORDS track",
+            factory=_harmonize,
+            aliases=("harmonise",),
         ),
     ]

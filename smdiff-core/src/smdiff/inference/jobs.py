@@ -100,9 +100,6 @@ def song_jobs(
     for slot in selection.tracks:
         if slot.lower() not in slots:
             raise DataError(f"{run.tokenizer.id} has no track '{slot}'; its tracks are {', '.join(slots)}")
-        if slot not in song.slot_tracks:
-            raise DataError(f"{song.name} has no {slot} track to regenerate; its tracks for the model are "
-                            f"{', '.join(song.slot_tracks)}")  # fmt: skip
     encoding = run.tokenizer.encode(song.score, bars=run.config.data.bars, source=song.bars_from)
     if len(encoding.windows) == 0:
         raise DataError(f"{song.name}: no notes in the tracks {', '.join(run.tokenizer.track_names)}")

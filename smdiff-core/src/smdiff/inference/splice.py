@@ -5,7 +5,10 @@ window: a note of an unselected track, or one starting outside the selected
 bars, is kept exactly (start, duration, pitch, velocity, track). A note of a
 selected track that starts before a selected span and sounds into it is cut at
 the span's start; generated notes start inside a span and are cut at its end.
-Tracks the tokenizer does not read are never touched.
+Tracks the tokenizer does not read are never touched. A selected slot the song
+has no track for (an accompaniment for a melody-only file, chords for a song
+without a chord track) becomes a new track after the song's, holding only
+generated notes.
 """
 
 from __future__ import annotations
@@ -47,11 +50,23 @@ def splice(
 
     ``slot_tracks`` names the song's track indices that fill each slot;
     ``generated`` is in ``song``'s time base with one track per slot, named
-    after it (any case). Generated notes go into the slot's first track.
+    after it (any case). Generated notes go into the slot's first track, or
+    into a new track named after the slot when the song has none for it.
     """
     out = song.copy()
     by_name = {track.name.strip().lower(): track for track in generated.tracks}
     for slot in tracks:
+        if not slot_tracks.get(slot):
+            if slot.lower() in by_name:
+                out.tracks.append(symusic.Track(slot.upper(), 0, False))
+                rows = _notes(by_name[slot.lower()])
+                inside = np.zeros(len(rows), dtype=bool)
+                for start, end in gaps:
+                    here = (rows[:, 0] >= start) & (rows[:, 0] < end)
+                    rows[here, 1] = np.minimum(rows[here, 1], end)
+                    inside |= here
+                _set_notes(out.tracks[-1], rows[inside])
+            continue
         indices = list(slot_tracks[slot])
         for index in indices:
             rows = _notes(out.tracks[index])
@@ -77,7 +92,7 @@ def notes_changed_outside(
     Every note of a track not in ``tracks`` (indices), and every note of those
     tracks starting outside the tick ranges ``gaps``, must come back unchanged,
     except that a note sounding into a range ends where the range starts. A
-    track added or lost counts all its notes.
+    track lost counts all its notes; a track added, those starting outside the ranges.
     """
 
     def rows(track: symusic.Track) -> list[tuple[int, int, int, int]]:
@@ -93,7 +108,7 @@ def notes_changed_outside(
         return duration
 
     changed = sum(len(track.notes) for track in list(before.tracks)[len(after.tracks) :])
-    changed += sum(len(track.notes) for track in list(after.tracks)[len(before.tracks) :])
+    changed += sum(outside(note.time) for track in list(after.tracks)[len(before.tracks) :] for note in track.notes)
     for index, (old, new) in enumerate(zip(before.tracks, after.tracks, strict=False)):
         if index not in tracks:
             expected, got = rows(old), rows(new)
