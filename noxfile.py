@@ -160,3 +160,10 @@ def demo(session: nox.Session) -> None:
     """The main job: prepare → train → sample → evaluate on the bundled POP909 subset (SMDIFF_DEMO_MINUTES)."""
     install(session, *PACKAGES)
     session.run("python", "examples/main_job.py", *session.posargs)
+
+
+@nox.session(python="3.11")
+def chord_demo(session: nox.Session) -> None:
+    """The chord job: trio_chords on the bundled POP909 subset, accompaniments of unseen melodies, scored."""
+    install(session, *PACKAGES)
+    session.run("python", "examples/chord_job.py", *session.posargs)
