@@ -28,7 +28,7 @@ import symusic
 
 from smdiff import Key, NoteTable, beat_chords, recognise_chords
 from smdiff.data.keys import score_key
-from smdiff.testing import pop909_or_bundled
+from smdiff.testing import chorale_chord_agreement, pop909_or_bundled
 from smdiff_metrics.chords import chord_accuracy, chord_tone_ratio, previous_bar_chords, random_chords_in_key
 
 
@@ -46,31 +46,6 @@ def agreement(truth, found) -> tuple[int, int, int]:
         sum(want.majmin == got.majmin for want, got in pairs),
         sum(want.root == got.root for want, got in pairs),
     )
-
-
-def chorales(count: int) -> tuple[int, int]:
-    from music21 import corpus
-
-    total = agree = taken = 0
-    with tempfile.TemporaryDirectory() as folder:
-        for path in sorted(corpus.getComposer("bach")):
-            work = corpus.parse(path)
-            if len(work.parts) != 4:
-                continue
-            work = work.expandRepeats()
-            midi = Path(folder) / "chorale.mid"
-            work.write("midi", fp=str(midi))
-            score = symusic.Score(str(midi))
-            found = recognise_chords(score, np.arange(int(work.highestTime) + 1) * score.ticks_per_quarter)
-            for chord in work.chordify().flatten().getElementsByClass("Chord"):
-                family = "maj" if chord.isMajorTriad() else "min" if chord.isMinorTriad() else None
-                if family and chord.quarterLength >= 1 and chord.offset == int(chord.offset) < len(found):
-                    total += 1
-                    agree += found[int(chord.offset)].majmin == (chord.root().pitchClass, family)
-            taken += 1
-            if taken == count:
-                break
-    return total, agree
 
 
 def main() -> None:
@@ -113,7 +88,8 @@ def main() -> None:
     print("| against POP909's annotation, per beat | beats | root + major/minor | root |\n|---|---|---|---|")
     for name, (total, majmin, root) in counts.items():
         print(f"| {name} | {int(total)} | {majmin / total:.3f} | {root / total:.3f} |")
-    total, agree = chorales(args.chorales)
+    with tempfile.TemporaryDirectory() as folder:
+        total, agree = chorale_chord_agreement(args.chorales, folder)
     print(f"\n{args.chorales} Bach chorales (music21 corpus): {agree / total:.3f} of {total} beats holding a full triad "
           "agree with music21's chordify on root + major/minor\n")  # fmt: skip
     print("| the real song against | accompaniment's chord accuracy | melody's chord-tone ratio |\n|---|---|---|")

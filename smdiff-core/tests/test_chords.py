@@ -10,7 +10,7 @@ from smdiff.data.beat_chords import beat_chords
 from smdiff.data.chord_recognition import recognise_chords
 from smdiff.data.chords import Chord, chords_at, read_chord_annotation
 from smdiff.errors import DataError
-from smdiff.testing import write_midi
+from smdiff.testing import chorale_chord_agreement, write_chord_song
 
 
 @pytest.mark.parametrize(
@@ -75,12 +75,7 @@ def test_chords_recognised_from_real_pop909_songs_agree_with_their_annotations(p
 
 
 def test_a_file_without_annotation_gets_recognised_chords_on_its_beats(tmp_path):
-    # C major, A minor, F major, G7: one chord per bar, as block chords under a melody of chord tones
-    progression = [(48, 52, 55), (45, 48, 52), (41, 45, 48), (43, 47, 50, 53)]
-    chords = [(bar * 1920, 1920, pitch, 80) for bar, tones in enumerate(progression) for pitch in tones]
-    melody = [(bar * 1920 + beat * 480, 480, 72 + tones[beat % 3] % 12, 90)
-              for bar, tones in enumerate(progression) for beat in range(4)]  # fmt: skip
-    path = write_midi(tmp_path / "song.mid", {"MELODY": melody, "PIANO": chords})
+    path = write_chord_song(tmp_path / "song.mid")
     found = beat_chords(symusic.Score(str(path)), path)
     assert found.source == "recognised"
     per_bar = [str(found.chords[bar * 4 + 1]) for bar in range(4)]
@@ -89,22 +84,8 @@ def test_a_file_without_annotation_gets_recognised_chords_on_its_beats(tmp_path)
 
 
 def test_recognised_chords_of_real_bach_chorales_agree_with_music21_on_full_triads(tmp_path):
-    music21 = pytest.importorskip("music21", reason="pip install 'smdiff-core[test]'")
-    agree = total = 0
-    for path in sorted(music21.corpus.getComposer("bach"))[:30]:
-        work = music21.corpus.parse(path)
-        if len(work.parts) != 4:
-            continue
-        work = work.expandRepeats()  # music21 writes repeats out in MIDI; compare the same music
-        midi = tmp_path / "chorale.mid"
-        work.write("midi", fp=str(midi))
-        score = symusic.Score(str(midi))
-        found = recognise_chords(score, np.arange(int(work.highestTime) + 1) * score.ticks_per_quarter)
-        for chord in work.chordify().flatten().getElementsByClass("Chord"):
-            family = "maj" if chord.isMajorTriad() else "min" if chord.isMinorTriad() else None
-            if family and chord.quarterLength >= 1 and chord.offset == int(chord.offset) < len(found):
-                total += 1
-                agree += found[int(chord.offset)].majmin == (chord.root().pitchClass, family)
+    pytest.importorskip("music21", reason="pip install 'smdiff-core[test]'")
+    total, agree = chorale_chord_agreement(20, tmp_path)
     assert total > 300 and agree / total >= 0.9
 
 

@@ -524,3 +524,45 @@ def arranged_melody(table: NoteTable, segments: dict[str, int], form: str, bars:
         track=np.zeros(len(onset), dtype=np.int64), bar=np.floor(onset / 4.0 + 1e-9).astype(np.int64),
         n_bars=bars * len(form.split()), track_names=("melody",),
     )  # fmt: skip
+
+
+#: C major, A minor, F major and G7 as block chords, a bar each, for songs whose chords are known
+CHORD_SONG_PROGRESSION = ((48, 52, 55), (45, 48, 52), (41, 45, 48), (43, 47, 50, 53))
+
+
+def write_chord_song(path: str | Path) -> Path:
+    """Four bars of block chords (C, Am, F, G7: :data:`CHORD_SONG_PROGRESSION`) in a PIANO track under a MELODY of
+    their tones, without a chord annotation: a song whose chords a recogniser must find."""
+    piano = [(bar * 1920, 1920, pitch, 80) for bar, tones in enumerate(CHORD_SONG_PROGRESSION) for pitch in tones]
+    melody = [(bar * 1920 + beat * 480, 480, 72 + tones[beat % 3] % 12, 90)
+              for bar, tones in enumerate(CHORD_SONG_PROGRESSION) for beat in range(4)]  # fmt: skip
+    return write_midi(path, {"MELODY": melody, "PIANO": piano})
+
+
+def chorale_chord_agreement(count: int, folder: str | Path) -> tuple[int, int]:
+    """Bach chorales of music21's corpus (the first ``count`` four-part ones, repeats written out): beats holding a
+    complete major or minor triad by music21's ``chordify``, and how many of them ``smdiff.recognise_chords`` names
+    with the same root and family. Needs ``music21``; MIDI files go to ``folder``."""
+    from music21 import corpus
+
+    from smdiff.data.chord_recognition import recognise_chords
+
+    total = agree = taken = 0
+    for path in sorted(corpus.getComposer("bach")):
+        work = corpus.parse(path)
+        if len(work.parts) != 4:
+            continue
+        work = work.expandRepeats()  # music21 writes repeats out in MIDI; compare the same music
+        midi = Path(folder) / "chorale.mid"
+        work.write("midi", fp=str(midi))
+        score = symusic.Score(str(midi))
+        found = recognise_chords(score, np.arange(int(work.highestTime) + 1) * score.ticks_per_quarter)
+        for chord in work.chordify().flatten().getElementsByClass("Chord"):
+            family = "maj" if chord.isMajorTriad() else "min" if chord.isMinorTriad() else None
+            if family and chord.quarterLength >= 1 and chord.offset == int(chord.offset) < len(found):
+                total += 1
+                agree += found[int(chord.offset)].majmin == (chord.root().pitchClass, family)
+        taken += 1
+        if taken == count:
+            break
+    return total, agree
