@@ -22,7 +22,10 @@ ModelId = Annotated[str | None, typer.Option("--model", help="Model id (see `smd
 DatasetId = Annotated[str | None, typer.Option("--dataset-id", help="Dataset id (see `smdiff list datasets`).")]
 
 # what to sample and how: `smdiff sample` and `smdiff evaluate` read the same settings through the same flags
-Task = Annotated[str | None, typer.Option("--task", help="uncond, infill, accompany, melody, harmonize or a plugin's (`smdiff list tasks`).")]
+Task = Annotated[
+    str | None,
+    typer.Option("--task", help="uncond, infill, accompany, melody, harmonize or a plugin's (`smdiff list tasks`)."),
+]
 NSamples = Annotated[int | None, typer.Option("--n-samples", help="Samples (variants of --input_midi).")]
 SampleSteps = Annotated[
     int | None, typer.Option("--sample-steps", help="Reverse steps (default: 32 confidence, length ancestral).")
