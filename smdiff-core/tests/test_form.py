@@ -62,7 +62,7 @@ def test_bar_ranges_count_from_zero_without_the_end_bar():
 
 def test_form_ties_point_every_repeat_at_its_original_and_a_variation_at_a_share_of_it():
     form = Form.parse("A2 A2 B2 A'2 A'2")
-    leader = form_ties(form, bars_of(10), channels=3, keep=0.5, rng=np.random.default_rng(0))
+    leader = form_ties(form, np.ones((160, 3), bool), bars_of(10), keep=0.5, rng=np.random.default_rng(0))
     rows = np.arange(10 * ROWS_PER_BAR)
     assert (leader[rows[:32]] == rows[:32, None]).all() and (leader[64:96] == rows[64:96, None]).all()
     assert (leader[32:64] == rows[:32, None]).all()  # the second A: the first A's rows, in every channel
@@ -171,3 +171,14 @@ def test_an_excerpt_of_a_real_song_starts_at_its_bar_0(pop909):
     assert len(excerpt) == len(table.in_bars(first, first + 8))
     assert np.allclose(excerpt.positions(), table.in_bars(first, first + 8).positions())
     assert excerpt.bar_starts[0] == 0.0 and len(excerpt.bar_starts) == 9
+
+
+def test_more_new_sections_than_letters_become_variations_never_false_repeats():
+    from smdiff.notes import NoteTable
+
+    bars = np.arange(30)  # thirty bars of one note each, every one another pitch
+    table = NoteTable(onset=bars * 4.0, duration=np.ones(30), pitch=40 + bars, velocity=np.full(30, 90),
+                      track=np.zeros(30, dtype=np.int64), bar=bars, n_bars=30, track_names=("melody",))  # fmt: skip
+    form = detect_form(table, section_bars=1)
+    repeats, variations = form.bar_pairs()
+    assert not repeats and len(variations) == 4 and len({section.name for section in form.sections}) == 30

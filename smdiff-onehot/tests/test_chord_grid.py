@@ -179,6 +179,7 @@ def test_accompany_keeps_the_song_s_melody_note_for_note(cli, chord_run, pop909,
         (["--chords", "C H"], "'H' is not a chord symbol"),
         (["--task", "melody", "--chords", "C G", "--input-midi", "SONG"], "--chords is for a new piece"),
         (["--chords", "C G", "--key", "D"], "--key and --chords both set the key"),
+        (["--task", "melody", "--chords", "C G", "--mask-start-bar", "2"], "have no effect with --chords"),
     ],
 )
 def test_bad_chord_requests_are_one_line(cli, chord_run, pop909, tmp_path, args, says):
@@ -187,3 +188,15 @@ def test_bad_chord_requests_are_one_line(cli, chord_run, pop909, tmp_path, args,
                  *[song if arg == "SONG" else arg for arg in args])  # fmt: skip
     assert result.exit_code == 2 and says in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_form_over_given_chords_ties_the_music_and_keeps_every_given_chord(cli, chord_run, tmp_path):
+    # the progression (3 bars) does not repeat with the form (2-bar sections): tied sections must keep their own chords
+    result = cli("sample", "--load-dir", str(chord_run), "--out-dir", str(tmp_path), "--chords", "C Am F",
+                 "--form", "A2 A2 B2 A2", "--n-samples", "2", "--sample-steps", "4")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for index in range(2):
+        path = tmp_path / f"sample_{index:04d}.mid"
+        assert bar_chords(path, 8) == ["C:maj", "A:min", "F:maj", "C:maj", "A:min", "F:maj", "C:maj", "A:min"]
+        tokens = np.load(tmp_path / f"sample_{index:04d}.npy")
+        assert np.array_equal(tokens[32:64, :3], tokens[:32, :3])  # the second A: the same notes in every track

@@ -42,7 +42,7 @@ def test_repeated_sections_are_the_same_notes_and_a_variation_keeps_its_share(cl
     result = sample(cli, run, tmp_path, "--form", "A2 A2 B2 A'2", "--n-samples", "3", "--sampler", sampler,
                     "--seed", "4", "--vary-keep", "0.5")  # fmt: skip
     assert result.exit_code == 0, result.output
-    kept = form_ties(Form.parse("A2 A2 B2 A'2"), np.arange(8 * BAR) // BAR, 3, keep=0.5,
+    kept = form_ties(Form.parse("A2 A2 B2 A'2"), np.ones((8 * BAR, 3), bool), np.arange(8 * BAR) // BAR, keep=0.5,
                      rng=np.random.default_rng(4))[6 * BAR :, 0] != np.arange(6 * BAR, 8 * BAR)  # fmt: skip
     assert kept.sum() == 16
     free_differs = 0

@@ -237,6 +237,10 @@ class Melody(Infill):
         self.needs_input = self.over_chords is None
         if self.over_chords is not None and (config.input_midi or config.input_midi_dir):
             raise DataError("--chords is for a new piece; a song keeps its own chords: drop --chords or the input")
+        if self.over_chords is not None and (config.mask_start_bar is not None or config.mask_end_bar is not None):
+            raise DataError(
+                "--mask-start-bar/--mask-end-bar have no effect with --chords: a new piece is written whole"
+            )
         super().__init__(attrs.evolve(config, mask_tracks=("melody",)))
 
     def selection(self, piece_bars: int, window_bars: int) -> Selection | None:

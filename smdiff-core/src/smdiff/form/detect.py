@@ -83,14 +83,14 @@ def _label(similarity: np.ndarray, lead_in: int, section_bars: int, bars: int) -
     for index, start in enumerate(starts):
         earlier = matches[index, :index]
         best = int(np.argmax(earlier)) if index else -1
-        if index and earlier[best] >= SAME:
+        closest = earlier[best] if index else 0.0
+        if closest >= SAME:
             letter, prime = named[best].letter, named[best].primes
-        elif index and earlier[best] >= VARIED:
+        elif closest < VARIED and (fresh := next(letters, None)) is not None:
+            letter, prime = fresh, primes.setdefault(fresh, 0)
+        else:  # like an earlier section, or more new sections than letters: a variation of the closest
             letter = named[best].letter
             prime = primes[letter] = primes[letter] + 1
-        else:
-            letter = next(letters, None) or named[best].letter
-            prime = primes.setdefault(letter, 0)
         section = Section(letter, prime, start, section_bars)
         named.append(section)
         sections.append(section)

@@ -93,6 +93,13 @@ class FormRequest:
             return "--form"
         return "--repeat-from" if self.exact else "--vary-from"
 
+    def needs_fixed_bars(self, tokenizer: Tokenizer) -> DataError:
+        """The one-line refusal of a form for a tokenizer whose rows have no fixed bar."""
+        return DataError(
+            f"{self.flag} needs a tokenizer whose rows are fixed steps of the bars (a grid); {tokenizer.id} "
+            "places its notes in bars as it samples them"
+        )
+
     def reaches(self, selection: Selection, window_bars: int) -> Selection:
         """The bars a model window must hold: the selection and the source bars it copies."""
         if self.source is None:
@@ -121,10 +128,7 @@ class FormRequest:
         """For tokenizers without fixed bars: the prepared window with the gap copied from the source bars, and the
         region left to generate (:meth:`smdiff.Tokenizer.copy_bars`)."""
         if self.source is None:
-            raise DataError(
-                f"{self.flag} needs a tokenizer whose rows are fixed steps of the bars (a grid); {tokenizer.id} "
-                "places its notes in bars as it samples them"
-            )
+            raise self.needs_fixed_bars(tokenizer)
         source = self.window_source(window, first_bar)
         keep = 1.0 if self.exact else self.keep
         rng = np.random.default_rng(self.seed)
@@ -151,14 +155,10 @@ class FormRequest:
         """
         bar_of_row = tokenizer.bar_of_rows(window.bars)
         if bar_of_row is None:
-            raise DataError(
-                f"{self.flag} needs a tokenizer whose rows are fixed steps of the bars (a grid); {tokenizer.id} "
-                "places its notes in bars as it samples them"
-            )
+            raise self.needs_fixed_bars(tokenizer)
         rng = np.random.default_rng(self.seed)
         if self.form is not None:
-            self.form.check_fits(window.bars)
-            return form_ties(self.form, bar_of_row, region.shape[1], keep=self.keep, rng=rng)
+            return form_ties(self.form, region, bar_of_row, keep=self.keep, rng=rng)
         if selection is None or self.source is None:
             raise DataError(f"{self.flag} makes a gap of an input song repeat other bars; it needs the infill task")
         source = self.window_source(window, first_bar)

@@ -27,25 +27,34 @@ def rows_of_bar(bar_of_row: np.ndarray, bar: int) -> np.ndarray:
 
 
 def kept_rows(bars: int, rows_per_bar: int, keep: float, rng: np.random.Generator) -> np.ndarray:
-    """Booleans ``[bars, rows_per_bar]``: the rows of a variation tied to its original (a share ``keep`` of quarters)."""
-    if not 0.0 <= keep <= 1.0:
-        raise DataError(f"--vary-keep must be a share between 0 and 1 of the original to keep, got {keep}")
+    """Booleans ``[bars, rows_per_bar]``: the rows of a copy tied to its original (a share ``keep`` of its quarter bars;
+    all of them for an exact repeat, ``keep = 1``)."""
     quarters = bars * QUARTERS_PER_BAR
-    chosen = np.zeros(quarters, dtype=bool)
-    chosen[rng.choice(quarters, size=round(keep * quarters), replace=False)] = True
+    chosen = np.ones(quarters, dtype=bool)
+    if keep < 1:
+        chosen[:] = False
+        chosen[rng.choice(quarters, size=round(keep * quarters), replace=False)] = True
     per_row = np.minimum(np.arange(rows_per_bar) * QUARTERS_PER_BAR // rows_per_bar, QUARTERS_PER_BAR - 1)
     return chosen.reshape(bars, QUARTERS_PER_BAR)[:, per_row]
 
 
-def tie_bars(
-    leader: np.ndarray, bar_of_row: np.ndarray, copy_bar: int, source_bar: int, rows: np.ndarray, channels: np.ndarray
-) -> None:
-    """Tie the chosen ``rows`` (booleans over the bar's rows) of ``copy_bar`` to ``source_bar`` in ``channels``."""
-    copy_rows, source_rows = rows_of_bar(bar_of_row, copy_bar), rows_of_bar(bar_of_row, source_bar)
-    if len(copy_rows) != len(source_rows):
-        raise DataError(f"bars {copy_bar} and {source_bar} hold different numbers of steps; they cannot repeat")
-    tied = np.ix_(copy_rows[rows], channels)
-    leader[tied] = source_rows[rows][:, None]
+def tie_span(
+    leader: np.ndarray, region: np.ndarray, bar_of_row: np.ndarray, copy: tuple[int, int], source: int, *, keep: float,
+    rng: np.random.Generator,
+) -> None:  # fmt: skip
+    """Tie bars ``[copy[0], copy[1])`` to the bars from ``source`` on (in place): the chosen rows' elements that
+    ``region`` generates follow the same row and channel of the source bar. Elements outside the region are
+    given, so they keep their own tokens."""
+    bars = copy[1] - copy[0]
+    rows = kept_rows(bars, len(rows_of_bar(bar_of_row, source)), keep, rng)
+    for bar in range(bars):
+        copy_rows, source_rows = rows_of_bar(bar_of_row, copy[0] + bar), rows_of_bar(bar_of_row, source + bar)
+        if len(copy_rows) != len(source_rows):
+            raise DataError(
+                f"bars {copy[0] + bar} and {source + bar} hold different numbers of steps; they cannot repeat"
+            )
+        row, channel = np.nonzero(region[copy_rows] & rows[bar][:, None])
+        leader[copy_rows[row], channel] = source_rows[row]
 
 
 def resolve_chains(leader: np.ndarray) -> np.ndarray:
@@ -58,22 +67,17 @@ def resolve_chains(leader: np.ndarray) -> np.ndarray:
 
 
 def form_ties(
-    form: Form, bar_of_row: np.ndarray, channels: int, *, keep: float, rng: np.random.Generator
+    form: Form, region: np.ndarray, bar_of_row: np.ndarray, *, keep: float, rng: np.random.Generator
 ) -> np.ndarray:
-    """``[L, C]`` leader rows making a whole window follow ``form`` in every channel."""
-    leader = untied(len(bar_of_row), channels)
-    every_channel = np.arange(channels)
+    """``[L, C]`` leader rows making the generated ``region`` of a window follow ``form`` (given elements, such as
+    chords given with ``--chords``, stay as they are)."""
+    leader = untied(*region.shape)
     for section in form.sections:
         source = form.source(section)
-        if source is None:
-            continue
-        original, exact = source
-        rows_per_bar = len(rows_of_bar(bar_of_row, original.start_bar))
-        rows = np.ones((section.bars, rows_per_bar), dtype=bool) if exact else kept_rows(
-            section.bars, rows_per_bar, keep, rng
-        )  # fmt: skip
-        for bar in range(section.bars):
-            tie_bars(leader, bar_of_row, section.start_bar + bar, original.start_bar + bar, rows[bar], every_channel)
+        if source is not None:
+            original, exact = source
+            span = (section.start_bar, section.end_bar)
+            tie_span(leader, region, bar_of_row, span, original.start_bar, keep=1.0 if exact else keep, rng=rng)
     return resolve_chains(leader)
 
 
@@ -88,12 +92,5 @@ def gap_ties(
     so its copy is simply that element.
     """
     leader = untied(*region.shape)
-    bars = gap[1] - gap[0]
-    rows_per_bar = len(rows_of_bar(bar_of_row, source[0]))
-    rows = np.ones((bars, rows_per_bar), dtype=bool) if exact else kept_rows(bars, rows_per_bar, keep, rng)
-    for bar in range(bars):
-        copy_rows = rows_of_bar(bar_of_row, gap[0] + bar)
-        for channel in np.flatnonzero(region[copy_rows].any(axis=0)):
-            in_region = rows[bar] & region[copy_rows, channel]
-            tie_bars(leader, bar_of_row, gap[0] + bar, source[0] + bar, in_region, np.array([channel]))
+    tie_span(leader, region, bar_of_row, gap, source[0], keep=1.0 if exact else keep, rng=rng)
     return resolve_chains(leader)

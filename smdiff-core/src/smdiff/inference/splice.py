@@ -39,6 +39,15 @@ def _set_notes(track: symusic.Track, rows: np.ndarray) -> None:
     )
 
 
+def _generated(track: symusic.Track, gap: tuple[int, int]) -> np.ndarray:
+    """The notes of a generated track that start in ``gap``, cut at its end (rows as :func:`_notes`)."""
+    start, end = gap
+    rows = _notes(track)
+    rows = rows[(rows[:, 0] >= start) & (rows[:, 0] < end)]
+    rows[:, 1] = np.minimum(rows[:, 1], end)
+    return rows
+
+
 def splice(
     song: symusic.Score,
     generated: symusic.Score,
@@ -57,15 +66,9 @@ def splice(
     by_name = {track.name.strip().lower(): track for track in generated.tracks}
     for slot in tracks:
         if not slot_tracks.get(slot):
-            if slot.lower() in by_name:
+            if slot in by_name:
                 out.tracks.append(symusic.Track(slot.upper(), 0, False))
-                rows = _notes(by_name[slot.lower()])
-                inside = np.zeros(len(rows), dtype=bool)
-                for start, end in gaps:
-                    here = (rows[:, 0] >= start) & (rows[:, 0] < end)
-                    rows[here, 1] = np.minimum(rows[here, 1], end)
-                    inside |= here
-                _set_notes(out.tracks[-1], rows[inside])
+                _set_notes(out.tracks[-1], np.concatenate([_generated(by_name[slot], gap) for gap in gaps]))
             continue
         indices = list(slot_tracks[slot])
         for index in indices:
@@ -76,10 +79,7 @@ def splice(
                 crossing = (rows[:, 0] < start) & (rows[:, 1] > start)
                 rows[crossing, 1] = start
                 if index == indices[0] and slot in by_name:
-                    new = _notes(by_name[slot])
-                    new = new[(new[:, 0] >= start) & (new[:, 0] < end)]
-                    new[:, 1] = np.minimum(new[:, 1], end)
-                    rows = np.concatenate([rows, new])
+                    rows = np.concatenate([rows, _generated(by_name[slot], (start, end))])
             _set_notes(out.tracks[index], rows)
     return out
 
