@@ -34,85 +34,46 @@ def _tokenizer(tokenizer_id: str, slots: tuple[str, ...], drum_slots: tuple[str,
     return make
 
 
+def _grid(tokenizer_id: str, summary: str, factory) -> TokenizerSpec:
+    return TokenizerSpec(id=tokenizer_id, summary=summary, factory=factory, version=GRID_VERSION, representation="grid")
+
+
 @hookimpl
 def smdiff_tokenizers() -> list[TokenizerSpec]:
     """Register the grid tokenizers ``melody``, ``trio``, ``melody_bass_drums``, ``lead_sheet`` and ``trio_chords``."""
+    trio = ("melody", "bridge", "piano")
     return [
-        TokenizerSpec(
-            id="melody",
-            summary="16 steps per bar, 1 channel: hold / note-off / pitch 21-108 (top line of the melody track)",
-            factory=_tokenizer("melody", ("melody",)),
-            version=GRID_VERSION,
-            representation="grid",
-        ),
-        TokenizerSpec(
-            id="trio",
-            summary="16 steps per bar, 3 channels (melody, bridge, piano), each reduced to its top line",
-            factory=_tokenizer("trio", ("melody", "bridge", "piano")),
-            version=GRID_VERSION,
-            representation="grid",
-        ),
-        TokenizerSpec(
-            id="melody_bass_drums",
-            summary="SCHmUBERT's Lakh trio: melody and bass (90 tokens each) and drums (9 classes as 512 hit masks)",
-            factory=_tokenizer("melody_bass_drums", ("melody", "bass", "drums"), drum_slots=("drums",)),
-            version=GRID_VERSION,
-            representation="grid",
-        ),
-        TokenizerSpec(
-            id="lead_sheet",
-            summary="the melody grid and a chord channel (a chord per 16th: annotated, else recognised from the notes)",
-            factory=_chord_tokenizer("lead_sheet", ("melody",)),
-            version=GRID_VERSION,
-            representation="grid",
-        ),
-        TokenizerSpec(
-            id="trio_chords",
-            summary="the trio grid (melody, bridge, piano) and a chord channel",
-            factory=_chord_tokenizer("trio_chords", ("melody", "bridge", "piano")),
-            version=GRID_VERSION,
-            representation="grid",
-        ),
-    ]
+        _grid("melody", "16 steps per bar, 1 channel: hold / note-off / pitch 21-108 (top line of the melody track)",
+              _tokenizer("melody", ("melody",))),
+        _grid("trio", "16 steps per bar, 3 channels (melody, bridge, piano), each reduced to its top line",
+              _tokenizer("trio", trio)),
+        _grid("melody_bass_drums",
+              "SCHmUBERT's Lakh trio: melody and bass (90 tokens each) and drums (9 classes as 512 hit masks)",
+              _tokenizer("melody_bass_drums", ("melody", "bass", "drums"), drum_slots=("drums",))),
+        _grid("lead_sheet",
+              "the melody grid and a chord channel (a chord per 16th: annotated, else recognised from the notes)",
+              _chord_tokenizer("lead_sheet", ("melody",))),
+        _grid("trio_chords", "the trio grid (melody, bridge, piano) and a chord channel",
+              _chord_tokenizer("trio_chords", trio)),
+    ]  # fmt: skip
+
+
+def _pop909(dataset_id: str, summary: str, tokenizer: str) -> DatasetSpec:
+    return DatasetSpec(
+        id=dataset_id, summary=summary, factory=no_settings, tokenizer=tokenizer, bars=64, root_dir=POP909_ROOT
+    )
 
 
 @hookimpl
 def smdiff_datasets() -> list[DatasetSpec]:
     """Register POP909 in the grid encodings, 64-bar windows (with its chord annotations in the chord encodings)."""
     return [
-        DatasetSpec(
-            id="pop909_melody",
-            summary="POP909 melodies, 64-bar grid windows",
-            factory=no_settings,
-            tokenizer="melody",
-            bars=64,
-            root_dir=POP909_ROOT,
-        ),
-        DatasetSpec(
-            id="pop909_trio",
-            summary="POP909 melody/bridge/piano, 64-bar grid windows",
-            factory=no_settings,
-            tokenizer="trio",
-            bars=64,
-            root_dir=POP909_ROOT,
-        ),
-        DatasetSpec(
-            id="pop909_lead_sheet",
-            summary="POP909 melodies and their annotated chords, 64-bar grid windows",
-            factory=no_settings,
-            tokenizer="lead_sheet",
-            bars=64,
-            root_dir=POP909_ROOT,
-        ),
-        DatasetSpec(
-            id="pop909_trio_chords",
-            summary="POP909 melody/bridge/piano and their annotated chords, 64-bar grid windows",
-            factory=no_settings,
-            tokenizer="trio_chords",
-            bars=64,
-            root_dir=POP909_ROOT,
-        ),
-    ]
+        _pop909("pop909_melody", "POP909 melodies, 64-bar grid windows", "melody"),
+        _pop909("pop909_trio", "POP909 melody/bridge/piano, 64-bar grid windows", "trio"),
+        _pop909("pop909_lead_sheet", "POP909 melodies and their annotated chords, 64-bar grid windows", "lead_sheet"),
+        _pop909("pop909_trio_chords", "POP909 melody/bridge/piano and their annotated chords, 64-bar grid windows",
+                "trio_chords"),
+    ]  # fmt: skip
 
 
 def _conv(token_spec, config, max_length):
