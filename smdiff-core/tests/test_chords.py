@@ -8,6 +8,7 @@ import symusic
 
 from smdiff.data.beat_chords import beat_chords
 from smdiff.data.chord_recognition import recognise_chords
+from smdiff.data.chord_track import with_chords
 from smdiff.data.chords import Chord, chords_at, read_chord_annotation
 from smdiff.errors import DataError
 from smdiff.testing import chorale_chord_agreement, write_chord_song
@@ -81,6 +82,30 @@ def test_a_file_without_annotation_gets_recognised_chords_on_its_beats(tmp_path)
     per_bar = [str(found.chords[bar * 4 + 1]) for bar in range(4)]
     assert per_bar == ["C:maj", "A:min", "F:maj", "G:7"]
     assert [str(chord) for chord in found.transposed(2).chords[1:2]] == ["D:maj"]
+
+
+def test_a_chord_track_gives_the_chords_where_it_sounds_and_the_annotation_elsewhere(pop909, tmp_path):
+    song = sorted(pop909.glob("*/*.mid"))[0]
+    score = symusic.Score(str(song))
+    annotated = beat_chords(score, song)
+    beats = annotated.beat_ticks.astype(int)
+    edited = [
+        (int(beats[8]), int(beats[12]), Chord.parse("F#:min")),
+        (int(beats[12]), int(beats[16]), Chord.parse("B:7")),
+    ]
+    written = with_chords(score, int(beats[8]), int(beats[16]), edited)
+    assert [track.name for track in written.tracks][-1] == "CHORDS" and len(written.tracks) == len(score.tracks) + 1
+    found = beat_chords(written, song)
+    assert found.source == "chord track"
+    assert [str(chord) for chord in found.chords[8:16]] == ["F#:min"] * 4 + ["B:7"] * 4
+    assert found.chords[:8] == annotated.chords[:8] and found.chords[16:] == annotated.chords[16:]
+    again = with_chords(
+        written, int(beats[12]), int(beats[16]), [(int(beats[12]), int(beats[16]), Chord.parse("E:maj"))]
+    )
+    assert len(again.tracks) == len(written.tracks)  # the song's chord track is edited, not a second one added
+    assert [str(chord) for chord in beat_chords(again, song).chords[8:16]] == ["F#:min"] * 4 + ["E:maj"] * 4
+    for track_before, track_after in zip(score.tracks, again.tracks, strict=False):  # every note track as it was
+        assert track_before.notes.numpy()["time"].tolist() == track_after.notes.numpy()["time"].tolist()
 
 
 def test_recognised_chords_of_real_bach_chorales_agree_with_music21_on_full_triads(tmp_path):

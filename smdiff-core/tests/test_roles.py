@@ -47,6 +47,13 @@ def test_a_bassoon_is_not_a_bass_and_a_single_unnamed_track_is_the_melody(tmp_pa
     assert roles(folk, ("melody",)) == {"melody": (("",), "single track")}
 
 
+def test_a_chord_track_fills_the_chords_slot_and_never_the_melody_or_the_piano(tmp_path):
+    path = write_midi(tmp_path / "lead.mid", {"Chords": CHORDS, "": HIGH_LINE})
+    assert roles(path, (*TRIO, "chords")) == {"melody": (("",), "single track"), "chords": (("Chords",), "name")}
+    alone = write_midi(tmp_path / "chords.mid", {"CHORDS": CHORDS})
+    assert roles(alone, ("melody", "chords")) == {"chords": (("CHORDS",), "name")}
+
+
 def test_the_drum_channel_fills_drums_and_never_the_melody(tmp_path):
     path = write_midi(tmp_path / "band.mid", {"Perc": DRUMS, "Line": HIGH_LINE, "Low": LOW_LINE},
                       drums=("Perc",), programs={"Low": 33})  # fmt: skip

@@ -56,15 +56,20 @@ def test_decoding_writes_a_chord_track_that_reads_back_as_the_same_chords(pop909
     window = tokenizer().encode(song, bars=16, source=song).windows[4]
     score = tokenizer().decode(window)
     assert [track.name for track in score.tracks] == ["MELODY", "BRIDGE", "PIANO", "CHORDS"]
-    chords_only = symusic.Score(score.ticks_per_quarter)
-    chords_only.tracks.append(score.tracks[3])
-    path = tmp_path / "chords.mid"
-    chords_only.dump_midi(str(path))
+    path = tmp_path / "decoded.mid"
+    score.dump_midi(str(path))
+    again = tokenizer().encode(path, bars=16, source=path)
+    assert again.roles["chords"] == "chord track" and again.roles["piano"] == "name"
+    assert np.array_equal(again.windows[0][:, 3], window[:, 3])  # the chords, step for step
+    assert np.array_equal(again.windows[0][:, :3], window[:, :3])  # and the chord track never joins the piano
+    lead = symusic.Score(score.ticks_per_quarter)  # a lead sheet: an unnamed tune and the chords
+    lead.tracks.extend([score.tracks[3], score.tracks[0]])
+    lead.tracks[1].name = ""
+    lead.dump_midi(str(path))
     lead_sheet = ChordGridTokenizer.from_config("lead_sheet", ("melody",), DataConfig(normalise_key=False))
-    again = lead_sheet.encode(path, bars=16, source=path)
-    assert again.roles["chords"] == "recognised"
-    same = np.mean(again.windows[0][:, 1] == window[:, 3])
-    assert same >= 0.9  # block chords of the channel's chords are recognised as those chords
+    read = lead_sheet.encode(path, bars=16, source=path)
+    assert read.roles == {"melody": "single track", "chords": "chord track"}  # the chord track is never the tune
+    assert np.array_equal(read.windows[0], window[:, [0, 3]])
 
 
 def test_a_bad_token_in_the_chord_channel_is_one_line():
@@ -142,6 +147,33 @@ def test_a_melody_only_file_gets_an_accompaniment_in_new_tracks(cli, chord_run, 
     assert [track.name for track in after.tracks] == ["MELODY", "BRIDGE", "PIANO"]
     assert after.tracks[0].notes.numpy()["time"].tolist() == kept.tracks[0].notes.numpy()["time"].tolist()
     assert len(after.tracks[1].notes) + len(after.tracks[2].notes) > 0
+
+
+def test_chords_given_in_the_input_midi_condition_the_accompaniment_and_come_back_unchanged(cli, chord_run, pop909,
+                                                                                           tmp_path):  # fmt: skip
+    from smdiff import Chord, with_chords
+    from smdiff.testing import bar_quarters
+
+    song = sorted(pop909.glob("*/*.mid"))[0]
+    score = symusic.Score(str(song))
+    lead = symusic.Score(score.ticks_per_quarter)  # a lead sheet from another tool: melody and a CHORDS track
+    lead.tempos, lead.time_signatures = score.tempos, score.time_signatures
+    lead.tracks.append(next(track for track in score.tracks if track.name == "MELODY"))
+    ticks = (np.asarray(bar_quarters(song)) * score.ticks_per_quarter).astype(int)
+    given = [Chord.parse(symbol) for symbol in ("D:min", "G:7", "C:maj", "A:min")]
+    spans = [(int(ticks[bar]), int(ticks[bar + 1]), given[bar % 4]) for bar in range(len(ticks) - 1)]
+    lead = with_chords(lead, 0, int(ticks[-1]), spans)
+    path = tmp_path / "lead.mid"
+    lead.dump_midi(str(path))
+    after = sample_song(cli, chord_run, path, tmp_path / "out", "accompany")
+    window = np.load(tmp_path / "out" / "sample_0000.npy")
+    heard = {token_chord(int(token)) for token in window[:, 3]}
+    assert heard == set(given)  # the model's chord channel holds exactly the file's chords
+    chords_track = [track for track in after.tracks if track.name == "CHORDS"]
+    assert len(chords_track) == 1 and chords_track[0].notes.numpy()["pitch"].tolist() == (
+        lead.tracks[1].notes.numpy()["pitch"].tolist()
+    )
+    assert [track.name for track in after.tracks] == ["MELODY", "CHORDS", "BRIDGE", "PIANO"]
 
 
 def bar_chords(path, bars: int) -> list[str]:

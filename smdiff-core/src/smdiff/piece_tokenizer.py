@@ -44,6 +44,11 @@ class PieceTokenizer(Tokenizer):
     def encode_batch(self, batch: PieceBatch, *, bars: int, max_windows: int | None) -> list[Encoding]:
         """Encode every piece of ``batch`` (see :meth:`Tokenizer.encode`), in batch order."""
 
+    @property
+    def read_slots(self) -> tuple[str, ...]:
+        """The slots whose tracks a piece is read for: the note slots, and any a subclass reads more (chords)."""
+        return self.slots
+
     def encode_pieces(self, pieces: Sequence[Piece], *, bars: int, max_windows: int | None = None) -> list[Encoding]:
         """Encode pieces already read, in one vectorised pass."""
         batch = PieceBatch.from_pieces(pieces, self.slots, self.bar_grids(pieces))
@@ -58,7 +63,7 @@ class PieceTokenizer(Tokenizer):
     ) -> Encoding:
         """Windows of ``bars`` bars of one piece (a batch of one)."""
         piece = Piece.read(
-            midi, slots=self.slots, track_map=self.track_map, time_signature=self.time_signature, source=source,
+            midi, slots=self.read_slots, track_map=self.track_map, time_signature=self.time_signature, source=source,
             normalise_key=self.normalise_key,
         )  # fmt: skip
         return self.encode_pieces([piece], bars=bars, max_windows=max_windows)[0]
@@ -73,7 +78,7 @@ class PieceTokenizer(Tokenizer):
     ) -> list[Encoding | EncodeFailure]:
         """Read each piece on its own (failures stay per piece), then encode all that were read in one pass."""
         read = Piece.read_many(
-            midis, slots=self.slots, track_map=self.track_map, time_signature=self.time_signature, sources=sources,
+            midis, slots=self.read_slots, track_map=self.track_map, time_signature=self.time_signature, sources=sources,
             normalise_key=self.normalise_key,
         )  # fmt: skip
         pieces = [item for item in read if isinstance(item, Piece)]

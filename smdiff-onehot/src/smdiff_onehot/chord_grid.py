@@ -7,12 +7,14 @@ there: ``0`` no chord, ``1 + 8 × root + quality`` a chord of one of the eight
 qualities of ``smdiff.chord_recognition.RECOGNISED`` (maj, min, dim, aug, sus4,
 7, maj7, min7); richer annotated qualities are reduced to them (``maj6`` →
 ``maj``, ``sus2`` → the ``sus4`` a fifth above, which has the same tones…).
-Chords come from POP909's ``chord_midi.txt`` beside a file, else they are
-recognised from its notes (``smdiff.beat_chords``); each encoding says which
-(``roles["chords"]``: ``annotation`` or ``recognised``, summed in the cache
-sidecar like track roles). Key normalisation moves them with the notes.
+Chords come from a song's ``CHORDS`` track where it sounds, else POP909's
+``chord_midi.txt`` beside a file, else they are recognised from its notes
+(``smdiff.beat_chords``); each encoding says which (``roles["chords"]``:
+``chord track``, ``annotation`` or ``recognised``, summed in the cache sidecar
+like track roles). Key normalisation moves them with the notes.
 Decoding writes them as a ``CHORDS`` track of block chords (root position,
-from C3) so other tools see them.
+from C3, ``smdiff.chord_note_track``) so other tools see them, and reading that
+file back gives the same chords.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ import attrs
 import numpy as np
 import symusic
 
-from smdiff import Chord, DataError, Encoding, Piece, TokenSpec, beat_chords, note_track
-from smdiff_onehot.grid import DECODE_TPQ, DECODE_VELOCITY, STEPS_PER_BAR, GridTokenizer
+from smdiff import Chord, DataError, Encoding, Piece, TokenSpec, beat_chords, chord_note_track
+from smdiff_onehot.grid import DECODE_TPQ, STEPS_PER_BAR, GridTokenizer
 
 CHORD_SLOT = "chords"
 CHORD_QUALITIES = ("maj", "min", "dim", "aug", "sus4", "7", "maj7", "min7")
@@ -32,7 +34,6 @@ CHORD_VOCAB = 1 + 12 * len(CHORD_QUALITIES)  # 97
 #: annotated qualities the channel has no token for: (quality it is written as, semitones its root moves)
 REDUCED = {"maj6": ("maj", 0), "min6": ("min", 0), "sus2": ("sus4", 7), "hdim7": ("dim", 0), "dim7": ("dim", 0),
            "minmaj7": ("min", 0), "sus4(b7)": ("sus4", 0)}  # fmt: skip
-CHORD_LOW = 48  # block chords from C3
 
 
 def chord_token(chord: Chord) -> int:
@@ -62,6 +63,11 @@ class ChordGridTokenizer(GridTokenizer):
     @property
     def track_names(self) -> tuple[str, ...]:
         """The note slots, then ``chords``."""
+        return (*self.slots, CHORD_SLOT)
+
+    @property
+    def read_slots(self) -> tuple[str, ...]:
+        """The note slots and ``chords``: a chord track is claimed for the chords, never read as the piano."""
         return (*self.slots, CHORD_SLOT)
 
     @property
@@ -108,16 +114,9 @@ class ChordGridTokenizer(GridTokenizer):
         changes = np.flatnonzero(np.diff(column, prepend=-1) != 0)
         ends = np.append(changes[1:], len(column))
         step_ticks = DECODE_TPQ * 4 // STEPS_PER_BAR
-        rows = [(start, end, CHORD_LOW + chord.root + (tone - chord.root) % 12)
-                for start, end in zip(changes, ends, strict=True) if (chord := token_chord(int(column[start]))).root is not None
-                for tone in sorted(chord.pitch_classes)]  # fmt: skip
-        start, end, pitch = (np.array([row[i] for row in rows], dtype=np.int64) for i in range(3))
-        score.tracks.append(
-            note_track(
-                "CHORDS", (start * step_ticks).astype(np.int32), ((end - start) * step_ticks).astype(np.int32),
-                pitch.astype(np.int8), np.full(len(rows), DECODE_VELOCITY // 2, dtype=np.int8),
-            )
-        )  # fmt: skip
+        spans = [(int(start) * step_ticks, int(end) * step_ticks, token_chord(int(column[start])))
+                 for start, end in zip(changes, ends, strict=True)]  # fmt: skip
+        score.tracks.append(chord_note_track(spans))
         return score
 
     def check_tokens(self, tokens: np.ndarray) -> np.ndarray:

@@ -5,7 +5,8 @@ them (it always wins). Every other slot is filled from the file itself, in
 this order of evidence:
 
 1. **names** — a track whose name holds a hint word for the slot, in any case and
-   spacing (``Melody``, ``LEAD VOCAL``, ``E.Piano``, ``Acoustic Bass``, ``Drum Kit``);
+   spacing (``Melody``, ``LEAD VOCAL``, ``E.Piano``, ``Acoustic Bass``, ``Drum Kit``); a ``CHORDS``
+   track (block chords, :mod:`smdiff.data.chord_track`) fills a ``chords`` slot and never the melody;
 2. **the drum channel** — drum tracks fill ``drums`` and never a pitched slot;
 3. **General MIDI programs** — bass 32–39, pianos 0–7;
 4. **note statistics** — the melody is the most melodic line (the highest mean
@@ -55,6 +56,7 @@ NAME_HINTS: dict[str, tuple[str, ...]] = {
     "bass": ("bass", "contrabass", "basso"),
     "piano": ("piano", "pno", "pianoforte", "keys", "keyboard", "epiano", "rhodes"),
     "drums": ("drum", "drums", "percussion", "perc", "kit", "drumkit"),
+    "chords": ("chords", "chord"),
 }
 BASS_PROGRAMS = range(32, 40)
 PIANO_PROGRAMS = range(0, 8)
@@ -69,7 +71,7 @@ BASS_MEAN_PITCH = 53
 #: a slot named ``program_N`` holds the tracks playing General MIDI program N (a multi-instrument tokenizer's slots)
 PROGRAM_SLOT = re.compile(r"program_(\d{1,3})")
 #: the order slots are filled in, so that lines claimed by one role are not offered to the next
-ROLE_ORDER = ("drums", "melody", "bridge", "bass", "piano")
+ROLE_ORDER = ("drums", "melody", "bridge", "bass", "chords", "piano")
 
 
 @attrs.define(slots=False)
@@ -208,11 +210,12 @@ def _drums(slot: str, free: list[TrackFacts], facts: list[TrackFacts], slots: tu
 
 
 def _melody(slot: str, free: list[TrackFacts], facts: list[TrackFacts], slots: tuple[str, ...]) -> RoleChoice | None:
-    pitched = [fact for fact in free if not fact.is_drum]
+    pitched = [fact for fact in free if not fact.is_drum and not _hints_any(fact, ("chords",))]
     named = _hinted(slot, pitched)
     if named is not None:
         return named
-    if len([fact for fact in facts if not fact.is_drum]) == 1 and pitched:  # one pitched track: it is the tune
+    tunes = [fact for fact in facts if not fact.is_drum and not _hints_any(fact, ("chords",))]
+    if len(tunes) == 1 and pitched:  # one pitched track (beside chords): it is the tune
         only = pitched[0]
         return RoleChoice((only.index,), "single track", skyline=only.monophony < MONOPHONIC)
     usable = [
