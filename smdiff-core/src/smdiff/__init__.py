@@ -60,7 +60,7 @@ if TYPE_CHECKING:  # the lazy half of the API: each name is imported from its mo
     from smdiff.data.chord_recognition import beat_profiles, chords_of_profiles, recognise_chords
     from smdiff.data.chord_track import block_chord, chord_note_track, chord_track_indices, with_chords
     from smdiff.data.chords import Chord
-    from smdiff.data.keys import Key
+    from smdiff.data.keys import Key, estimate_key
     from smdiff.data.piece import Piece
     from smdiff.data.ragged import offsets_of, ragged_arange, segment_diffs, segment_ids, spread_indices
     from smdiff.data.tracks import check_track_map

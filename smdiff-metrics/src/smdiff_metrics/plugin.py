@@ -91,6 +91,25 @@ def _per_piece(name: str):
     return make
 
 
+#: chord metrics of infillings (models with a chord channel): factory in smdiff_metrics.infill_chords, summary, direction
+GAP_CHORDS = {
+    "infill_chord_accuracy": ("chord_accuracy_metric",
+                              "beats where the gap's accompaniment plays the given chord (root, major/minor)", "higher"),
+    "infill_chord_tone_ratio": ("chord_tone_ratio_metric", "share of the gap's melody time on chord tones", "reference"),
+    "infill_harmonization_accuracy": ("harmonization_metric",
+                                      "beats where generated chords match the song's (root, major/minor)", "higher"),
+}  # fmt: skip
+
+
+def _infill_chords(name: str):
+    def make():
+        from smdiff_metrics import infill_chords
+
+        return getattr(infill_chords, name)()
+
+    return make
+
+
 def _valid():
     from smdiff_metrics.unconditional import ValidShare
 
@@ -161,5 +180,10 @@ def smdiff_metrics() -> list[MetricSpec]:
                    factory=_infill("GapPitchClassKL"), task="infill", direction="lower"),
         MetricSpec(id="infill_density_error", summary="relative error of the note count in the gap",
                    factory=_infill("DensityError"), task="infill", direction="lower"),
+    ]  # fmt: skip
+    infill += [
+        MetricSpec(id=name, summary=f"per infilling: {summary}", factory=_infill_chords(factory), task="infill",
+                   direction=direction)
+        for name, (factory, summary, direction) in GAP_CHORDS.items()
     ]  # fmt: skip
     return uncond + infill

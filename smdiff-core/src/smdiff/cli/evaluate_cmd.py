@@ -41,6 +41,8 @@ BASELINE_LABELS = {
     "context_pitches": ("ctx", "the gap's rhythm with pitches drawn from the context"),
     "scale_random": ("scale", "the data with random pitches of each piece's own scale"),
     "bars_shuffled": ("shuf", "the data with each piece's bars shuffled"),
+    "random_chords": ("rand", "random triads of the key in place of the song's chords"),
+    "chords_late": ("late", "the song's chords a bar late"),
 }
 
 
