@@ -9,8 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -38,15 +36,7 @@ def server(run_dir, pop909):
 
 def call(server, method: str, path: str, body: object = None, *, data: bytes | None = None, headers=None):
     """(status, parsed JSON or raw bytes) of one real HTTP request."""
-    if body is not None:
-        data, headers = json.dumps(body).encode(), {"Content-Type": "application/json"}
-    request = urllib.request.Request(server.url + path, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            status, payload, kind = response.status, response.read(), response.headers.get("Content-Type", "")
-    except urllib.error.HTTPError as error:
-        status, payload, kind = error.code, error.read(), error.headers.get("Content-Type", "")
-    return status, json.loads(payload) if kind.startswith("application/json") else payload
+    return server.call(method, path, body, data=data, headers=headers)
 
 
 def upload(server, name: str, content: bytes):

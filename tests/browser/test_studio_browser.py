@@ -210,3 +210,48 @@ def test_a_selection_becomes_a_repeat_and_a_new_piece_follows_a_form_shown_as_br
     page.wait_for_selector(".variant[data-variant='1']", timeout=60_000)
     assert page.get_attribute(".variant[data-variant='0'] canvas", "data-form") == "A:1-4 A:5-8 B:9-12 A':13-16"
     shot(page, "8-form")
+
+
+@pytest.fixture(scope="module")
+def chord_studio(tmp_path_factory):
+    run = train_tiny_run(REPOSITORY / "examples" / "pop909-mini", tmp_path_factory.mktemp("chord-run"),
+                         tokenizer="trio_chords", bars=8, steps=10)  # fmt: skip
+    server = StudioServer(run, "--midi_dir", str(pop909_or_bundled(REPOSITORY)))
+    yield server
+    server.stop()
+
+
+def test_the_chord_lane_is_edited_and_accompany_plays_the_new_chords_under_the_melody(chord_studio, page, tmp_path):
+    page.goto(chord_studio.url)
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.is_visible("#chord-tools") and page.is_disabled("#accompany")
+    page.select_option("#folder-files", "001/001.mid")
+    page.click("#open-file")
+    page.wait_for_function("() => document.getElementById('piece-name').textContent.startsWith('001.mid')")
+    song_chords = page.get_attribute("#roll", "data-chords")
+    assert len(song_chords.split()) > 20  # the song's annotated chords, where each starts
+    drag_over_bars(page, 9, 12, lane=2)
+    page.fill("#chords", "Dm G7 C Am")
+    page.click("#set-chords")
+    page.wait_for_function("() => document.getElementById('message').textContent.includes('Accompany writes')")
+    lane = page.get_attribute("#roll", "data-chords").split()
+    assert [c for c in lane if 9 <= int(c.split(":")[0]) <= 12] == ["9:Dm", "10:G7", "11:C", "12:Am"]
+    shot(page, "9-chords-set")
+    page.fill("#variants", "2")
+    page.fill("#steps", "8")
+    page.click("#accompany")
+    page.wait_for_selector(".variant[data-variant='1']", timeout=60_000)
+    assert "bars 9–12 of bridge, piano regenerated" in page.inner_text(".variant[data-variant='0'] h3")
+    variant_lane = page.get_attribute(".variant[data-variant='0'] canvas", "data-chords").split()
+    assert [c for c in variant_lane if 9 <= int(c.split(":")[0]) <= 12] == ["9:Dm", "10:G7", "11:C", "12:Am"]
+    shot(page, "10-accompanied")
+    page.click("button[data-accept='0']")
+    saved, bars = download_current(page, tmp_path / "accompanied.mid")
+    song = pop909_or_bundled(REPOSITORY) / "001" / "001.mid"
+    after = symusic.Score(str(saved))
+    assert after.tracks[-1].name == "CHORDS"  # the chords, for other tools; the song's own tracks follow the contract
+    after.tracks.pop()
+    assert assert_kept_outside_selection(symusic.Score(str(song)), after, bars, (9, 12), {1, 2}) > 0
+    page.click("#undo")
+    page.click("#undo")
+    assert page.get_attribute("#roll", "data-chords") == song_chords  # undo brings the song's chords back

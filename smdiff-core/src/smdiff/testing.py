@@ -287,6 +287,25 @@ class StudioServer:
             except OSError:
                 time.sleep(0.1)
 
+    def call(
+        self, method: str, path: str, body: object = None, *, data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:  # fmt: skip
+        """(status, parsed JSON or raw bytes) of one real HTTP request; ``body`` is sent as JSON."""
+        import json
+        import urllib.error
+        import urllib.request
+
+        if body is not None:
+            data, headers = json.dumps(body).encode(), {"Content-Type": "application/json"}
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                status, payload, kind = response.status, response.read(), response.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as error:
+            status, payload, kind = error.code, error.read(), error.headers.get("Content-Type", "")
+        return status, json.loads(payload) if kind.startswith("application/json") else payload
+
     def stop(self, sig: int = 2) -> subprocess.CompletedProcess:
         """Send ``sig`` (SIGINT, as Ctrl+C does) and wait for the exit."""
         if self.process.poll() is None:

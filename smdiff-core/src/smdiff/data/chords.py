@@ -41,6 +41,9 @@ QUALITIES: dict[str, tuple[int, ...]] = {
 #: the triad family of each quality, for comparing chords by root and major/minor (MIREX's "majmin")
 MAJMIN = {"maj": "maj", "7": "maj", "maj7": "maj", "maj6": "maj", "min": "min", "min7": "min", "min6": "min",
           "minmaj7": "min"}  # fmt: skip
+#: the qualities a lead sheet writes after the root (the others are written as ``root:quality``)
+LEAD_SHEET_QUALITIES = {"maj": "", "min": "m", "7": "7", "maj7": "maj7", "min7": "m7", "dim": "dim", "aug": "aug",
+                        "sus2": "sus2", "sus4": "sus4"}  # fmt: skip
 _SYMBOL = re.compile(r"^([A-Ga-g])([#b]*):([^/]+)(?:/(.+))?$")
 
 
@@ -78,6 +81,14 @@ class Chord:
 
     def __str__(self) -> str:
         return "N" if self.root is None else f"{NOTE_NAMES[self.root]}:{self.quality}"
+
+    @property
+    def lead_sheet(self) -> str:
+        """The chord as a lead sheet writes it (``C``, ``Am``, ``G7``, ``Bdim``); :meth:`parse` reads it back."""
+        if self.root is None:
+            return "N"
+        short = LEAD_SHEET_QUALITIES.get(self.quality)
+        return str(self) if short is None else NOTE_NAMES[self.root] + short
 
     @property
     def pitch_classes(self) -> frozenset[int]:

@@ -3,7 +3,8 @@
 Routes (docs/studio.md has examples): ``GET /api/info``, ``GET /api/files``,
 ``POST /api/open``, ``POST /api/upload``, ``GET /api/piece/<id>`` (piano-roll
 data), ``GET /api/piece/<id>.mid``, ``GET /api/piece/<id>.wav``,
-``POST /api/infill``, ``POST /api/generate``, ``GET /api/progress/<job>``,
+``POST /api/infill``, ``POST /api/generate``, ``POST /api/chords`` (a new
+version with the chords of some bars set), ``GET /api/progress/<job>``,
 ``POST /api/cancel/<job>``. Generation runs in a worker thread, so the server
 keeps answering (progress, cancel, audio) while the model works.
 """
@@ -191,6 +192,21 @@ def create_app(engine: Engine, audio: AudioSetup, midi_dir: Path | None) -> Star
         variants = await run_in_threadpool(engine.infill, piece, selection, settings, job, task)
         return JSONResponse({"variants": [engine.view(v) for v in variants]})
 
+    async def chords(request: Request) -> JSONResponse:
+        data = await body(request)
+        piece = piece_of(str(data.get("piece", "")))
+        bars, text = data.get("bars"), data.get("chords")
+        if not (isinstance(bars, list) and len(bars) == 2 and all(isinstance(b, int) for b in bars)):
+            raise ApiError(400, "bars must be [first, last], 1-based and inclusive, e.g. [9, 12]")
+        if not isinstance(text, str) or not text.strip():
+            raise ApiError(
+                400, 'chords must be a progression, a chord a bar ("C G Am F") or with lengths ("C*2 G*0.5")'
+            )
+        first, last = bars
+        if first < 1 or last < first:
+            raise ApiError(400, f"bars [{first}, {last}] are not a range; give [first, last] with 1 <= first <= last")
+        return JSONResponse(engine.view(await run_in_threadpool(engine.set_chords, piece, first - 1, last, text)))
+
     async def generate(request: Request) -> JSONResponse:
         data = await body(request)
         settings, job = settings_of(data), job_of(data)
@@ -217,6 +233,7 @@ def create_app(engine: Engine, audio: AudioSetup, midi_dir: Path | None) -> Star
         Route("/api/piece/{piece_id}", piece_data),
         Route("/api/infill", infill, methods=["POST"]),
         Route("/api/generate", generate, methods=["POST"]),
+        Route("/api/chords", chords, methods=["POST"]),
         Route("/api/progress/{job}", progress),
         Route("/api/cancel/{job}", cancel, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

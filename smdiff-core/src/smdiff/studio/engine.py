@@ -15,13 +15,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import numpy as np
 
 from smdiff.config.converter import converter
 from smdiff.config.errors import describe_structure_error
 from smdiff.config.schema import SampleConfig
+from smdiff.data.chord_track import with_chords
+from smdiff.data.chords import parse_progression
 from smdiff.errors import DataError
 from smdiff.form.request import FormRequest
 from smdiff.inference import Generated, Job, LoadedRun, Song, generate, new_piece_jobs, slot_tracks_of, song_jobs
+from smdiff.inference.songs import bar_starts
 from smdiff.midi import load_score
 from smdiff.studio.pieces import PieceStore, StudioPiece, roll
 from smdiff.tasks import Selection, Task, Unconditional
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
     from smdiff.registry import Registries
 
 SAMPLERS = ("confidence", "ancestral")
+CHORD_SLOT = "chords"
 MAX_VARIANTS = 16
 MAX_STEPS = 1024
 #: what the page may set, by its name on the page → the ``SampleConfig`` field it sets
@@ -98,6 +103,11 @@ class Engine:
         self._model = threading.Lock()
 
     @property
+    def has_chords(self) -> bool:
+        """Whether the model reads chords (a tokenizer with a ``chords`` channel)."""
+        return CHORD_SLOT in self.run.tokenizer.track_names
+
+    @property
     def window_bars(self) -> int:
         """How many bars the model sees (from bar 1)."""
         return int(self.run.config.data.bars)
@@ -118,11 +128,39 @@ class Engine:
             "samplers": list(SAMPLERS),
             "tasks": [spec.id for spec in self.registries.tasks if spec.id != "uncond"],
             "limits": {"variants": MAX_VARIANTS, "steps": MAX_STEPS},
+            "chords": self.has_chords,
+            "accompaniment": [slot for slot in self.run.tokenizer.track_names if slot not in ("melody", CHORD_SLOT)],
         }
 
     def view(self, piece: StudioPiece) -> dict[str, Any]:
         """The piece as the page draws it."""
-        return roll(piece, self.window_bars, self.run.config.data.time_signature)
+        return roll(piece, self.window_bars, self.run.config.data.time_signature, chords=self.has_chords)
+
+    def set_chords(self, piece: StudioPiece, start_bar: int, end_bar: int, text: str) -> StudioPiece:
+        """A new version of ``piece`` whose chords in bars ``[start_bar, end_bar)`` are ``text`` ("C G Am F": a bar
+        each, or "C*2 G*0.5"; repeated to fill the bars), written into its chord track; the rest is kept."""
+        if not self.has_chords:
+            raise DataError(
+                f"this run's model ({self.run.tokenizer.id}) reads no chords; train on lead_sheet or trio_chords"
+            )
+        try:
+            progression = parse_progression(text)
+        except DataError as error:
+            raise DataError(str(error).replace("--chords", "chords")) from None
+        starts = bar_starts(piece.score, piece.bars_from, self.run.config.data.time_signature)
+        if not 0 <= start_bar < end_bar <= len(starts) - 1:
+            raise DataError(f"bars {start_bar + 1}-{end_bar} are not bars of the piece (1-{len(starts) - 1})")
+        tick = lambda bar: int(np.rint(np.interp(bar, np.arange(len(starts)), starts)))  # noqa: E731
+        spans, position, index = [], float(start_bar), 0
+        while position < end_bar:
+            chord, bars = progression[index % len(progression)]
+            spans.append((tick(position), tick(min(position + bars, end_bar)), chord))
+            position, index = position + bars, index + 1
+        score = with_chords(piece.score, tick(start_bar), tick(end_bar), spans)
+        return self.pieces.add(
+            f"{piece.name} · chords", score, piece.bars_from, slot_tracks_of(score, self.run), parent=piece.id,
+            selection=Selection.bars(start_bar, end_bar, (CHORD_SLOT,)), form=piece.form,
+        )  # fmt: skip
 
     def open(self, name: str, path: Path, bars_from: Path | None) -> StudioPiece:
         """Read a MIDI file into a new piece; a file the model cannot read is a :class:`DataError`."""

@@ -12,6 +12,8 @@ import attrs
 import numpy as np
 import symusic
 
+from smdiff.data.bars import BarGrid
+from smdiff.data.beat_chords import beat_chords
 from smdiff.data.tempo import ticks_to_seconds
 from smdiff.inference.songs import bar_starts
 from smdiff.tasks import Selection
@@ -64,8 +66,27 @@ class PieceStore:
             return self._pieces.get(piece_id)
 
 
-def roll(piece: StudioPiece, window_bars: int, time_signature: str | None) -> dict[str, Any]:
-    """What the page draws: tracks with notes in quarter notes, bar starts in quarters and seconds, the selection."""
+def chord_lane(piece: StudioPiece, time_signature: str | None) -> list[dict[str, Any]]:
+    """The piece's chords as the model reads them (its chord track, else annotation, else recognised), merged into
+    spans of equal chords: start and end in quarter notes and the lead-sheet symbol (no-chord spans left out)."""
+    grid = BarGrid.for_score(piece.score, source_path=piece.bars_from, time_signature=time_signature)
+    found = beat_chords(piece.score, piece.bars_from, grid=grid)
+    beats = found.beat_ticks / piece.score.ticks_per_quarter
+    lane: list[dict[str, Any]] = []
+    for index, chord in enumerate(found.chords):
+        if chord.root is None:
+            continue
+        if lane and lane[-1]["end"] == round(float(beats[index]), 4) and lane[-1]["symbol"] == chord.lead_sheet:
+            lane[-1]["end"] = round(float(beats[index + 1]), 4)
+        else:
+            lane.append({"start": round(float(beats[index]), 4), "end": round(float(beats[index + 1]), 4),
+                         "symbol": chord.lead_sheet})  # fmt: skip
+    return lane
+
+
+def roll(piece: StudioPiece, window_bars: int, time_signature: str | None, chords: bool = False) -> dict[str, Any]:
+    """What the page draws: tracks with notes in quarter notes, bar starts in quarters and seconds, the selection,
+    and with ``chords`` the chord lane (:func:`chord_lane`)."""
     score, tpq = piece.score, piece.score.ticks_per_quarter
     starts = bar_starts(score, piece.bars_from, time_signature)
     slot_of = {index: slot for slot, indices in piece.slot_tracks.items() for index in indices}
@@ -95,4 +116,5 @@ def roll(piece: StudioPiece, window_bars: int, time_signature: str | None) -> di
             "spans": [[start + 1, end] for start, end in selection.spans]
         },
         "form": [{"name": name, "bars": [start + 1, end]} for name, start, end in piece.form],
+        "chords": chord_lane(piece, time_signature) if chords else None,
     }  # fmt: skip

@@ -3,6 +3,7 @@
 const COLOURS = ["#3656d6", "#d6336c", "#0f9960", "#e08a00", "#7048e8", "#1098ad", "#c2255c", "#5c940d"];
 const GUTTER = 110; // px of track labels left of the bars
 const HEADER = 34; // px above the lanes: bar numbers, then the form's labelled brackets
+const CHORD_LANE = 18; // px more above the lanes for a model that reads chords: the chord lane
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -46,7 +47,8 @@ function layout(piece, laneHeight, barWidth) {
     const span = piece.bars[i + 1] - piece.bars[i] || 1;
     return GUTTER + (i + (quarter - piece.bars[i]) / span) * barWidth;
   };
-  return { count, x, laneHeight, barWidth, header: HEADER, gutter: GUTTER, width: GUTTER + count * barWidth + 8, height: HEADER + piece.tracks.length * laneHeight };
+  const header = HEADER + (piece.chords ? CHORD_LANE : 0);
+  return { count, x, laneHeight, barWidth, header, gutter: GUTTER, width: GUTTER + count * barWidth + 8, height: header + piece.tracks.length * laneHeight };
 }
 
 function drawRoll(canvas, piece, { selection = null, cursor = null, laneHeight = 64, barWidth = 48 } = {}) {
@@ -55,6 +57,8 @@ function drawRoll(canvas, piece, { selection = null, cursor = null, laneHeight =
   canvas.height = geometry.height;
   canvas.geometry = geometry;
   canvas.dataset.form = (piece.form || []).map((section) => `${section.name}:${section.bars[0]}-${section.bars[1]}`).join(" ");
+  canvas.dataset.chords = (piece.chords || []).map((chord) => `${barOf(piece, chord.start) + 1}:${chord.symbol}`).join(" ");
+  const top0 = geometry.header;
   const g = canvas.getContext("2d");
   g.fillStyle = "#fbfcfe";
   g.fillRect(0, 0, canvas.width, canvas.height);
@@ -63,7 +67,7 @@ function drawRoll(canvas, piece, { selection = null, cursor = null, laneHeight =
     g.fillStyle = "rgba(255, 196, 0, 0.28)";
     piece.tracks.forEach((track, lane) => {
       if (track.slot && selection.tracks.has(track.slot)) {
-        g.fillRect(GUTTER + (selection.first - 1) * barWidth, HEADER + lane * laneHeight,
+        g.fillRect(GUTTER + (selection.first - 1) * barWidth, top0 + lane * laneHeight,
           (selection.last - selection.first + 1) * barWidth, laneHeight);
       }
     });
@@ -76,7 +80,7 @@ function drawRoll(canvas, piece, { selection = null, cursor = null, laneHeight =
     g.strokeStyle = "#e4e7ec";
     for (let beat = 1; beat < quarters; beat++) {
       const bx = left + (beat / quarters) * barWidth;
-      g.beginPath(); g.moveTo(bx, HEADER); g.lineTo(bx, canvas.height); g.stroke();
+      g.beginPath(); g.moveTo(bx, top0); g.lineTo(bx, canvas.height); g.stroke();
     }
     g.strokeStyle = "#98a2b3";
     g.beginPath(); g.moveTo(left, 0); g.lineTo(left, canvas.height); g.stroke();
@@ -84,9 +88,10 @@ function drawRoll(canvas, piece, { selection = null, cursor = null, laneHeight =
     g.fillText(String(i + 1), left + 3, 12);
   }
   drawForm(g, geometry, piece.form || []);
+  if (piece.chords) drawChords(g, geometry, piece.chords);
   // lanes, labels and notes
   piece.tracks.forEach((track, lane) => {
-    const top = HEADER + lane * laneHeight;
+    const top = top0 + lane * laneHeight;
     g.strokeStyle = "#d0d5dd";
     g.beginPath(); g.moveTo(0, top); g.lineTo(canvas.width, top); g.stroke();
     const colour = COLOURS[lane % COLOURS.length];
@@ -111,6 +116,24 @@ function drawRoll(canvas, piece, { selection = null, cursor = null, laneHeight =
     g.beginPath(); g.moveTo(cx, 0); g.lineTo(cx, canvas.height); g.stroke();
     g.lineWidth = 1;
   }
+}
+
+function drawChords(g, geometry, chords) {
+  // the chord lane: each chord's symbol where it starts, on a light band under the form's brackets
+  const top = HEADER, bottom = HEADER + CHORD_LANE - 2;
+  g.fillStyle = "#eef2fb"; g.fillRect(GUTTER, top, geometry.width - GUTTER, bottom - top);
+  g.fillStyle = "#667085"; g.fillText("chords", 4, bottom - 4);
+  g.font = "bold 11px system-ui, sans-serif";
+  for (const chord of chords) {
+    const left = geometry.x(chord.start), right = geometry.x(chord.end);
+    g.strokeStyle = "#b8c2dc";
+    g.beginPath(); g.moveTo(left, top); g.lineTo(left, bottom); g.stroke();
+    g.save();
+    g.beginPath(); g.rect(left, top, Math.max(0, right - left - 1), bottom - top); g.clip();
+    g.fillStyle = "#1d2b53"; g.fillText(chord.symbol, left + 2, bottom - 4);
+    g.restore();
+  }
+  g.font = "11px system-ui, sans-serif";
 }
 
 function drawForm(g, geometry, sections) {
@@ -159,6 +182,7 @@ function setCurrent(piece, { remember = true } = {}) {
   download.href = `/api/piece/${piece.id}.mid`;
   download.classList.remove("disabled");
   $("generate").disabled = false;
+  $("accompany").disabled = false; $("set-chords").disabled = false;
   $("play").disabled = !state.info.audio;
   $("stop").disabled = !state.info.audio;
   $("undo").disabled = state.undo.length === 0;
@@ -195,7 +219,7 @@ function hit(canvas, event) {
   const g = canvas.geometry;
   const x = event.clientX - rect.left, y = event.clientY - rect.top;
   const bar = Math.min(g.count, Math.max(1, Math.floor((x - GUTTER) / g.barWidth) + 1));
-  const lane = Math.min(state.current.tracks.length - 1, Math.max(0, Math.floor((y - HEADER) / g.laneHeight)));
+  const lane = Math.min(state.current.tracks.length - 1, Math.max(0, Math.floor((y - g.header) / g.laneHeight)));
   return { bar, lane };
 }
 
@@ -238,7 +262,7 @@ function copyOptions() {
 async function runJob(path, body) {
   const job = `job${Math.random().toString(36).slice(2, 12)}`;
   state.job = job;
-  $("generate").disabled = true; $("new-piece").disabled = true;
+  $("generate").disabled = true; $("new-piece").disabled = true; $("accompany").disabled = true;
   $("cancel").hidden = false;
   const bar = $("progress");
   bar.hidden = false; bar.value = 0;
@@ -256,7 +280,7 @@ async function runJob(path, body) {
   } finally {
     clearInterval(poll);
     state.job = null;
-    $("generate").disabled = !state.current; $("new-piece").disabled = false;
+    $("generate").disabled = !state.current; $("new-piece").disabled = false; $("accompany").disabled = !state.current;
     $("cancel").hidden = true; bar.hidden = true;
   }
 }
@@ -304,6 +328,27 @@ async function infill() {
   try {
     const result = await runJob("/api/infill", { piece: state.current.id, bars: [first, last], tracks, ...copyOptions(), ...samplingOptions() });
     showVariants(result.variants, (performance.now() - started) / 1000);
+  } catch (error) { say(error.message, true); }
+}
+
+async function accompany() {
+  // a new accompaniment of the selected bars under the current melody and chords
+  const { first, last } = state.selection;
+  const started = performance.now();
+  try {
+    const result = await runJob("/api/infill", { piece: state.current.id, bars: [first, last], tracks: state.info.accompaniment, task: "accompany", ...samplingOptions() });
+    showVariants(result.variants, (performance.now() - started) / 1000);
+  } catch (error) { say(error.message, true); }
+}
+
+async function setChords() {
+  // the chords of the selected bars, as typed: a new version of the piece (undo brings the old chords back)
+  const { first, last } = state.selection;
+  const chords = $("chords").value.trim();
+  try {
+    setCurrent(await api("/api/chords", jsonPost({ piece: state.current.id, bars: [first, last], chords })));
+    showVariants([]);
+    say(`chords of bars ${first}–${last} set to ${chords}: Accompany writes music under them`);
   } catch (error) { say(error.message, true); }
 }
 
@@ -386,6 +431,9 @@ async function start() {
     $("vary-keep").parentElement.hidden = $("copy-mode").value !== "vary";
   });
   $("generate").addEventListener("click", infill);
+  $("chord-tools").hidden = !info.chords;
+  $("accompany").addEventListener("click", accompany);
+  $("set-chords").addEventListener("click", setChords);
   $("cancel").addEventListener("click", () => { if (state.job) api(`/api/cancel/${state.job}`, { method: "POST" }); });
   $("first-bar").addEventListener("input", () => { state.selection.first = Number($("first-bar").value); redraw(); });
   $("last-bar").addEventListener("input", () => { state.selection.last = Number($("last-bar").value); redraw(); });
