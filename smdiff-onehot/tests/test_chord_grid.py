@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import symusic
 
-from smdiff import beat_chords
+from smdiff import CHORD_VOCAB, beat_chords, chord_token, token_chord
 from smdiff.config import DataConfig
 from smdiff.testing import train_tiny_run, write_chord_song
-from smdiff_onehot.chord_grid import CHORD_VOCAB, ChordGridTokenizer, chord_token, token_chord
+from smdiff_onehot.chord_grid import ChordGridTokenizer
 
 SLOTS = ("melody", "bridge", "piano")
 

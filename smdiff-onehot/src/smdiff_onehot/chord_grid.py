@@ -3,10 +3,8 @@ piano + chords).
 
 The note channels are those of :class:`~smdiff_onehot.grid.GridTokenizer`; one
 more channel, ``chords``, holds at every sixteenth step the chord sounding
-there: ``0`` no chord, ``1 + 8 × root + quality`` a chord of one of the eight
-qualities of ``smdiff.chord_recognition.RECOGNISED`` (maj, min, dim, aug, sus4,
-7, maj7, min7); richer annotated qualities are reduced to them (``maj6`` →
-``maj``, ``sus2`` → the ``sus4`` a fifth above, which has the same tones…).
+there as one of 97 chord tokens (``smdiff.chord_token``: none, or 12 roots ×
+maj, min, dim, aug, sus4, 7, maj7, min7; richer annotated qualities reduced).
 Chords come from a song's ``CHORDS`` track where it sounds, else POP909's
 ``chord_midi.txt`` beside a file, else they are recognised from its notes
 (``smdiff.beat_chords``); each encoding says which (``roles["chords"]``:
@@ -25,30 +23,22 @@ import attrs
 import numpy as np
 import symusic
 
-from smdiff import Chord, DataError, Encoding, Piece, TokenSpec, beat_chords, chord_note_track
+from smdiff import (
+    CHORD_VOCAB,
+    Chord,
+    DataError,
+    Encoding,
+    Piece,
+    TokenSpec,
+    beat_chords,
+    chord_note_track,
+    chord_token,
+    token_chord,
+    transpose_chord_tokens,
+)
 from smdiff_onehot.grid import DECODE_TPQ, STEPS_PER_BAR, GridTokenizer
 
 CHORD_SLOT = "chords"
-CHORD_QUALITIES = ("maj", "min", "dim", "aug", "sus4", "7", "maj7", "min7")
-CHORD_VOCAB = 1 + 12 * len(CHORD_QUALITIES)  # 97
-#: annotated qualities the channel has no token for: (quality it is written as, semitones its root moves)
-REDUCED = {"maj6": ("maj", 0), "min6": ("min", 0), "sus2": ("sus4", 7), "hdim7": ("dim", 0), "dim7": ("dim", 0),
-           "minmaj7": ("min", 0), "sus4(b7)": ("sus4", 0)}  # fmt: skip
-
-
-def chord_token(chord: Chord) -> int:
-    """The chord channel's token of ``chord`` (qualities it has none for are reduced, see :data:`REDUCED`)."""
-    if chord.root is None:
-        return 0
-    quality, move = REDUCED.get(chord.quality, (chord.quality, 0))
-    return 1 + 8 * ((chord.root + move) % 12) + CHORD_QUALITIES.index(quality)
-
-
-def token_chord(token: int) -> Chord:
-    """The chord a chord-channel token stands for."""
-    if token == 0:
-        return Chord(None)
-    return Chord((token - 1) // 8, CHORD_QUALITIES[(token - 1) % 8])
 
 
 class ChordGridTokenizer(GridTokenizer):
@@ -136,10 +126,9 @@ class ChordGridTokenizer(GridTokenizer):
         """The note channels as the grid transposes them; the chords' roots move with them (when the notes move)."""
         notes = super().transpose(windows[..., : len(self.slots)], semitones)
         moved = (notes != windows[..., : len(self.slots)]).reshape(len(windows), -1).any(axis=1) | (semitones == 0)
-        chords = windows[..., self.chord_channel].astype(np.int64)
+        chords = windows[..., self.chord_channel]
         shift = np.where(moved, semitones, 0).reshape(-1, *([1] * (chords.ndim - 1)))
-        root, quality = (chords - 1) // 8, (chords - 1) % 8
-        shifted = np.where(chords > 0, 1 + 8 * ((root + shift) % 12) + quality, 0)
+        shifted = transpose_chord_tokens(chords, shift)
         return np.concatenate([notes, shifted[..., None].astype(windows.dtype)], axis=-1)
 
     def region_mask(
