@@ -10,18 +10,21 @@ LAKH_ROOT = "$SMDIFF_LAKH|../shared/data/lmd_full"
 OCTUPLE_VERSION = "2"
 
 
-def _tokenizer(tokenizer_id: str, slots: tuple[str, ...]):
+def _tokenizer(tokenizer_id: str, slots: tuple[str, ...], with_chords: bool = False):
     def make(config):
-        from smdiff_octuple.tokenizer import OctupleTokenizer
+        if with_chords:
+            from smdiff_octuple.chords import OctupleChordTokenizer as Tokenizer
+        else:
+            from smdiff_octuple.tokenizer import OctupleTokenizer as Tokenizer
 
-        return OctupleTokenizer.from_config(tokenizer_id, slots, config)
+        return Tokenizer.from_config(tokenizer_id, slots, config)
 
     return make
 
 
 @hookimpl
 def smdiff_tokenizers() -> list[TokenizerSpec]:
-    """Register ``melody_octuple``, ``trio_octuple`` and the multi-instrument ``octuple``."""
+    """Register ``melody_octuple``, ``trio_octuple``, ``trio_octuple_chords`` and the multi-instrument ``octuple``."""
     return [
         TokenizerSpec(
             id="melody_octuple",
@@ -34,6 +37,13 @@ def smdiff_tokenizers() -> list[TokenizerSpec]:
             id="trio_octuple",
             summary="MusicBERT Octuple over melody, bridge and piano; the instrument field keeps tracks apart",
             factory=_tokenizer("trio_octuple", ("melody", "bridge", "piano")),
+            version=OCTUPLE_VERSION,
+            representation="event",
+        ),
+        TokenizerSpec(
+            id="trio_octuple_chords",
+            summary="trio_octuple with a ninth field: the chord at each note's onset (annotated or recognised)",
+            factory=_tokenizer("trio_octuple_chords", ("melody", "bridge", "piano"), with_chords=True),
             version=OCTUPLE_VERSION,
             representation="event",
         ),
@@ -71,6 +81,14 @@ def smdiff_datasets() -> list[DatasetSpec]:
             summary="POP909 melody/bridge/piano as Octuple notes, 32-bar windows of up to 1024 notes",
             factory=_settings(1024),
             tokenizer="trio_octuple",
+            bars=32,
+            root_dir=POP909_ROOT,
+        ),
+        DatasetSpec(
+            id="pop909_trio_octuple_chords",
+            summary="POP909 melody/bridge/piano as Octuple notes with their chords, 32-bar windows of up to 1024 notes",
+            factory=_settings(1024),
+            tokenizer="trio_octuple_chords",
             bars=32,
             root_dir=POP909_ROOT,
         ),

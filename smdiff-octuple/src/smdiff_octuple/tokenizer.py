@@ -125,8 +125,13 @@ class OctupleTokenizer(PieceTokenizer):
         self.normalise_key = normalise_key
         real = (bars, codes.MAX_POSITIONS_PER_BAR, len(self.slots), 128, codes.N_DURATIONS, codes.N_VELOCITIES,
                 codes.N_TIME_SIGNATURES, codes.N_TEMPOS)  # fmt: skip
-        self.pad_ids = real
-        self._spec = TokenSpec(channels=FIELDS, vocab_sizes=tuple(n + 1 for n in real), pad_ids=real)
+        #: the eight note fields' spec: what :meth:`encode_batch` writes (a subclass may add fields after them)
+        self.note_spec = TokenSpec(channels=FIELDS, vocab_sizes=tuple(n + 1 for n in real), pad_ids=real)
+        self.fields: tuple[str, ...] = FIELDS
+        #: the fields an infilling generates for each regenerated note
+        self.generated_fields: list[int] = list(GENERATED_FIELDS)
+        self.pad_ids: tuple[int, ...] = real
+        self._spec = self.note_spec
 
     @classmethod
     def from_config(cls, tokenizer_id: str, slots: Sequence[str], config: object) -> OctupleTokenizer:
@@ -255,7 +260,7 @@ class OctupleTokenizer(PieceTokenizer):
         length = first_row[base + np.minimum(start + bars, n_bars[window_piece])] - first
         past = np.maximum(length - self.max_notes, 0)
         rows = np.minimum(length, self.max_notes)
-        windows = padding_windows(len(start), self.max_notes, self._spec)
+        windows = padding_windows(len(start), self.max_notes, self.note_spec)
         # A window's notes are one contiguous run of rows: block copies beat a scatter of every field.
         # The bar field is rewritten relative to the window (the absolute bar may not fit the window's type).
         cells, absolute_bar = notes.astype(windows.dtype), notes[:, BAR]
@@ -281,20 +286,25 @@ class OctupleTokenizer(PieceTokenizer):
     def _valid_rows(self, tokens: np.ndarray) -> np.ndarray:
         """:meth:`note_rows` in the window's own integer type."""
         tokens = np.asarray(tokens)
-        if tokens.ndim != 2 or tokens.shape[1] != len(FIELDS):
-            raise DataError(f"expected tokens shaped [notes, 8] for {self.id}, got {list(tokens.shape)}")
+        if tokens.ndim != 2 or tokens.shape[1] != len(self.fields):
+            raise DataError(
+                f"expected tokens shaped [notes, {len(self.fields)}] for {self.id}, got {list(tokens.shape)}"
+            )
         fits = tokens.dtype.kind in "iu" and _largest(tokens.dtype) > max(self.pad_ids)
         tokens = np.ascontiguousarray(tokens if fits else tokens.astype(np.int64))
         pads = np.asarray(self.pad_ids).astype(tokens.dtype)
         # Padding rows found by comparing each row's bytes as 64-bit words with the padding row's; only
         # the note rows are then range-checked, in the window's own (usually 8- or 16-bit) integer type.
-        words, pad_words = tokens.view(np.uint64), pads.view(np.uint64)
-        pad_row = words[:, 0] == pad_words[0]
-        for column in range(1, len(pad_words)):
-            pad_row &= words[:, column] == pad_words[column]
+        if (tokens.itemsize * len(self.fields)) % 8:  # rows that are not whole 64-bit words (nine fields)
+            pad_row = (tokens == pads).all(axis=1)
+        else:
+            words, pad_words = tokens.view(np.uint64), pads.view(np.uint64)
+            pad_row = words[:, 0] == pad_words[0]
+            for column in range(1, len(pad_words)):
+                pad_row &= words[:, column] == pad_words[column]
         # Rows are gathered as whole byte records, not field by field.
-        record = np.dtype((np.void, tokens.itemsize * len(FIELDS)))
-        rows = tokens.view(record).reshape(-1)[~pad_row].view(tokens.dtype).reshape(-1, len(FIELDS))
+        record = np.dtype((np.void, tokens.itemsize * len(self.fields)))
+        rows = tokens.view(record).reshape(-1)[~pad_row].view(tokens.dtype).reshape(-1, len(self.fields))
         # A note field must lie in 0..pad-1: read as unsigned, negatives become huge, so each field's maximum
         # is one comparison.
         unsigned = np.dtype(f"u{tokens.itemsize}")
@@ -312,14 +322,15 @@ class OctupleTokenizer(PieceTokenizer):
         value = int(tokens[row, field])
         what = "the mask" if value == pads[field] + 1 else ("padding in a note" if value == pads[field] else "invalid")
         raise DataError(
-            f"{what} token {value} at note {row}, field {FIELDS[field]} (valid: 0..{pads[field] - 1})"
+            f"{what} token {value} at note {row}, field {self.fields[field]} (valid: 0..{pads[field] - 1})"
             f"{f'; {len(positions)} bad fields in all' if len(positions) > 1 else ''}"
         )
 
     def decode(self, tokens: np.ndarray) -> symusic.Score:
         """Named tracks at 480 ticks per quarter with time signatures, tempi and velocities restored."""
+        rows = self._valid_rows(tokens)
         bar, position, instrument, pitch, duration, velocity, signature_code, tempo = np.ascontiguousarray(
-            self._valid_rows(tokens).T, dtype=np.int64
+            rows[:, : len(FIELDS)].T, dtype=np.int64
         )
         score = empty_score(DECODE_TPQ)
         ticks_per_position = DECODE_TPQ // codes.POSITIONS_PER_QUARTER
@@ -364,7 +375,13 @@ class OctupleTokenizer(PieceTokenizer):
                     is_drum=is_drum,
                 )
             )
+        ends = onset + codes.DURATION_DECODE[np.minimum(rows[:, DURATION], codes.N_DURATIONS - 1)] * ticks_per_position
+        self.decode_extra(score, rows.astype(np.int64), onset.astype(np.int64), ends.astype(np.int64))
         return score
+
+    def decode_extra(self, score: symusic.Score, rows: np.ndarray, onset: np.ndarray, end: np.ndarray) -> None:
+        """Add what fields past the eighth hold to a decoded ``score`` (``rows`` are the notes, ``onset`` and ``end``
+        their ticks); nothing for plain Octuple."""
 
     def repair(self, tokens: np.ndarray) -> tuple[np.ndarray, int]:
         """Turn half-padded sampled notes into padding and sort notes bar → position → track → pitch."""
@@ -407,7 +424,7 @@ class OctupleTokenizer(PieceTokenizer):
             window[free] = window[gap[np.linspace(0, len(gap) - 1, len(free)).round().astype(np.int64)]]
             rows[free] = True
         kept = np.zeros_like(region, dtype=bool)
-        kept[np.ix_(rows, GENERATED_FIELDS)] = True
+        kept[np.ix_(rows, self.generated_fields)] = True
         return window, kept
 
     def copy_bars(
@@ -452,7 +469,7 @@ class OctupleTokenizer(PieceTokenizer):
         out = np.broadcast_to(pads, window.shape).copy()
         out[: len(rows)] = rows
         new_region = np.zeros_like(region, dtype=bool)
-        new_region[np.ix_(varied, GENERATED_FIELDS)] = True
+        new_region[np.ix_(varied, self.generated_fields)] = True
         return out, new_region
 
     def clamp_durations(self, tokens: np.ndarray, rows: np.ndarray, end_bar: int, bar_length: np.ndarray) -> None:
@@ -527,7 +544,7 @@ class OctupleTokenizer(PieceTokenizer):
             rows &= bar < end_bar
         if tracks:
             rows &= np.isin(tokens[:, INSTRUMENT], [self._slot(name) for name in tracks])
-        return np.repeat(rows[:, None], len(FIELDS), axis=1)
+        return np.repeat(rows[:, None], len(self.fields), axis=1)
 
     def _slot(self, name: str) -> int:
         lowered = [slot.lower() for slot in self.slots]
