@@ -85,3 +85,21 @@ def test_bad_chords_are_one_line_and_change_nothing(server, body, says):
     assert status == 400 and says in answer["error"] and "\n" not in answer["error"], answer
     assert "--chords" not in answer["error"]
     assert server.call("GET", f"/api/piece/{piece['id']}")[1]["chords"] == piece["chords"]
+
+
+@pytest.mark.parametrize(("task", "changed"), [("harmonize", "chords"), ("melody", "melody")])
+def test_harmonize_and_melody_run_through_the_studio_and_change_only_their_part(server, task, changed):
+    _, piece = server.call("POST", "/api/open", {"file": SONG})
+    status, result = server.call("POST", "/api/infill", {"piece": piece["id"], "bars": [9, 12], "tracks": [changed],
+                                                          "task": task, "n": 1, "steps": 4, "seed": 3})  # fmt: skip
+    assert status == 200, result
+    variant = result["variants"][0]
+    assert variant["selection"]["tracks"] == [changed]
+    for before, after in zip(piece["tracks"], variant["tracks"], strict=False):  # the song's own tracks
+        if before["slot"] != changed:
+            assert after["notes"] == before["notes"]
+    if task == "harmonize":  # the new chords come back in a CHORDS track, in bars 9-12 only
+        assert variant["tracks"][-1]["name"] == "CHORDS" and len(variant["tracks"]) == len(piece["tracks"]) + 1
+        assert lane_chords(variant, 1, 8) == lane_chords(piece, 1, 8)
+        bars = variant["bars"]
+        assert all(bars[8] <= note[0] < bars[12] for note in variant["tracks"][-1]["notes"])
