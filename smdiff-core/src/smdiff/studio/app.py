@@ -102,6 +102,16 @@ def create_app(engine: Engine, audio: AudioSetup, midi_dir: Path | None) -> Star
             return attrs.evolve(settings, **{name: f"{bars[0] - 1}-{bars[1]}"})
         return settings
 
+    def bars_of(data: dict[str, Any]) -> tuple[int, int]:
+        """The request's ``bars``: [first, last], 1-based and inclusive."""
+        bars = data.get("bars")
+        if not (isinstance(bars, list) and len(bars) == 2 and all(isinstance(b, int) for b in bars)):
+            raise ApiError(400, "bars must be [first, last], 1-based and inclusive, e.g. [9, 12]")
+        first, last = bars
+        if first < 1 or last < first:
+            raise ApiError(400, f"bars [{first}, {last}] are not a range; give [first, last] with 1 <= first <= last")
+        return first, last
+
     def job_of(data: dict[str, Any]) -> str | None:
         job = data.get("job")
         if job is not None and not (isinstance(job, str) and JOB_ID.fullmatch(job)):
@@ -176,14 +186,10 @@ def create_app(engine: Engine, audio: AudioSetup, midi_dir: Path | None) -> Star
     async def infill(request: Request) -> JSONResponse:
         data = await body(request)
         piece = piece_of(str(data.get("piece", "")))
-        bars, tracks = data.get("bars"), data.get("tracks")
-        if not (isinstance(bars, list) and len(bars) == 2 and all(isinstance(b, int) for b in bars)):
-            raise ApiError(400, "bars must be [first, last], 1-based and inclusive, e.g. [9, 12]")
+        first, last = bars_of(data)
+        tracks = data.get("tracks")
         if not (isinstance(tracks, list) and tracks and all(isinstance(t, str) for t in tracks)):
             raise ApiError(400, f"tracks must name at least one of the model's tracks, e.g. {engine.info()['slots']}")
-        first, last = bars
-        if first < 1 or last < first:
-            raise ApiError(400, f"bars [{first}, {last}] are not a range; give [first, last] with 1 <= first <= last")
         task = data.get("task", "infill")
         if not isinstance(task, str):
             raise ApiError(400, f"task must name a task that keeps the song, one of {engine.info()['tasks']}")
@@ -195,16 +201,12 @@ def create_app(engine: Engine, audio: AudioSetup, midi_dir: Path | None) -> Star
     async def chords(request: Request) -> JSONResponse:
         data = await body(request)
         piece = piece_of(str(data.get("piece", "")))
-        bars, text = data.get("bars"), data.get("chords")
-        if not (isinstance(bars, list) and len(bars) == 2 and all(isinstance(b, int) for b in bars)):
-            raise ApiError(400, "bars must be [first, last], 1-based and inclusive, e.g. [9, 12]")
+        first, last = bars_of(data)
+        text = data.get("chords")
         if not isinstance(text, str) or not text.strip():
             raise ApiError(
                 400, 'chords must be a progression, a chord a bar ("C G Am F") or with lengths ("C*2 G*0.5")'
             )
-        first, last = bars
-        if first < 1 or last < first:
-            raise ApiError(400, f"bars [{first}, {last}] are not a range; give [first, last] with 1 <= first <= last")
         return JSONResponse(engine.view(await run_in_threadpool(engine.set_chords, piece, first - 1, last, text)))
 
     async def generate(request: Request) -> JSONResponse:
