@@ -1,6 +1,6 @@
 """``trio_octuple_chords`` on real POP909 songs: each note's chord field is the song's chord at its onset, moved with
-key normalisation, written back as a chord track that reads back the same; harmonize, accompany and the chord
-metrics through the real CLI with a really trained model."""
+key normalisation, written back as a chord track that reads back the same; harmonize and accompany through the
+real CLI with a really trained model."""
 
 from __future__ import annotations
 
@@ -133,18 +133,6 @@ def test_accompany_keeps_the_melody_and_the_song_s_chords_outside_the_regenerate
     melody = original[:, 2] == 0
     assert np.array_equal(generated[melody], original[melody])  # melody rows, chord field included, unchanged
     assert record["outside_gap_notes_changed"] == 0
-
-
-def test_evaluate_reports_the_chord_accuracy_of_octuple_accompaniments(cli, run, tmp_path):
-    result = cli("evaluate", "--load-dir", str(run), "--task", "accompany", "--n-samples", "2", "--sample-steps", "4",
-                 "--mask-start-bar", "4", "--mask-end-bar", "8", "--out-dir", str(tmp_path / "report"))  # fmt: skip
-    assert result.exit_code == 0, result.output
-    found = json.loads((tmp_path / "report" / "metrics_accompany.json").read_text())["metrics"]["infill_chord_accuracy"]
-    assert (
-        found["pieces"] == 2
-        and 0.0 <= found["value"] <= 1.0
-        and found["reference"] > found["baselines"]["random_chords"]
-    )
 
 
 def test_chords_for_a_new_octuple_piece_are_refused_in_one_line(cli, run, tmp_path):
