@@ -122,6 +122,30 @@ def note_track(
     return track
 
 
+def note_rows(track: symusic.Track) -> Any:
+    """``[n, 4]`` int64 numpy rows of a track's notes: start tick, end tick, pitch, velocity."""
+    import numpy as np
+
+    data = track.notes.numpy()
+    columns = (data["time"], data["time"] + data["duration"], data["pitch"], data["velocity"])
+    return np.stack(columns, axis=1).astype(np.int64).reshape(-1, 4)
+
+
+def set_note_rows(track: symusic.Track, rows: Any) -> None:
+    """Replace a track's notes by ``[n, 4]`` rows as :func:`note_rows` gives them (sorted by start, then pitch)."""
+    import numpy as np
+    import symusic
+
+    rows = rows[np.lexsort((rows[:, 2], rows[:, 0]))] if len(rows) else rows
+    track.notes = symusic.Note.from_numpy(
+        time=rows[:, 0].astype(np.int32),
+        duration=np.maximum(rows[:, 1] - rows[:, 0], 1).astype(np.int32),
+        pitch=rows[:, 2].astype(np.int8),
+        velocity=rows[:, 3].astype(np.int8),
+        ttype="tick",
+    )
+
+
 def set_tempos(score: symusic.Score, time: Any, mspq: Any) -> None:
     """Replace the score's tempo changes (int32 ticks, int32 microseconds per quarter)."""
     import symusic.core

@@ -11,8 +11,8 @@ import numpy as np
 import symusic
 
 from smdiff.data.bars import BarGrid
-from smdiff.data.chord_recognition import beat_profiles, chords_of_profiles, recognise_chords
-from smdiff.data.chord_track import chord_track_notes
+from smdiff.data.chord_recognition import beat_profiles, chords_of_profiles, recognise_chords, score_notes
+from smdiff.data.chord_track import chord_track_indices
 from smdiff.data.chords import CHORD_ANNOTATION_FILE, Chord, chords_at, read_chord_annotation
 from smdiff.data.tempo import ticks_to_seconds
 
@@ -58,7 +58,7 @@ def beat_chords(score: symusic.Score, source_path: str | Path | None = None, gri
         found = BeatChords(beats, tuple(chords_at(read_chord_annotation(annotation), middles)), "annotation")
     else:
         found = BeatChords(beats, tuple(recognise_chords(score, beats)), "recognised")
-    start, end, pitch = chord_track_notes(score)
+    start, end, pitch = score_notes(score, chord_track_indices(score))
     if not len(pitch):
         return found
     profiles, bass = beat_profiles(start, end, pitch, beats)

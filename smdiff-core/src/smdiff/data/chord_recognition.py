@@ -11,6 +11,8 @@ slowly, so the sequence is chosen as a whole (Viterbi): each change costs
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import symusic
 
@@ -57,9 +59,10 @@ def beat_profiles(
     return profiles, np.where(lowest < 128, lowest % 12, -1)
 
 
-def score_notes(score: symusic.Score) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Start and end ticks and pitches of every pitched (non-drum) note of ``score``."""
-    parts = [track.notes.numpy() for track in score.tracks if not track.is_drum and len(track.notes)]
+def score_notes(score: symusic.Score, tracks: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start and end ticks and pitches of every pitched (non-drum) note of ``score`` (of ``tracks``, when given)."""
+    chosen = score.tracks if tracks is None else [score.tracks[index] for index in tracks]
+    parts = [track.notes.numpy() for track in chosen if not track.is_drum and len(track.notes)]
     if not parts:
         return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
     start = np.concatenate([part["time"] for part in parts]).astype(np.float64)

@@ -16,6 +16,7 @@ import numpy as np
 import symusic
 
 from smdiff.data.chords import Chord
+from smdiff.midi import note_rows, set_note_rows
 
 CHORD_TRACK_NAME = "CHORDS"
 #: lower-case words of a track name that make it a chord track
@@ -36,17 +37,6 @@ def chord_track_indices(score: symusic.Score) -> list[int]:
     return [index for index, track in enumerate(score.tracks) if is_chord_track(track)]
 
 
-def chord_track_notes(score: symusic.Score) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Start and end ticks and pitches of the notes of every chord track of ``score`` (empty without one)."""
-    parts = [score.tracks[index].notes.numpy() for index in chord_track_indices(score)]
-    parts = [part for part in parts if len(part["time"])]
-    if not parts:
-        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
-    start = np.concatenate([part["time"] for part in parts]).astype(np.float64)
-    end = start + np.concatenate([part["duration"] for part in parts])
-    return start, end, np.concatenate([part["pitch"] for part in parts]).astype(np.int64)
-
-
 def block_chord(chord: Chord) -> list[int]:
     """The pitches of ``chord`` as a block chord in root position from :data:`CHORD_LOW` (none for ``N``)."""
     if chord.root is None:
@@ -55,15 +45,16 @@ def block_chord(chord: Chord) -> list[int]:
 
 
 def chord_rows(spans: Sequence[tuple[int, int, Chord]]) -> np.ndarray:
-    """``[n, 3]`` int64 (start tick, end tick, pitch): the block chords of (start, end, chord) spans."""
-    rows = [(start, end, pitch) for start, end, chord in spans if end > start for pitch in block_chord(chord)]
-    return np.array(rows, dtype=np.int64).reshape(-1, 3)
+    """The block chords of (start, end, chord) spans as note rows (:func:`smdiff.midi.note_rows`)."""
+    rows = [(start, end, pitch, CHORD_VELOCITY)
+            for start, end, chord in spans if end > start for pitch in block_chord(chord)]  # fmt: skip
+    return np.array(rows, dtype=np.int64).reshape(-1, 4)
 
 
 def chord_note_track(spans: Sequence[tuple[int, int, Chord]], name: str = CHORD_TRACK_NAME) -> symusic.Track:
     """A new track of block chords for (start tick, end tick, chord) spans."""
     track = symusic.Track(name, 0, False)
-    _set_rows(track, chord_rows(spans))
+    set_note_rows(track, chord_rows(spans))
     return track
 
 
@@ -79,21 +70,9 @@ def with_chords(score: symusic.Score, start: int, end: int, spans: Sequence[tupl
         out.tracks.append(symusic.Track(CHORD_TRACK_NAME, 0, False))
         indices = [len(out.tracks) - 1]
     track = out.tracks[indices[0]]
-    notes = track.notes.numpy()
-    rows = np.stack([notes["time"], notes["time"] + notes["duration"], notes["pitch"]], axis=1).astype(np.int64)
+    rows = note_rows(track)
     rows = rows[(rows[:, 0] < start) | (rows[:, 0] >= end)]
     rows[(rows[:, 0] < start) & (rows[:, 1] > start), 1] = start
     clipped = [(max(a, start), min(b, end), chord) for a, b, chord in spans]
-    _set_rows(track, np.concatenate([rows, chord_rows(clipped)]))
+    set_note_rows(track, np.concatenate([rows, chord_rows(clipped)]))
     return out
-
-
-def _set_rows(track: symusic.Track, rows: np.ndarray) -> None:
-    rows = rows[np.lexsort((rows[:, 2], rows[:, 0]))]
-    track.notes = symusic.Note.from_numpy(
-        time=rows[:, 0].astype(np.int32),
-        duration=np.maximum(rows[:, 1] - rows[:, 0], 1).astype(np.int32),
-        pitch=rows[:, 2].astype(np.int8),
-        velocity=np.full(len(rows), CHORD_VELOCITY, dtype=np.int8),
-        ttype="tick",
-    )

@@ -19,30 +19,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import symusic
 
-
-def _notes(track: symusic.Track) -> np.ndarray:
-    """``[n, 4]`` int64: start, end, pitch, velocity."""
-    data = track.notes.numpy()
-    return np.stack([data["time"], data["time"] + data["duration"], data["pitch"], data["velocity"]], axis=1).astype(
-        np.int64
-    )
-
-
-def _set_notes(track: symusic.Track, rows: np.ndarray) -> None:
-    rows = rows[np.lexsort((rows[:, 2], rows[:, 0]))] if len(rows) else rows
-    track.notes = symusic.Note.from_numpy(
-        time=rows[:, 0].astype(np.int32),
-        duration=np.maximum(rows[:, 1] - rows[:, 0], 1).astype(np.int32),
-        pitch=rows[:, 2].astype(np.int8),
-        velocity=rows[:, 3].astype(np.int8),
-        ttype="tick",
-    )
+from smdiff.midi import note_rows, set_note_rows
 
 
 def _generated(track: symusic.Track, gap: tuple[int, int]) -> np.ndarray:
-    """The notes of a generated track that start in ``gap``, cut at its end (rows as :func:`_notes`)."""
+    """The notes of a generated track that start in ``gap``, cut at its end (rows as :func:`smdiff.midi.note_rows`)."""
     start, end = gap
-    rows = _notes(track)
+    rows = note_rows(track)
     rows = rows[(rows[:, 0] >= start) & (rows[:, 0] < end)]
     rows[:, 1] = np.minimum(rows[:, 1], end)
     return rows
@@ -68,11 +51,11 @@ def splice(
         if not slot_tracks.get(slot):
             if slot in by_name:
                 out.tracks.append(symusic.Track(slot.upper(), 0, False))
-                _set_notes(out.tracks[-1], np.concatenate([_generated(by_name[slot], gap) for gap in gaps]))
+                set_note_rows(out.tracks[-1], np.concatenate([_generated(by_name[slot], gap) for gap in gaps]))
             continue
         indices = list(slot_tracks[slot])
         for index in indices:
-            rows = _notes(out.tracks[index])
+            rows = note_rows(out.tracks[index])
             for start, end in gaps:
                 inside = (rows[:, 0] >= start) & (rows[:, 0] < end)
                 rows = rows[~inside]
@@ -80,7 +63,7 @@ def splice(
                 rows[crossing, 1] = start
                 if index == indices[0] and slot in by_name:
                     rows = np.concatenate([rows, _generated(by_name[slot], (start, end))])
-            _set_notes(out.tracks[index], rows)
+            set_note_rows(out.tracks[index], rows)
     return out
 
 

@@ -89,27 +89,22 @@ def create_app(engine: Engine, audio: AudioSetup, midi_dir: Path | None) -> Star
 
     def copy_of(data: dict[str, Any], settings: SampleConfig) -> SampleConfig:
         """``settings`` with the bars the selection repeats or varies (``repeat_from``/``vary_from``, 1-based)."""
-        asked = {name: data[name] for name in ("repeat_from", "vary_from") if data.get(name) is not None}
+        asked = [name for name in ("repeat_from", "vary_from") if data.get(name) is not None]
         if len(asked) > 1:
             raise ApiError(400, "give repeat_from or vary_from, not both")
-        for name, bars in asked.items():
-            if not (isinstance(bars, list) and len(bars) == 2 and all(isinstance(b, int) for b in bars)):
-                raise ApiError(400, f"{name} must be [first, last], 1-based and inclusive, e.g. [1, 8]")
-            if bars[0] < 1 or bars[1] < bars[0]:
-                raise ApiError(
-                    400, f"{name} [{bars[0]}, {bars[1]}] is not a range; give [first, last], 1 <= first <= last"
-                )
-            return attrs.evolve(settings, **{name: f"{bars[0] - 1}-{bars[1]}"})
+        for name in asked:
+            first, last = bars_of(data, name)
+            return attrs.evolve(settings, **{name: f"{first - 1}-{last}"})
         return settings
 
-    def bars_of(data: dict[str, Any]) -> tuple[int, int]:
-        """The request's ``bars``: [first, last], 1-based and inclusive."""
-        bars = data.get("bars")
+    def bars_of(data: dict[str, Any], name: str = "bars") -> tuple[int, int]:
+        """The request's bar range ``name``: [first, last], 1-based and inclusive."""
+        bars = data.get(name)
         if not (isinstance(bars, list) and len(bars) == 2 and all(isinstance(b, int) for b in bars)):
-            raise ApiError(400, "bars must be [first, last], 1-based and inclusive, e.g. [9, 12]")
+            raise ApiError(400, f"{name} must be [first, last], 1-based and inclusive, e.g. [9, 12]")
         first, last = bars
         if first < 1 or last < first:
-            raise ApiError(400, f"bars [{first}, {last}] are not a range; give [first, last] with 1 <= first <= last")
+            raise ApiError(400, f"{name} [{first}, {last}] are not a range; give [first, last] with 1 <= first <= last")
         return first, last
 
     def job_of(data: dict[str, Any]) -> str | None:
