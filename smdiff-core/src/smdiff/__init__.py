@@ -58,7 +58,7 @@ if TYPE_CHECKING:  # the lazy half of the API: each name is imported from its mo
     from smdiff.data.beat_chords import BeatChords, beat_chords
     from smdiff.data.cache import padding_windows, smallest_dtype
     from smdiff.data.chord_recognition import beat_profiles, chords_of_profiles, recognise_chords
-    from smdiff.data.chord_tokens import CHORD_VOCAB, chord_token, token_chord, transpose_chord_tokens
+    from smdiff.data.chord_tokens import CHORD_SLOT, CHORD_VOCAB, chord_token, token_chord, transpose_chord_tokens
     from smdiff.data.chord_track import block_chord, chord_note_track, chord_track_indices, with_chords
     from smdiff.data.chords import Chord
     from smdiff.data.keys import Key, estimate_key

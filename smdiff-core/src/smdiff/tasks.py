@@ -28,6 +28,7 @@ import attrs
 import numpy as np
 
 from smdiff.config.schema import SampleConfig
+from smdiff.data.chord_tokens import CHORD_SLOT
 from smdiff.data.chords import parse_progression, progression_shift, progression_steps
 from smdiff.errors import DataError
 from smdiff.tokenizer import Tokenizer
@@ -224,7 +225,7 @@ class Harmonize(Infill):
     options: frozenset[str] = Infill.options - {"mask_tracks"}
 
     def __init__(self, config: SampleConfig) -> None:
-        super().__init__(attrs.evolve(config, mask_tracks=("chords",)))
+        super().__init__(attrs.evolve(config, mask_tracks=(CHORD_SLOT,)))
 
 
 class Melody(Infill):

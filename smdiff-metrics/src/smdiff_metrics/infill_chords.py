@@ -27,15 +27,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from smdiff import Chord, Evaluation, InfillPair, Key, MetricResult, NoteTable, estimate_key
+from smdiff import CHORD_SLOT, Chord, Evaluation, InfillPair, Key, MetricResult, NoteTable, estimate_key
 from smdiff_metrics.baselines import SEED, baseline_pairs
 from smdiff_metrics.chords import chord_accuracy, chord_tone_ratio, random_chords_in_key, recognised
 from smdiff_metrics.per_piece import summarise
 
-CHORDS, MELODY = "chords", "melody"
+MELODY = "melody"
 #: the baselines that copy other bars into the gap (n/a when the gap is the whole window)
 COPIES = ("copy_previous", "copy_next")
-BEATS_PER_BAR = 4
 
 
 def _index(table: NoteTable, name: str) -> int | None:
@@ -51,7 +50,7 @@ def _gap_beats(pair: InfillPair) -> np.ndarray:
 
 def chords_of(table: NoteTable, beats: np.ndarray) -> list[Chord] | None:
     """The chord of each beat read from ``table``'s chord track; ``None`` without one."""
-    index = _index(table, CHORDS)
+    index = _index(table, CHORD_SLOT)
     if index is None:
         return None
     return recognised(table.select(table.track == index), beats)
@@ -73,7 +72,7 @@ def _gap_notes(pair: InfillPair, table: NoteTable, names: set[str]) -> NoteTable
 def accompaniment_accuracy(pair: InfillPair, table: NoteTable) -> float:
     """``table``'s accompaniment in the gap against ``table``'s own chords there (NaN: the gap holds no
     accompaniment to generate, or there are no chords)."""
-    tracks = _gap_track_names(pair) - {MELODY, CHORDS}
+    tracks = _gap_track_names(pair) - {MELODY, CHORD_SLOT}
     beats = _gap_beats(pair)
     chords = chords_of(table, beats)
     if chords is None or not tracks:
@@ -98,7 +97,7 @@ def _agreement(want: list[Chord], got: list[Chord]) -> float:
 
 def harmonization_accuracy(pair: InfillPair, table: NoteTable) -> float:
     """``table``'s chords in the gap against the original's (NaN when the gap holds no chords to generate)."""
-    if _index(pair.original, CHORDS) is None or CHORDS not in _gap_track_names(pair):
+    if _index(pair.original, CHORD_SLOT) is None or CHORD_SLOT not in _gap_track_names(pair):
         return float("nan")
     beats = _gap_beats(pair)
     return _agreement(chords_of(pair.original, beats) or [], chords_of(table, beats) or [])
@@ -106,7 +105,7 @@ def harmonization_accuracy(pair: InfillPair, table: NoteTable) -> float:
 
 def _context_key(pair: InfillPair) -> Key:
     context = pair.gap.context(pair.original)
-    chords = _index(pair.original, CHORDS)
+    chords = _index(pair.original, CHORD_SLOT)
     pitched = context if chords is None else context.select(context.track != chords)
     weights = np.bincount(pitched.pitch % 12, weights=pitched.duration, minlength=12)
     return estimate_key(weights) or Key(0)
@@ -123,7 +122,8 @@ def _trivial_chords(pair: InfillPair, rng: np.random.Generator) -> dict[str, flo
     song = chords_of(pair.original, beats)
     if song is None:
         return {"random_chords": float("nan"), "chords_late": float("nan")}
-    late = chords_of(pair.original, beats - BEATS_PER_BAR) or []  # each beat gets the chord a bar before it
+    first_bar = pair.original.bar_start(np.array([pair.gap.start_bar, pair.gap.start_bar + 1]))
+    late = chords_of(pair.original, beats - np.diff(first_bar)[0]) or []  # each beat gets the chord a bar before it
     return {
         "random_chords": _agreement(song, random_chords_in_key(song, _context_key(pair), rng)),
         "chords_late": _agreement(song, late),
@@ -147,17 +147,15 @@ class GapChordMetric:
                                       for p in made], dtype=float))[0]
             for name, made in baseline_pairs(pairs).items()
         }  # fmt: skip
+        real = np.array([self.score(p, p.original) for p in pairs], dtype=float)
         if self.trivial:
             rng = np.random.default_rng(SEED)
-            applies = [p for p in pairs if np.isfinite(self.score(p, p.original))]
-            trivial = [_trivial_chords(p, rng) for p in applies]
+            trivial = [_trivial_chords(p, rng) for p, applies in zip(pairs, np.isfinite(real), strict=True) if applies]
             for name in ("random_chords", "chords_late"):
                 baselines[name] = summarise(np.array([t[name] for t in trivial], dtype=float))[0]
         reference, reference_spread = None, None
         if self.reference:
-            reference, reference_spread, _ = summarise(
-                np.array([self.score(p, p.original) for p in pairs], dtype=float)
-            )
+            reference, reference_spread, _ = summarise(real)
         return MetricResult(value, reference=reference, spread=spread, reference_spread=reference_spread,
                             baselines=baselines, pieces=count)  # fmt: skip
 

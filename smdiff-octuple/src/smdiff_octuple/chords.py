@@ -26,6 +26,7 @@ import numpy as np
 import symusic
 
 from smdiff import (
+    CHORD_SLOT,
     CHORD_VOCAB,
     Chord,
     DataError,
@@ -42,7 +43,6 @@ from smdiff import (
 from smdiff_octuple import codes
 from smdiff_octuple.tokenizer import BAR, FIELDS, PITCH, POSITION, OctupleTokenizer
 
-CHORD_SLOT = "chords"
 CHORD = len(FIELDS)  # the ninth field
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import symusic
 
 from smdiff import (
+    CHORD_SLOT,
     CHORD_VOCAB,
     Chord,
     DataError,
@@ -37,8 +38,6 @@ from smdiff import (
     transpose_chord_tokens,
 )
 from smdiff_onehot.grid import DECODE_TPQ, STEPS_PER_BAR, GridTokenizer
-
-CHORD_SLOT = "chords"
 
 
 class ChordGridTokenizer(GridTokenizer):

@@ -13,6 +13,8 @@ import numpy as np
 
 from smdiff.data.chords import Chord
 
+#: the slot (track name, channel) every chord encoding holds its chords in
+CHORD_SLOT = "chords"
 CHORD_QUALITIES = ("maj", "min", "dim", "aug", "sus4", "7", "maj7", "min7")
 CHORD_VOCAB = 1 + 12 * len(CHORD_QUALITIES)  # 97
 #: annotated qualities without a token: (quality it is written as, semitones its root moves)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import attrs
 import numpy as np
 
+from smdiff.data.chord_tokens import CHORD_SLOT
 from smdiff.data.tracks import select_track_indices
 
 if TYPE_CHECKING:
@@ -210,11 +211,11 @@ def _drums(slot: str, free: list[TrackFacts], facts: list[TrackFacts], slots: tu
 
 
 def _melody(slot: str, free: list[TrackFacts], facts: list[TrackFacts], slots: tuple[str, ...]) -> RoleChoice | None:
-    pitched = [fact for fact in free if not fact.is_drum and not _hints_any(fact, ("chords",))]
+    pitched = [fact for fact in free if not fact.is_drum and not _hints_any(fact, (CHORD_SLOT,))]
     named = _hinted(slot, pitched)
     if named is not None:
         return named
-    tunes = [fact for fact in facts if not fact.is_drum and not _hints_any(fact, ("chords",))]
+    tunes = [fact for fact in facts if not fact.is_drum and not _hints_any(fact, (CHORD_SLOT,))]
     if len(tunes) == 1 and pitched:  # one pitched track (beside chords): it is the tune
         only = pitched[0]
         return RoleChoice((only.index,), "single track", skyline=only.monophony < MONOPHONIC)

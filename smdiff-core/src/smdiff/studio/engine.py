@@ -20,6 +20,7 @@ import numpy as np
 from smdiff.config.converter import converter
 from smdiff.config.errors import describe_structure_error
 from smdiff.config.schema import SampleConfig
+from smdiff.data.chord_tokens import CHORD_SLOT
 from smdiff.data.chord_track import with_chords
 from smdiff.data.chords import parse_progression
 from smdiff.errors import DataError
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from smdiff.registry import Registries
 
 SAMPLERS = ("confidence", "ancestral")
-CHORD_SLOT = "chords"
 MAX_VARIANTS = 16
 MAX_STEPS = 1024
 #: what the page may set, by its name on the page → the ``SampleConfig`` field it sets
