@@ -12,24 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import symusic
-from typer.testing import CliRunner
 
-from smdiff.cli.app import build_app
 from smdiff.config import DataConfig
-from smdiff.plugins import build_plugin_host
 from smdiff.testing import assert_same_music_outside, pop909_or_bundled
 from smdiff_octuple.tokenizer import BAR, INSTRUMENT, TIME_SIGNATURE, OctupleTokenizer
 
 ROOT = Path(__file__).resolve().parents[2]
 BARS = 16
 SLOTS = ("melody", "bridge", "piano")
-
-
-@pytest.fixture(scope="module")
-def cli():
-    app = build_app(build_plugin_host())
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, list(args), catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")

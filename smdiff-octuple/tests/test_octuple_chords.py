@@ -10,12 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import symusic
-from typer.testing import CliRunner
 
 from smdiff import CHORD_VOCAB, Piece, beat_chords, chord_token, token_chord
-from smdiff.cli.app import build_app
 from smdiff.config import DataConfig
-from smdiff.plugins import build_plugin_host
 from smdiff.testing import pop909_or_bundled
 from smdiff_octuple.chords import CHORD, OctupleChordTokenizer
 from smdiff_octuple.codes import POSITIONS_PER_QUARTER
@@ -79,13 +76,6 @@ def test_key_normalisation_and_transposition_move_the_chords_with_the_notes(song
         chord_token(token_chord(int(t)).transposed(3))
         for t in kept.windows[0][kept.windows[0][:, CHORD] < CHORD_VOCAB, CHORD]
     ]
-
-
-@pytest.fixture(scope="module")
-def cli():
-    app = build_app(build_plugin_host())
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, list(args), catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
