@@ -58,7 +58,8 @@ def main() -> None:
     parser.add_argument("--preset", default="small")
     parser.add_argument("--samples", type=int, default=4)
     parser.add_argument("--eval_samples", type=int, default=32)
-    parser.add_argument("--sample_steps", type=int, default=None, help="reverse steps (default: the sampler's, 32)")
+    # 64 reverse steps, not the sampler's 32: +0.03 step share for ~0.4 s more per piece (docs/benchmarks.md)
+    parser.add_argument("--sample_steps", type=int, default=64, help="reverse steps of every sampling command")
     parser.add_argument("--cache_path", default=None, help="where the token cache goes (default: data/cache/)")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -75,8 +76,7 @@ def main() -> None:
     run = args.run_dir
     song = (Path(args.root_dir) if args.root_dir else HERE / "pop909-mini") / "001" / "001.mid"
     # the checkpoint of the lowest validation loss: on 61 songs a long budget ends past it (docs/benchmarks.md)
-    sampling = ["--load_step", "0", "--sampler", "confidence"]
-    sampling += ["--sample_steps", str(args.sample_steps)] if args.sample_steps else []
+    sampling = ["--load_step", "0", "--sampler", "confidence", "--sample_steps", str(args.sample_steps)]
     smdiff("prepare", *config)
     smdiff("train", *config, "--log_dir", run, "--resume", "--set", f"model.preset={args.preset}",
            "--steps", "100000", "--set", f"train.max_seconds={args.minutes * 60}")  # fmt: skip
@@ -93,6 +93,8 @@ def main() -> None:
         "(a slower machine gets fewer; docs/benchmarks.md shows quality against minutes and steps);"
     )
     print(f"                                sampled at step {best}, its lowest validation loss (best.pt)")
+    print(f"  forms of new pieces:          drawn from the training songs' forms ({run}/form_prior.json);")
+    print("                                `smdiff sample --no-form-prior` samples the model alone (no repeats)")
     print(f"  MIDI, tokens and piano rolls: {uncond}, {infill} (bars 16-32 of {song.name} refilled)")
     print(f"  metrics and plots:            the report folder `smdiff evaluate` printed ({run}/metrics on a first run;")
     print(

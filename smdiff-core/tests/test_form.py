@@ -182,3 +182,53 @@ def test_more_new_sections_than_letters_become_variations_never_false_repeats():
     form = detect_form(table, section_bars=1)
     repeats, variations = form.bar_pairs()
     assert not repeats and len(variations) == 4 and len({section.name for section in form.sections}) == 30
+
+
+def test_a_prior_keeps_a_training_form_s_repeats_and_makes_its_variations_new_sections():
+    from smdiff.form.prior import exact_repeats
+
+    form = exact_repeats(Form.parse("A4 B4 A4 A'4 B4 A'4 C4"))
+    assert str(form) == "A4 B4 A4 D4 B4 D4 C4"  # A' is new, and comes back as itself
+    assert form.bar_pairs() == (Form.parse("A4 B4 A4 D4 B4 D4 C4").bar_pairs()[0], [])
+
+
+def test_a_prior_of_real_songs_draws_their_forms_and_reads_back_the_same(pop909, tmp_path):
+    from smdiff.form.prior import FormPrior
+
+    tables = []
+    for song in sorted(pop909.glob("*/*.mid"))[:12]:
+        table = melody_table(song)
+        segments = distinct_segments(table, 8, 3)
+        if segments is not None:
+            tables.append(arranged_melody(table, segments, "A B A C", 8))
+    prior = FormPrior.of_tables([*tables, tables[0].excerpt(0, 4)], 32)
+    assert len(prior.forms) == len(tables) + 1 and prior.forms[-1].bar_pairs() == ([], [])  # 4 bars repeat nothing
+    for form in prior.forms[:-1]:  # every arranged song's second A is found as a repeat
+        assert {(16 + bar, bar) for bar in range(8)} <= set(form.bar_pairs()[0]), str(form)
+    assert 0.2 < prior.repeated_share() < 0.5  # 8 of 32 bars in the arranged songs (a real phrase may repeat too)
+    prior.save(tmp_path / "prior.json")
+    assert FormPrior.load(tmp_path / "prior.json") == prior
+    assert FormPrior.load(tmp_path / "missing.json") is None
+    FormPrior(8, (Form(()),)).save(tmp_path / "empty.json")  # a window too short for any section
+    assert FormPrior.load(tmp_path / "empty.json") == FormPrior(8, (Form(()),))
+    rng = np.random.default_rng(0)
+    assert {str(prior.draw(rng)) for _ in range(200)} == {str(form) for form in prior.forms}
+
+
+def test_a_gap_of_a_real_song_matches_the_passage_with_its_surroundings_without_reading_the_gap(pop909):
+    from smdiff.form.match import matching_passage
+
+    found = 0
+    for song in sorted(pop909.glob("*/*.mid"))[:12]:
+        table = melody_table(song)
+        segments = distinct_segments(table, 8, 3)
+        if segments is None:
+            continue
+        piece = arranged_melody(table, segments, "A B C A B C", 8)  # the second B (bars 32-40) repeats bars 8-16
+        match = matching_passage(piece, (32, 40), window_bars=64)
+        assert match is not None and match.source == (8, 16) and match.similarity == 1.0, song
+        scrambled = piece.select(~((piece.bar >= 32) & (piece.bar < 40)))  # what the gap holds is never read
+        assert matching_passage(scrambled, (32, 40), window_bars=64) == match
+        assert matching_passage(piece, (32, 40), window_bars=16) is None  # no window holds gap and passage
+        found += 1
+    assert found >= 6

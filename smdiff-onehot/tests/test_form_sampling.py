@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import symusic
 
 from smdiff.form import Form
+from smdiff.form.prior import FORM_PRIOR_FILE, FormPrior
 from smdiff.form.ties import form_ties
 from smdiff.notes import NoteTable
 from smdiff.testing import assert_kept_outside_selection, bar_quarters, scale, train_tiny_run, write_midi
@@ -135,6 +138,76 @@ def test_a_bad_form_request_is_one_line_exit_2_and_writes_nothing(cli, run, tmp_
     assert not (tmp_path / "out").exists()
 
 
-def test_evaluate_refuses_a_form_the_metrics_are_of_the_model_alone(cli, run, tmp_path):
+def test_evaluate_refuses_a_form_the_user_chose(cli, run, tmp_path):
     result = cli("evaluate", "--load-dir", str(run), "--n-samples", "2", "--set", "sample.form=A2 A2")
-    assert result.exit_code == 2 and "evaluate measures the model on its own, never with a form" in result.stderr
+    assert result.exit_code == 2 and "never a form you choose" in result.stderr
+
+
+def test_new_pieces_follow_forms_drawn_from_the_training_songs_unless_told_not_to(cli, run, tmp_path):
+    prior = FormPrior.load(run / FORM_PRIOR_FILE)
+    assert prior is not None and prior.bars == 8 and any(form.bar_pairs()[0] for form in prior.forms)
+    result = sample(cli, run, tmp_path / "prior", "--n-samples", "8", "--seed", "0")
+    assert result.exit_code == 0, result.output
+    assert "forms drawn from the training songs'" in result.output
+    records = json.loads((tmp_path / "prior" / "index.json").read_text())["samples"]
+    drawn = [Form.parse(record["form"]) for record in records if record["form"]]
+    assert {str(form) for form in drawn} <= {str(form) for form in prior.forms}
+    repeated = 0
+    for record in records:
+        if not record["form"]:
+            continue
+        tokens = np.load(tmp_path / "prior" / record["tokens"])
+        for bar, original in Form.parse(record["form"]).bar_pairs()[0]:
+            assert np.array_equal(tokens[bar * BAR : (bar + 1) * BAR], tokens[original * BAR : (original + 1) * BAR])
+            repeated += 1
+    assert repeated > 0
+    result = sample(cli, run, tmp_path / "alone", "--n-samples", "2", "--no-form-prior")
+    assert result.exit_code == 0, result.output
+    assert all(r["form"] is None for r in json.loads((tmp_path / "alone" / "index.json").read_text())["samples"])
+
+
+def phrase_song(path, order: str):
+    """An 8-bar melody of 2-bar phrases in ``order`` (e.g. "A B A B"), with a bridge and piano under it."""
+    phrases = {
+        "A": [60, 62, 64, 65, 67, 65, 64, 62],
+        "B": [72, 71, 69, 67, 69, 71, 72, 74],
+        "C": [55, 59, 62, 59, 57, 60, 64, 60],
+    }
+    melody = [
+        (place * 2 * 1920 + beat * 480, 480, pitch, 90)
+        for place, letter in enumerate(order.split())
+        for beat, pitch in enumerate(phrases[letter])
+    ]
+    return write_midi(path, {"MELODY": melody, "BRIDGE": scale(8, low=55),
+                             "PIANO": [(b * 1920, 1920, 48 + b % 5, 80) for b in range(8)]})  # fmt: skip
+
+
+def test_a_gap_repeats_the_passage_whose_surroundings_match_its_own(cli, run, tmp_path):
+    song = phrase_song(tmp_path / "abab.mid", "A B A B")
+    gap = ["--task", "infill", "--input-midi", str(song), "--mask-start-bar", "4", "--mask-end-bar", "6",
+           "--mask-tracks", "melody"]  # fmt: skip
+    result = sample(cli, run, tmp_path / "form", *gap, "--n-samples", "2")
+    assert result.exit_code == 0, result.output
+    assert "the gap repeats bars 0-2, whose surroundings match its own" in result.output
+    before = NoteTable.from_score(symusic.Score(str(song)))
+    for index in range(2):
+        record = json.loads((tmp_path / "form" / "index.json").read_text())["samples"][index]
+        assert record["song_form"] == {"repeats_bars": [0, 2], "surroundings_similarity": 1.0}
+        after = NoteTable.from_score(symusic.Score(str(tmp_path / "form" / f"sample_{index:04d}.mid")))
+        melody = [name.upper() for name in after.track_names].index("MELODY")
+        after = after.select(after.track == melody)
+        original = before.select(before.track == [n.upper() for n in before.track_names].index("MELODY"))
+        for bar in (4, 5):  # the A played at bars 0-1, note for note
+            assert {(s, p) for s, p, _ in onsets(after, bar)} == {(s, p) for s, p, _ in onsets(original, bar - 4)}
+    result = sample(cli, run, tmp_path / "alone", *gap, "--no-song-form")
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "alone" / "index.json").read_text())["samples"][0]["song_form"] is None
+
+
+def test_a_gap_without_a_matching_passage_is_the_model_s_own(cli, run, tmp_path):
+    song = phrase_song(tmp_path / "abca.mid", "A B C A")
+    result = sample(cli, run, tmp_path / "out", "--task", "infill", "--input-midi", str(song), "--mask-start-bar",
+                    "2", "--mask-end-bar", "4", "--mask-tracks", "melody")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "out" / "index.json").read_text())["samples"][0]["song_form"] is None
+    assert "the gap repeats" not in result.output

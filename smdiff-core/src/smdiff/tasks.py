@@ -118,7 +118,7 @@ class Unconditional:
     """Everything masked: new music from nothing — or under a chord progression, when ``chords`` gives one."""
 
     needs_input = False
-    options: frozenset[str] = frozenset({"key", "form", "form_from", "vary_keep", "chords"})
+    options: frozenset[str] = frozenset({"key", "form", "form_from", "form_prior", "vary_keep", "chords"})
 
     def __init__(self, chords: str | None = None) -> None:
         self.progression = None if chords is None else parse_progression(chords)

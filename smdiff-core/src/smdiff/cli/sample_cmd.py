@@ -38,7 +38,7 @@ def free_folder(base: Path) -> Path:
 
 
 #: settings every task with input reads: which pieces to condition on, and how many variants
-INPUT_OPTIONS = frozenset({"input_midi", "input_midi_dir", "samples_per_midi"})
+INPUT_OPTIONS = frozenset({"input_midi", "input_midi_dir", "samples_per_midi", "song_form"})
 
 
 #: the ``SampleConfig`` fields whose flags only some tasks read
@@ -54,6 +54,8 @@ TASK_FLAGS = frozenset(
         "infill_notes",
         "form",
         "form_from",
+        "form_prior",
+        "song_form",
         "repeat_from",
         "vary_from",
         "vary_keep",
@@ -81,6 +83,14 @@ def refuse_flags_without_effect(
         raise DataError(
             "--vary-keep has no effect without a variation: --form with a primed section (A'8) or --vary-from"
         )
+    if "form_prior" in present and (chosen := present & {"form", "form_from", "chords"}):
+        raise DataError(
+            f"--no-form-prior has no effect with --{min(chosen).replace('_', '-')}: the form prior is drawn only "
+            "for new pieces that ask for no form and no chords"
+        )
+    if "song_form" in present and (chosen := present & {"repeat_from", "vary_from"}):
+        raise DataError(f"--no-song-form has no effect with --{min(chosen).replace('_', '-')}: the gap follows the "
+                        "bars you gave")  # fmt: skip
     if {"input_midi", "input_midi_dir"} <= present:
         raise DataError("pass --input_midi FILE or --input_midi_dir DIR, not both")
     if "input_midi" in present and "samples_per_midi" in present:
@@ -91,6 +101,21 @@ def refuse_flags_without_effect(
         raise DataError(
             "--n_samples has no effect with --input_midi_dir; --samples_per_midi N writes N variants per file"
         )
+
+
+def say_forms(records: list[dict]) -> None:
+    """One line on the forms the pieces follow without being asked: drawn from the training songs' forms, or the
+    song's own passage that a gap repeats."""
+    forms = [record["form"] for record in records if record.get("form")]
+    repeats = [record for record in records if record.get("song_form")]
+    if forms and not any(record.get("selection") for record in records):
+        status(f"forms drawn from the training songs' (e.g. {forms[0]}; index.json lists each): "
+               "--no-form-prior samples the model alone")  # fmt: skip
+    for record in repeats[:1]:
+        found = record["song_form"]
+        start, end = found["repeats_bars"]
+        status(f"the gap repeats bars {start}-{end}, whose surroundings match its own "
+               f"({found['surroundings_similarity']:.2f}; {len(repeats)} piece(s)): --no-song-form for the model's own")  # fmt: skip
 
 
 def refuse_used_folder(folder: Path) -> None:
@@ -134,6 +159,20 @@ def make_sample_command(host: PluginHost):
         form_from: Annotated[
             Path | None, typer.Option("--form-from", help="New pieces: follow the form found in this song.")
         ] = None,
+        no_form_prior: Annotated[
+            bool,
+            typer.Option(
+                "--no-form-prior",
+                help="New pieces: no form drawn from the training songs' forms (the model alone repeats nothing).",
+            ),
+        ] = False,
+        no_song_form: Annotated[
+            bool,
+            typer.Option(
+                "--no-song-form",
+                help="Infill: the gap never repeats the song's passage whose surroundings match its own.",
+            ),
+        ] = False,
         repeat_from: Annotated[
             str | None, typer.Option("--repeat-from", help="Infill: the gap repeats these bars, START-END from 0.")
         ] = None,
@@ -166,6 +205,8 @@ def make_sample_command(host: PluginHost):
             "sample.mask_tracks": split_list(mask_tracks), "sample.temperature": temperature, "sample.top_k": top_k,
             "sample.top_p": top_p, "sample.seed": seed, "sample.out_dir": str(out_dir) if out_dir else None,
             "sample.key": key, "sample.form": form, "sample.form_from": str(form_from) if form_from else None,
+            "sample.form_prior": False if no_form_prior else None,
+            "sample.song_form": False if no_song_form else None,
             "sample.repeat_from": repeat_from, "sample.vary_from": vary_from, "sample.vary_keep": vary_keep,
             "sample.chords": chords,
         }  # fmt: skip
@@ -214,5 +255,6 @@ def make_sample_command(host: PluginHost):
             )  # fmt: skip
         status(f"wrote {len(index['samples'])} sample(s) to {target} ({index['samples_per_second']:.2f} samples/s): "
                f".mid, .npy and .png per sample, index.json")  # fmt: skip
+        say_forms(index["samples"])
 
     return sample

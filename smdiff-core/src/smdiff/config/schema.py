@@ -152,6 +152,8 @@ class SampleConfig:
     key: str | None = None
     form: str | None = None
     form_from: str | None = None
+    form_prior: bool = True
+    song_form: bool = True
     repeat_from: str | None = None
     vary_from: str | None = None
     vary_keep: float = 0.5

@@ -33,14 +33,18 @@ def sample_for_evaluation(
     A task without input writes new pieces; a task with input fills the input
     files when the settings name some, else the test split's windows (the
     first window of every test song before any song's second), so its pieces
-    are scored as infillings against those originals.
+    are scored as infillings against those originals. New pieces draw their
+    forms from the run's form prior and gaps follow the window's own form, as
+    ``smdiff sample`` does (``sample.form_prior=false`` / ``sample.song_form=false``
+    score the model alone).
     """
     settings = attrs.evolve(resolved.sample, n_samples=resolved.eval.n_samples)
     asked = [name for name in ("form", "form_from", "repeat_from", "vary_from") if getattr(settings, name) is not None]
     if asked:
         raise ConfigError(
-            f"sample.{asked[0]} is set: evaluate measures the model on its own, never with a form (a form is the "
-            "user's choice, not a way to raise a metric); drop it, or score forms with benchmarks/form_control.py"
+            f"sample.{asked[0]} is set: evaluate measures what smdiff samples unasked, never a form you choose (a "
+            "form is the user's choice, not a way to raise a metric); drop it, or score forms with "
+            "benchmarks/form_control.py"
         )
     run = load_run(
         load_dir, load_step=settings.load_step, ema=settings.ema, registries=registries, dataset_id=dataset_id

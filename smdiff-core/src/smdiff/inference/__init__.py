@@ -14,7 +14,16 @@ cancelling):
 """
 
 from smdiff.inference.folder import sample_to_folder, write_folder
-from smdiff.inference.jobs import Job, covering_window, jobs_for, key_shift, new_piece_jobs, song_jobs, window_jobs
+from smdiff.inference.jobs import (
+    Job,
+    covering_window,
+    jobs_for,
+    key_shift,
+    new_piece_forms,
+    new_piece_jobs,
+    song_jobs,
+    window_jobs,
+)
 from smdiff.inference.pipeline import Generated, estimate_seconds, gap_ticks, generate
 from smdiff.inference.runs import LoadedRun, find_checkpoint, load_run
 from smdiff.inference.songs import Song, slot_tracks_of
@@ -33,6 +42,7 @@ __all__ = [
     "jobs_for",
     "key_shift",
     "load_run",
+    "new_piece_forms",
     "new_piece_jobs",
     "notes_changed_outside",
     "sample_to_folder",

@@ -21,7 +21,7 @@ import numpy as np
 from smdiff.config.resolve import to_dict
 from smdiff.config.schema import SampleConfig
 from smdiff.errors import DataError
-from smdiff.inference.jobs import jobs_for
+from smdiff.inference.jobs import Job, jobs_for
 from smdiff.inference.pipeline import Generated, OnStep, gap_ticks, generate
 from smdiff.inference.runs import LoadedRun
 from smdiff.inference.splice import notes_changed_outside
@@ -109,6 +109,8 @@ def _write_piece(
         "generated_elements": int(job.region.sum()),
         "units_dropped_by_repair": piece.repaired_units,
         "semitones_moved": job.shift,
+        "form": None if job.form is None else str(job.form),
+        "song_form": _song_form(job),
         "first_bar": job.first_bar,
         "song_tracks": None if job.song is None else {slot: list(t) for slot, t in job.song.slot_tracks.items()},
         "selection": None if job.selection is None else _selection(job.selection),
@@ -118,6 +120,13 @@ def _write_piece(
         "batch_samples": piece.batch_samples,
         "position_in_batch": piece.position_in_batch,
     }
+
+
+def _song_form(job: Job) -> dict[str, Any] | None:
+    """The passage of the song the gap repeats because its surroundings match the gap's (``None`` when it does not)."""
+    if job.song_form is None:
+        return None
+    return {"repeats_bars": list(job.song_form.source), "surroundings_similarity": round(job.song_form.similarity, 3)}
 
 
 def _selection(selection: Any) -> dict[str, Any]:

@@ -19,10 +19,13 @@ import numpy as np
 
 from smdiff.config.schema import SampleConfig
 from smdiff.errors import ConfigError, DataError
+from smdiff.form.match import PassageMatch, matching_passage
+from smdiff.form.plan import Form
 from smdiff.form.request import FormRequest
 from smdiff.inference.runs import LoadedRun
 from smdiff.inference.songs import Song
 from smdiff.midi import find_midi_files
+from smdiff.notes import NoteTable
 from smdiff.tasks import Selection, Task, Window
 
 
@@ -36,7 +39,8 @@ class Job:
     bars) is what the result replaces there. ``shift`` is how many semitones
     the output moves: back into the input's key, or to the key asked for.
     ``ties`` (``[L, C]`` leader rows, :mod:`smdiff.diffusion.ties`) makes
-    elements one shared decision: the repeats of a form.
+    elements one shared decision: the repeats of ``form``, the form a new
+    piece follows (asked for, or drawn from the run's form prior).
     """
 
     initial: np.ndarray = attrs.field(eq=False)
@@ -48,6 +52,9 @@ class Job:
     selection: Selection | None = None
     shift: int = 0
     ties: np.ndarray | None = attrs.field(default=None, eq=False)
+    form: Form | None = None
+    #: the bars (of the song, or the window) the gap repeats because the song's form says so (:mod:`smdiff.form.match`)
+    song_form: PassageMatch | None = None
 
     @property
     def window_selection(self) -> Selection | None:
@@ -59,38 +66,74 @@ def _window(run: LoadedRun, tokens: np.ndarray | None = None) -> Window:
     return Window(run.config.data.bars, run.window_length, tokens)
 
 
-def new_piece_jobs(
-    run: LoadedRun, task: Task, count: int, shift: int = 0, form: FormRequest | None = None
-) -> list[Job]:
-    """``count`` jobs of a task without input (all of them alike; the sampler's seed makes them differ).
+def new_piece_forms(run: LoadedRun, settings: SampleConfig, count: int) -> list[FormRequest | None]:
+    """The form each of ``count`` new pieces follows: the one ``settings`` ask for, else one drawn from the run's
+    form prior (:mod:`smdiff.form.prior`; off with ``--no-form-prior``, and under ``--chords``), else none."""
+    asked = FormRequest.from_settings(settings, run.config.data.bars)
+    if asked is not None:
+        if asked.form is None:
+            raise DataError(f"{asked.flag} makes a gap of an input song repeat other bars; it needs the infill task")
+        return [asked] * count
+    if not settings.form_prior or settings.chords is not None or run.form_prior is None:
+        return [None] * count
+    rng = np.random.default_rng(settings.seed)
+    return [FormRequest(form=run.form_prior.draw(rng), seed=settings.seed + n) for n in range(count)]
 
-    ``form`` ties the sections its form repeats.
-    """
+
+def new_piece_jobs(run: LoadedRun, task: Task, forms: Sequence[FormRequest | None], shift: int = 0) -> list[Job]:
+    """One job of a task without input per entry of ``forms`` (:func:`new_piece_forms`): a piece ties the sections
+    its form repeats; pieces without a form are alike (the sampler's seed makes them differ)."""
     window = _window(run)
     initial, region = task.initial(run.tokenizer, window, None)
-    ties = None if form is None else form.ties(run.tokenizer, window, None, region)
-    return [Job(initial, region, window, shift=shift, ties=ties) for _ in range(count)]
+    return [
+        Job(initial, region, window, shift=shift, ties=None if form is None else form.ties(run.tokenizer, window, None, region),
+            form=None if form is None else form.form)
+        for form in forms
+    ]  # fmt: skip
 
 
-def window_jobs(run: LoadedRun, task: Task, windows: Sequence[np.ndarray]) -> list[Job]:
-    """One job per token window (e.g. test-split windows), the task's selection taken inside the window."""
+def window_jobs(run: LoadedRun, task: Task, windows: Sequence[np.ndarray], *, song_form: bool = False) -> list[Job]:
+    """One job per token window (e.g. test-split windows), the task's selection taken inside the window; with
+    ``song_form``, a gap repeats the window's bars whose surroundings match its own (:func:`follow_song_form`)."""
     jobs = []
     for tokens in windows:
         window = _window(run, np.asarray(tokens, dtype=np.int64))
         selection = task.selection(window.bars, window.bars)
-        jobs.append(_job(run, task, window, selection, None, 0, 0))
+        job = _job(run, task, window, selection, None, 0, 0)
+        if song_form and selection is not None:
+            repaired = run.tokenizer.repair(window.tokens)[0]
+            job = follow_song_form(run, job, NoteTable.from_score(run.tokenizer.decode(repaired), n_bars=window.bars))
+        jobs.append(job)
     return jobs
 
 
+def follow_song_form(run: LoadedRun, job: Job, table: NoteTable) -> Job:
+    """``job`` with its gap tied to the passage of ``table`` (the song's notes, on its bars) whose surroundings match
+    the gap's, when one does (:func:`smdiff.form.match.matching_passage`); else ``job`` as it is."""
+    if job.selection is None or len(job.selection.spans) != 1:
+        return job
+    match = matching_passage(table, job.selection.spans[0], window_bars=run.config.data.bars)
+    if match is None:
+        return job
+    form = FormRequest(source=match.source)
+    selection = form.reaches(job.selection, run.config.data.bars)
+    if not (job.first_bar <= selection.start_bar and selection.end_bar <= job.first_bar + job.window.bars):
+        return job  # the window chosen for the gap does not hold the passage
+    return attrs.evolve(with_form(run, form, job, job.first_bar), song_form=match)
+
+
 def song_jobs(
-    run: LoadedRun, task: Task, song: Song, repeats: int, *, centred: bool = False, form: FormRequest | None = None
-) -> list[Job]:
+    run: LoadedRun, task: Task, song: Song, repeats: int, *, centred: bool = False, form: FormRequest | None = None,
+    song_form: bool = False,
+) -> list[Job]:  # fmt: skip
     """``repeats`` jobs for ``song``: the task's selection of it, in a model window that holds it.
 
     The window is the earliest that holds the whole selection (from bar 0 when
     it fits there), or with ``centred`` the one with the most context on both
     sides of it (the studio's choice). With ``form``, the window also holds
-    the bars the gap repeats or varies, and the gap is tied to them.
+    the bars the gap repeats or varies, and the gap is tied to them; else with
+    ``song_form``, the gap repeats the song's passage whose surroundings match
+    its own, when one does and a window holds both (:func:`follow_song_form`).
     """
     time_signature = run.config.data.time_signature
     selection = task.selection(song.n_bars(time_signature), run.config.data.bars)
@@ -103,13 +146,24 @@ def song_jobs(
     encoding = run.tokenizer.encode(song.score, bars=run.config.data.bars, source=song.bars_from)
     if len(encoding.windows) == 0:
         raise DataError(f"{song.name}: no notes in the tracks {', '.join(run.tokenizer.track_names)}")
+    match = None
+    if form is None and song_form and len(selection.spans) == 1:
+        table = NoteTable.from_score(song.score, source_path=song.bars_from)
+        match = matching_passage(table, selection.spans[0], window_bars=run.config.data.bars)
+        form = None if match is None else FormRequest(source=match.source)
     reach = selection if form is None else form.reaches(selection, run.config.data.bars)
-    chosen = covering_window(encoding.start_bars, reach, run.config.data.bars, centred=centred)
+    try:
+        chosen = covering_window(encoding.start_bars, reach, run.config.data.bars, centred=centred)
+    except DataError:
+        if match is None:
+            raise
+        form, match, reach = None, None, selection  # no window with notes holds gap and passage: the model alone
+        chosen = covering_window(encoding.start_bars, reach, run.config.data.bars, centred=centred)
     first_bar = int(encoding.start_bars[chosen])
     window = _window(run, encoding.windows[chosen].astype(np.int64))
     job = _job(run, task, window, selection.shifted(first_bar), song, first_bar, -encoding.transposition)
     if form is not None:
-        job = with_form(run, form, job, first_bar)
+        job = attrs.evolve(with_form(run, form, job, first_bar), song_form=match)
     return [attrs.evolve(job, selection=selection) for _ in range(repeats)]
 
 
@@ -131,17 +185,18 @@ def jobs_for(
     ``--input_midi`` gives ``n_samples`` variants of one song; ``--input_midi_dir``
     ``samples_per_midi`` of each of its files.
     """
+    if not task.needs_input:
+        return new_piece_jobs(run, task, new_piece_forms(run, settings, settings.n_samples), key_shift(run, settings))
     form = FormRequest.from_settings(settings, run.config.data.bars)
-    if task.needs_input and windows is not None:
+    if windows is not None:
         if form is not None:
             raise ConfigError(f"{form.flag} applies to sampling songs and new pieces, not to test windows")
-        return window_jobs(run, task, windows)
-    if not task.needs_input:
-        return new_piece_jobs(run, task, settings.n_samples, key_shift(run, settings), form)
+        return window_jobs(run, task, windows, song_form=settings.song_form)
     if settings.key is not None:
         raise ConfigError(f"--key applies to tasks without input; {settings.task} keeps the key of its input MIDI")
     if settings.input_midi:
-        return song_jobs(run, task, Song.read(Path(settings.input_midi), run), settings.n_samples, form=form)
+        song = Song.read(Path(settings.input_midi), run)
+        return song_jobs(run, task, song, settings.n_samples, form=form, song_form=settings.song_form)
     if settings.input_midi_dir:
         files = find_midi_files(settings.input_midi_dir)
         if not files:
@@ -149,7 +204,9 @@ def jobs_for(
         return [
             job
             for path in files
-            for job in song_jobs(run, task, Song.read(path, run), settings.samples_per_midi, form=form)
+            for job in song_jobs(
+                run, task, Song.read(path, run), settings.samples_per_midi, form=form, song_form=settings.song_form
+            )
         ]
     raise DataError(f"task {settings.task} needs an input piece: pass --input_midi FILE or --input_midi_dir DIR")
 

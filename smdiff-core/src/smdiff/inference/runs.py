@@ -14,6 +14,7 @@ from smdiff.config.resolve import drop_unknown_keys
 from smdiff.config.schema import SmdiffConfig
 from smdiff.devices import resolve_device, use_tensor_cores
 from smdiff.errors import DataError
+from smdiff.form.prior import FORM_PRIOR_FILE, FormPrior
 from smdiff.kernels import KernelBackend
 from smdiff.kernels.selection import select_kernel
 from smdiff.progress import warn
@@ -35,6 +36,8 @@ class LoadedRun:
     checkpoint: Path
     step: int
     window_length: int
+    #: the forms of the training windows new pieces draw theirs from; ``None`` for runs trained without one
+    form_prior: FormPrior | None = None
 
 
 def find_checkpoint(run_dir: Path, load_step: int | None) -> Path:
@@ -95,7 +98,8 @@ def load_run(
     model = calibrated(model, tokenizer, config.diffusion.pitch_weight)
     model.to(target).eval()
     kernel = select_kernel(config.kernels.backend, registries, target)
-    return LoadedRun(config, tokenizer, model, kernel, target, path, payload["state"]["step"], length)
+    prior = FormPrior.load(run_dir / FORM_PRIOR_FILE)
+    return LoadedRun(config, tokenizer, model, kernel, target, path, payload["state"]["step"], length, prior)
 
 
 def calibrated(model: torch.nn.Module, tokenizer: Tokenizer, pitch_weight: float) -> torch.nn.Module:

@@ -25,7 +25,17 @@ from smdiff.data.chord_track import with_chords
 from smdiff.data.chords import parse_progression
 from smdiff.errors import DataError
 from smdiff.form.request import FormRequest
-from smdiff.inference import Generated, Job, LoadedRun, Song, generate, new_piece_jobs, slot_tracks_of, song_jobs
+from smdiff.inference import (
+    Generated,
+    Job,
+    LoadedRun,
+    Song,
+    generate,
+    new_piece_forms,
+    new_piece_jobs,
+    slot_tracks_of,
+    song_jobs,
+)
 from smdiff.inference.songs import bar_starts
 from smdiff.midi import load_score
 from smdiff.studio.pieces import PieceStore, StudioPiece, roll
@@ -243,21 +253,21 @@ class Engine:
         form = FormRequest.from_settings(settings, self.window_bars)
         if form is not None and form.form is None:
             raise DataError("a new piece takes a form (e.g. A8 A8 B8 A8); repeating given bars needs a song")
-        made = self._generate(task, new_piece_jobs(self.run, task, settings.n_samples, form=form), settings, job)
+        forms = new_piece_forms(self.run, settings, settings.n_samples)
+        made = self._generate(task, new_piece_jobs(self.run, task, forms), settings, job)
         stamp = time.strftime("%H:%M:%S")
-        sections = () if form is None or form.form is None else tuple(
-            (section.name, section.start_bar, section.end_bar) for section in form.form.sections
-        )  # fmt: skip
         return [
             self.pieces.add(
                 f"new piece {stamp} · {n + 1}",
                 result.score,
                 None,
                 slot_tracks_of(result.score, self.run),
-                form=sections,
+                form=() if result.job.form is None else tuple(
+                    (section.name, section.start_bar, section.end_bar) for section in result.job.form.sections
+                ),
             )
             for n, result in enumerate(made)
-        ]
+        ]  # fmt: skip
 
     def _generate(self, task: Task, jobs: list[Job], settings: SampleConfig, job: str | None) -> list[Generated]:
         """The pipeline's pieces for ``jobs``; one generation at a time (else :class:`Busy`)."""

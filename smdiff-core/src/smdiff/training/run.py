@@ -12,6 +12,7 @@ from smdiff.config.resolve import to_toml
 from smdiff.config.schema import SmdiffConfig
 from smdiff.devices import resolve_device
 from smdiff.errors import DataError
+from smdiff.form.prior import FORM_PRIOR_FILE, FormPrior
 from smdiff.progress import status
 from smdiff.training.components import build_components
 from smdiff.training.distributed import DistInfo, any_rank, barrier, init_distributed, shutdown
@@ -89,6 +90,7 @@ def run_training(
         if dist.is_main:
             ckpt.check_free_space(run_dir, CHECKPOINT_HEADROOM * _checkpoint_bytes(c.model))
             (run_dir / CONFIG_SNAPSHOT).write_text(to_toml(c.config))
+            _write_form_prior(c, run_dir)
         _wrap_distributed(c, dist)
         report = trainer.run()
         if dist.is_main:
@@ -101,6 +103,18 @@ def run_training(
         return report
     finally:
         shutdown(dist)
+
+
+def _write_form_prior(c: Any, run_dir: Path) -> None:
+    """The forms of the training windows, which new pieces draw theirs from (:mod:`smdiff.form.prior`); once a run."""
+    path = run_dir / FORM_PRIOR_FILE
+    if path.exists():
+        return
+    bars = c.config.data.bars
+    prior = FormPrior.of_windows(c.tokenizer, c.cache.windows, c.cache.split_indices("train"), bars)
+    if prior is not None:
+        prior.save(path)
+        status(f"form prior: {len(prior.forms)} training windows, {prior.repeated_share():.2f} of bars repeat")
 
 
 def _checkpoint_bytes(model: torch.nn.Module) -> int:
