@@ -148,7 +148,7 @@ def main() -> None:
     first: dict[str, NoteTable] = {}
     for repeat in range(args.repeat):
         for name, asked in (("with the form", args.form), ("without a form", None)):
-            settings = SampleConfig(n_samples=args.samples, seed=1000 * repeat, form=asked)
+            settings = SampleConfig(n_samples=args.samples, seed=1000 * repeat, form=asked, form_prior=False)
             began = time.perf_counter()
             pieces = generate(run, task, jobs_for(run, task, settings), settings)
             seconds[name].append((time.perf_counter() - began) / args.samples)

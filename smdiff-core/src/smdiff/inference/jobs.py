@@ -100,11 +100,20 @@ def window_jobs(run: LoadedRun, task: Task, windows: Sequence[np.ndarray], *, so
         window = _window(run, np.asarray(tokens, dtype=np.int64))
         selection = task.selection(window.bars, window.bars)
         job = _job(run, task, window, selection, None, 0, 0)
-        if song_form and selection is not None:
+        if song_form and selection is not None and _ties_bars(run):
             repaired = run.tokenizer.repair(window.tokens)[0]
             job = follow_song_form(run, job, NoteTable.from_score(run.tokenizer.decode(repaired), n_bars=window.bars))
         jobs.append(job)
     return jobs
+
+
+def _ties_bars(run: LoadedRun) -> bool:
+    """Whether the run's tokenizer has rows at fixed places of the bars (a grid), so a gap can be tied to a passage.
+
+    The song's form is followed unasked on grids only: an Octuple gap would take the passage by copying its notes,
+    which is not yet checked against notes held into the gap from before it (docs/decisions.md).
+    """
+    return run.tokenizer.bar_of_rows(run.config.data.bars) is not None
 
 
 def follow_song_form(run: LoadedRun, job: Job, table: NoteTable) -> Job:
@@ -133,7 +142,8 @@ def song_jobs(
     sides of it (the studio's choice). With ``form``, the window also holds
     the bars the gap repeats or varies, and the gap is tied to them; else with
     ``song_form``, the gap repeats the song's passage whose surroundings match
-    its own, when one does and a window holds both (:func:`follow_song_form`).
+    its own, when one does, a window holds both and the tokenizer is a grid
+    (:func:`follow_song_form`).
     """
     time_signature = run.config.data.time_signature
     selection = task.selection(song.n_bars(time_signature), run.config.data.bars)
@@ -147,7 +157,7 @@ def song_jobs(
     if len(encoding.windows) == 0:
         raise DataError(f"{song.name}: no notes in the tracks {', '.join(run.tokenizer.track_names)}")
     match = None
-    if form is None and song_form and len(selection.spans) == 1:
+    if form is None and song_form and len(selection.spans) == 1 and _ties_bars(run):
         table = NoteTable.from_score(song.score, source_path=song.bars_from)
         match = matching_passage(table, selection.spans[0], window_bars=run.config.data.bars)
         form = None if match is None else FormRequest(source=match.source)
