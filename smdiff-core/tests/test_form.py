@@ -128,18 +128,24 @@ def block_pairs(names: list[str]) -> set[tuple[int, int]]:
     return {(i, j) for i in range(len(names)) for j in range(i) if names[i] == names[j]}
 
 
+def arranged_songs(pop909, order: str) -> list:
+    """Real 8-bar melody segments A, B, C of each of the first 12 songs that have three distinct ones, put in
+    ``order``: pieces of known form."""
+    pieces = []
+    for song in sorted(pop909.glob("*/*.mid"))[:12]:
+        table = melody_table(song)
+        segments = distinct_segments(table, 8, 3)
+        if segments is not None:
+            pieces.append(arranged_melody(table, segments, order, 8))
+    return pieces
+
+
 def test_the_form_of_real_melodies_arranged_in_a_known_form_is_found(pop909):
     # real 8-bar melody segments A, B, C of each song put in the form A B A C A B: every repeat is found, and
     # sections detected as repeats of each other are the same segment of the song
     truth = block_pairs([f"{letter}{half}" for letter in "ABACAB" for half in (1, 2)])  # 4-bar sections
-    tried = 0
-    for song in sorted(pop909.glob("*/*.mid"))[:12]:
-        table = melody_table(song)
-        segments = distinct_segments(table, 8, 3)
-        if segments is None:
-            continue
-        tried += 1
-        piece = arranged_melody(table, segments, "A B A C A B", 8)
+    pieces = arranged_songs(pop909, "A B A C A B")
+    for song, piece in enumerate(pieces):
         detected = detect_form(piece)
         assert [section.bars for section in detected.sections] == [4] * 12, (song, str(detected))
         found = block_pairs([section.name for section in detected.sections])
@@ -147,7 +153,7 @@ def test_the_form_of_real_melodies_arranged_in_a_known_form_is_found(pop909):
         similarity = bar_similarity(piece)
         for i, j in found - truth:  # a real song may repeat a phrase in two of its segments: then it is a repeat
             assert np.mean([similarity[4 * i + k, 4 * j + k] for k in range(4)]) >= 0.8
-    assert tried >= 6
+    assert len(pieces) >= 6
 
 
 def test_a_real_song_s_detected_repeats_are_alike_and_its_new_sections_are_not(pop909):
@@ -195,12 +201,7 @@ def test_a_prior_keeps_a_training_form_s_repeats_and_makes_its_variations_new_se
 def test_a_prior_of_real_songs_draws_their_forms_and_reads_back_the_same(pop909, tmp_path):
     from smdiff.form.prior import FormPrior
 
-    tables = []
-    for song in sorted(pop909.glob("*/*.mid"))[:12]:
-        table = melody_table(song)
-        segments = distinct_segments(table, 8, 3)
-        if segments is not None:
-            tables.append(arranged_melody(table, segments, "A B A C", 8))
+    tables = arranged_songs(pop909, "A B A C")
     prior = FormPrior.of_tables([*tables, tables[0].excerpt(0, 4)], 32)
     assert len(prior.forms) == len(tables) + 1 and prior.forms[-1].bar_pairs() == ([], [])  # 4 bars repeat nothing
     for form in prior.forms[:-1]:  # every arranged song's second A is found as a repeat
@@ -218,17 +219,11 @@ def test_a_prior_of_real_songs_draws_their_forms_and_reads_back_the_same(pop909,
 def test_a_gap_of_a_real_song_matches_the_passage_with_its_surroundings_without_reading_the_gap(pop909):
     from smdiff.form.match import matching_passage
 
-    found = 0
-    for song in sorted(pop909.glob("*/*.mid"))[:12]:
-        table = melody_table(song)
-        segments = distinct_segments(table, 8, 3)
-        if segments is None:
-            continue
-        piece = arranged_melody(table, segments, "A B C A B C", 8)  # the second B (bars 32-40) repeats bars 8-16
+    pieces = arranged_songs(pop909, "A B C A B C")  # the second B (bars 32-40) repeats bars 8-16
+    for song, piece in enumerate(pieces):
         match = matching_passage(piece, (32, 40), window_bars=64)
         assert match is not None and match.source == (8, 16) and match.similarity == 1.0, song
         scrambled = piece.select(~((piece.bar >= 32) & (piece.bar < 40)))  # what the gap holds is never read
         assert matching_passage(scrambled, (32, 40), window_bars=64) == match
         assert matching_passage(piece, (32, 40), window_bars=16) is None  # no window holds gap and passage
-        found += 1
-    assert found >= 6
+    assert len(pieces) >= 6
