@@ -211,3 +211,22 @@ def test_a_gap_without_a_matching_passage_is_the_model_s_own(cli, run, tmp_path)
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "out" / "index.json").read_text())["samples"][0]["song_form"] is None
     assert "the gap repeats" not in result.output
+
+
+def test_evaluation_windows_follow_their_own_form_as_songs_do(run, tmp_path):
+    from smdiff.config.schema import SampleConfig
+    from smdiff.inference import load_run, window_jobs
+    from smdiff.plugins import get_registries
+
+    registries = get_registries()
+    loaded = load_run(run, load_step=None, ema=True, registries=registries)
+    settings = SampleConfig(task="infill", mask_start_bar=4, mask_end_bar=6, mask_tracks=("melody",))
+    task = registries.tasks.get("infill").factory(settings)
+    score = symusic.Score(str(phrase_song(tmp_path / "abab.mid", "A B A B")))
+    window = loaded.tokenizer.encode(score, bars=8).windows[0]
+    (job,) = window_jobs(loaded, task, [window], song_form=True)
+    assert job.song_form is not None and job.song_form.source == (0, 2)
+    leaders = job.ties[4 * BAR : 6 * BAR, 0]
+    assert np.array_equal(leaders, np.arange(2 * BAR))  # the gap's melody is decided by bars 0-1
+    (alone,) = window_jobs(loaded, task, [window], song_form=False)
+    assert alone.song_form is None and alone.ties is None
