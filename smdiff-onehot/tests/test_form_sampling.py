@@ -230,3 +230,14 @@ def test_evaluation_windows_follow_their_own_form_as_songs_do(run, tmp_path):
     assert np.array_equal(leaders, np.arange(2 * BAR))  # the gap's melody is decided by bars 0-1
     (alone,) = window_jobs(loaded, task, [window], song_form=False)
     assert alone.song_form is None and alone.ties is None
+
+
+def test_evaluate_scores_new_pieces_with_their_drawn_forms_and_says_so(cli, run, tmp_path):
+    for prior, drawn in (("true", 6), ("false", 0)):
+        out = tmp_path / prior
+        result = cli("evaluate", "--load-dir", str(run), "--n-samples", "6", "--sample-steps", "4", "--out-dir",
+                     str(out), "--set", f"sample.form_prior={prior}")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        report = json.loads((out / "metrics_uncond.json").read_text())
+        assert report["pieces_with_drawn_forms"] == drawn
+        assert ("6 of 6 new pieces follow forms drawn from the training songs'" in result.output) == bool(drawn)

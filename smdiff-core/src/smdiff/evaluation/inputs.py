@@ -25,6 +25,7 @@ from smdiff.evaluation.core import Evaluation, Gap, InfillPair
 from smdiff.inference.folder import has_index, read_index
 from smdiff.midi import find_midi_files
 from smdiff.notes import NoteTable
+from smdiff.progress import status
 from smdiff.tokenizer import EncodeFailure, Tokenizer
 
 if TYPE_CHECKING:
@@ -103,6 +104,21 @@ def read_midi_folder(folder: Path, tokenizer: Tokenizer, data: DataConfig) -> Mi
     if not tables:
         raise DataError(f"no file under {folder} gave notes to score; first reason: {unreadable[0].reason}")
     return MidiFolder(tables, scores, unreadable, len(files))
+
+
+def unasked_forms(index: dict[str, Any]) -> dict[str, int]:
+    """How many pieces of a sample folder followed a form drawn from the run's prior, and how many gaps repeated
+    the passage the song's form matched (said once, so a report never passes a form stage off as the model alone)."""
+    records, asked = index["samples"], index["sample"].get("form") or index["sample"].get("form_from")
+    drawn = 0 if asked else sum(bool(record.get("form")) for record in records)
+    repeated = sum(bool(record.get("song_form")) for record in records)
+    if drawn:
+        status(f"{drawn} of {len(records)} new pieces follow forms drawn from the training songs' "
+               "(sample.form_prior=false scores the model alone)")  # fmt: skip
+    if repeated:
+        status(f"{repeated} of {len(records)} gaps repeat the passage their song's form matched "
+               "(sample.song_form=false scores the model alone)")  # fmt: skip
+    return {"pieces_with_drawn_forms": drawn, "gaps_following_song_form": repeated}
 
 
 def fresh_report_dir(base: Path, task: str) -> Path:
@@ -215,6 +231,7 @@ def evaluate_folder(
             for r in index["samples"][:PREVIEW_SCORES]
         ]
         extra["checkpoint"] = index["checkpoint"]
+        extra.update(unasked_forms(index))
     else:
         tokenizer = registries.tokenizers.get(data.tokenizer_id).factory(data)
         folder = read_midi_folder(sample_dir, tokenizer, data)
