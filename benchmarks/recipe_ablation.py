@@ -48,8 +48,9 @@ RECIPES = {
     ],
     "key_normalised": [*BEFORE_27, "data.max_tensors_per_ns=5", "model.rotary=false"],
     "key_rotary": [*BEFORE_27, "data.max_tensors_per_ns=5"],
-    # today's defaults (examples/demo.toml: every window of the 61 songs), and levers added or taken out
-    "defaults": [],
+    # the library's defaults (examples/demo.toml: every window of the 61 songs; the main job itself trains without
+    # bar echoes, the "pitch_context" recipe below), and levers added or taken out
+    "defaults": ["model.bar_echoes=true"],
     "defaults_pitch_weight_3": [*BEFORE_27, "diffusion.pitch_weight=3"],
     "defaults_pitch_weight_3_no_rotary": [*BEFORE_27, "diffusion.pitch_weight=3", "model.rotary=false"],
     # melodic motion and form (issue 27), each named by what it adds to the defaults before it (no pitch context,
@@ -58,10 +59,10 @@ RECIPES = {
     "pitch_context": ["model.pitch_context=true", "model.bar_echoes=false"],
     "bar_spans": ["model.pitch_context=false", "model.bar_echoes=false", "diffusion.masker=bar_spans"],
     "pitch_context_bar_spans": ["model.pitch_context=true", "model.bar_echoes=false", "diffusion.masker=bar_spans"],
-    "pitch_context_echoes_spans": ["diffusion.masker=bar_spans"],
+    "pitch_context_echoes_spans": ["model.bar_echoes=true", "diffusion.masker=bar_spans"],
     "pitch_context_relative": ["model.bar_echoes=false", "model.relative_bias=true"],
-    "defaults_relative": ["model.relative_bias=true"],
-    "defaults_no_dropout": ["model.dropout=0.0"],
+    "defaults_relative": ["model.bar_echoes=true", "model.relative_bias=true"],
+    "defaults_no_dropout": ["model.bar_echoes=true", "model.dropout=0.0"],
 }
 UNCOND = ("scale_consistency", "pitch_class_entropy", "repetition", "near_repetition", "groove_consistency",
           "step_share", "leap_share", "avg_pitch_shift", "pitch_range", "empty_bar_rate", "kl_interval")  # fmt: skip
