@@ -148,7 +148,7 @@ def test_new_pieces_follow_forms_drawn_from_the_training_songs_unless_told_not_t
     assert prior is not None and prior.bars == 8 and any(form.bar_pairs()[0] for form in prior.forms)
     result = sample(cli, run, tmp_path / "prior", "--n-samples", "8", "--seed", "0")
     assert result.exit_code == 0, result.output
-    assert "forms drawn from the training songs'" in result.output
+    assert "8 of 8 new pieces follow forms drawn from the training songs' (--no-form-prior" in result.output
     records = json.loads((tmp_path / "prior" / "index.json").read_text())["samples"]
     drawn = [Form.parse(record["form"]) for record in records if record["form"]]
     assert {str(form) for form in drawn} <= {str(form) for form in prior.forms}
@@ -188,7 +188,7 @@ def test_a_gap_repeats_the_passage_whose_surroundings_match_its_own(cli, run, tm
            "--mask-tracks", "melody"]  # fmt: skip
     result = sample(cli, run, tmp_path / "form", *gap, "--n-samples", "2")
     assert result.exit_code == 0, result.output
-    assert "the gap repeats bars 0-2, whose surroundings match its own" in result.output
+    assert "2 of 2 gaps repeat the passage their song's form matched (e.g. bars 0-2" in result.output
     before = NoteTable.from_score(symusic.Score(str(song)))
     for index in range(2):
         record = json.loads((tmp_path / "form" / "index.json").read_text())["samples"][index]
@@ -210,7 +210,7 @@ def test_a_gap_without_a_matching_passage_is_the_model_s_own(cli, run, tmp_path)
                     "2", "--mask-end-bar", "4", "--mask-tracks", "melody")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "out" / "index.json").read_text())["samples"][0]["song_form"] is None
-    assert "the gap repeats" not in result.output
+    assert "gaps repeat" not in result.output
 
 
 def test_evaluation_windows_follow_their_own_form_as_songs_do(run, tmp_path):
@@ -240,4 +240,5 @@ def test_evaluate_scores_new_pieces_with_their_drawn_forms_and_says_so(cli, run,
         assert result.exit_code == 0, result.output
         report = json.loads((out / "metrics_uncond.json").read_text())
         assert report["pieces_with_drawn_forms"] == drawn
-        assert ("6 of 6 new pieces follow forms drawn from the training songs'" in result.output) == bool(drawn)
+        assert ("6 of 6 new pieces follow forms drawn from the training songs' (sample.form_prior=false" in
+                result.output) == bool(drawn)  # fmt: skip

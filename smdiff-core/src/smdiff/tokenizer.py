@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import symusic
 
     from smdiff.data.chords import Chord
+    from smdiff.notes import NoteTable
 
 
 @attrs.frozen
@@ -218,3 +219,11 @@ class Tokenizer(abc.ABC):
         event representations the rows of a window are its notes, so the mask
         follows the notes that are already there.
         """
+
+
+def window_notes(tokenizer: Tokenizer, window: np.ndarray, bars: int) -> tuple[NoteTable, bool]:
+    """A token window's notes as ``tokenizer`` hears them (after repair), and whether it decoded without repair."""
+    from smdiff.notes import NoteTable
+
+    repaired, dropped = tokenizer.repair(np.asarray(window, dtype=np.int64))
+    return NoteTable.from_score(tokenizer.decode(repaired), n_bars=bars), dropped == 0

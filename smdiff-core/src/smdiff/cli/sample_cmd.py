@@ -103,21 +103,6 @@ def refuse_flags_without_effect(
         )
 
 
-def say_forms(records: list[dict]) -> None:
-    """One line on the forms the pieces follow without being asked: drawn from the training songs' forms, or the
-    song's own passage that a gap repeats."""
-    forms = [record["form"] for record in records if record.get("form")]
-    repeats = [record for record in records if record.get("song_form")]
-    if forms and not any(record.get("selection") for record in records):
-        status(f"forms drawn from the training songs' (e.g. {forms[0]}; index.json lists each): "
-               "--no-form-prior samples the model alone")  # fmt: skip
-    for record in repeats[:1]:
-        found = record["song_form"]
-        start, end = found["repeats_bars"]
-        status(f"the gap repeats bars {start}-{end}, whose surroundings match its own "
-               f"({found['surroundings_similarity']:.2f}; {len(repeats)} piece(s)): --no-song-form for the model's own")  # fmt: skip
-
-
 def refuse_used_folder(folder: Path) -> None:
     """An explicit ``--out_dir`` that already holds samples is refused, so two runs never mix in one folder."""
     if folder.is_dir() and ((folder / "index.json").exists() or any(folder.glob("sample_*"))):
@@ -195,6 +180,7 @@ def make_sample_command(host: PluginHost):
         """Generate samples from a trained run: MIDI, tokens, piano rolls and an index.json per call."""
         from smdiff.diffusion.sampling import default_steps
         from smdiff.inference import load_run, sample_to_folder
+        from smdiff.inference.folder import unasked_forms
 
         flags = {
             "sample.task": task, "sample.n_samples": n_samples, "sample.sample_steps": sample_steps, "sample.sampler": sampler,
@@ -255,6 +241,6 @@ def make_sample_command(host: PluginHost):
             )  # fmt: skip
         status(f"wrote {len(index['samples'])} sample(s) to {target} ({index['samples_per_second']:.2f} samples/s): "
                f".mid, .npy and .png per sample, index.json")  # fmt: skip
-        say_forms(index["samples"])
+        unasked_forms(index, ("--no-form-prior", "--no-song-form"))
 
     return sample

@@ -22,22 +22,16 @@ from smdiff.config.schema import DataConfig
 from smdiff.data.cache import TokenCache
 from smdiff.errors import DataError
 from smdiff.evaluation.core import Evaluation, Gap, InfillPair
-from smdiff.inference.folder import has_index, read_index
+from smdiff.inference.folder import has_index, read_index, unasked_forms
 from smdiff.midi import find_midi_files
 from smdiff.notes import NoteTable
-from smdiff.progress import status
 from smdiff.tokenizer import EncodeFailure, Tokenizer
+from smdiff.tokenizer import window_notes as notes_of
 
 if TYPE_CHECKING:
     from smdiff.registry import Registries
 
 MAX_REFERENCE_PIECES = 1000
-
-
-def notes_of(tokenizer: Tokenizer, window: np.ndarray, bars: int) -> tuple[NoteTable, bool]:
-    """Decoded notes of a window, and whether it decoded without repair."""
-    repaired, dropped = tokenizer.repair(np.asarray(window, dtype=np.int64))
-    return NoteTable.from_score(tokenizer.decode(repaired), n_bars=bars), dropped == 0
 
 
 def reference_tables(
@@ -104,21 +98,6 @@ def read_midi_folder(folder: Path, tokenizer: Tokenizer, data: DataConfig) -> Mi
     if not tables:
         raise DataError(f"no file under {folder} gave notes to score; first reason: {unreadable[0].reason}")
     return MidiFolder(tables, scores, unreadable, len(files))
-
-
-def unasked_forms(index: dict[str, Any]) -> dict[str, int]:
-    """How many pieces of a sample folder followed a form drawn from the run's prior, and how many gaps repeated
-    the passage the song's form matched (said once, so a report never passes a form stage off as the model alone)."""
-    records, asked = index["samples"], index["sample"].get("form") or index["sample"].get("form_from")
-    drawn = 0 if asked else sum(bool(record.get("form")) for record in records)
-    repeated = sum(bool(record.get("song_form")) for record in records)
-    if drawn:
-        status(f"{drawn} of {len(records)} new pieces follow forms drawn from the training songs' "
-               "(sample.form_prior=false scores the model alone)")  # fmt: skip
-    if repeated:
-        status(f"{repeated} of {len(records)} gaps repeat the passage their song's form matched "
-               "(sample.song_form=false scores the model alone)")  # fmt: skip
-    return {"pieces_with_drawn_forms": drawn, "gaps_following_song_form": repeated}
 
 
 def fresh_report_dir(base: Path, task: str) -> Path:
@@ -231,7 +210,7 @@ def evaluate_folder(
             for r in index["samples"][:PREVIEW_SCORES]
         ]
         extra["checkpoint"] = index["checkpoint"]
-        extra.update(unasked_forms(index))
+        extra.update(unasked_forms(index, ("sample.form_prior=false", "sample.song_form=false")))
     else:
         tokenizer = registries.tokenizers.get(data.tokenizer_id).factory(data)
         folder = read_midi_folder(sample_dir, tokenizer, data)

@@ -32,7 +32,7 @@ from smdiff.errors import DataError
 from smdiff.form.detect import detect_form
 from smdiff.form.plan import Form, Section
 from smdiff.notes import NoteTable
-from smdiff.tokenizer import Tokenizer
+from smdiff.tokenizer import Tokenizer, window_notes
 
 #: the file in a run folder that holds its form prior
 FORM_PRIOR_FILE = "form_prior.json"
@@ -43,7 +43,7 @@ PRIOR_WINDOWS = 400
 def _notes(tokenizer: Tokenizer, window: np.ndarray, bars: int) -> NoteTable | None:
     """The window's notes, or ``None`` for a window that does not decode (training reports bad data itself)."""
     try:
-        return NoteTable.from_score(tokenizer.decode(tokenizer.repair(np.asarray(window, np.int64))[0]), n_bars=bars)
+        return window_notes(tokenizer, window, bars)[0]
     except DataError:
         return None
 

@@ -27,6 +27,7 @@ from smdiff.inference.runs import LoadedRun
 from smdiff.inference.splice import notes_changed_outside
 from smdiff.midi import save_score
 from smdiff.pianoroll import save_piano_roll
+from smdiff.progress import status
 from smdiff.tasks import Task
 
 #: the file a sample folder lists its pieces in
@@ -120,6 +121,24 @@ def _write_piece(
         "batch_samples": piece.batch_samples,
         "position_in_batch": piece.position_in_batch,
     }
+
+
+def unasked_forms(index: dict[str, Any], switches: tuple[str, str]) -> dict[str, int]:
+    """How many pieces of a sample folder followed a form drawn from the run's prior, and how many gaps repeated
+    the passage their song's form matched — said in one line each, with the ``switches`` that turn them off, so a
+    form stage is never taken for the model alone."""
+    records, asked = index["samples"], index["sample"].get("form") or index["sample"].get("form_from")
+    drawn = 0 if asked else sum(bool(record.get("form")) for record in records)
+    repeated = [record["song_form"] for record in records if record.get("song_form")]
+    if drawn:
+        status(f"{drawn} of {len(records)} new pieces follow forms drawn from the training songs' "
+               f"({switches[0]} for the model alone)")  # fmt: skip
+    if repeated:
+        start, end = repeated[0]["repeats_bars"]
+        status(f"{len(repeated)} of {len(records)} gaps repeat the passage their song's form matched (e.g. bars "
+               f"{start}-{end}, surroundings alike {repeated[0]['surroundings_similarity']:.2f}; {switches[1]} for "
+               "the model's own)")  # fmt: skip
+    return {"pieces_with_drawn_forms": drawn, "gaps_following_song_form": len(repeated)}
 
 
 def _song_form(job: Job) -> dict[str, Any] | None:

@@ -27,6 +27,7 @@ from smdiff.inference.songs import Song
 from smdiff.midi import find_midi_files
 from smdiff.notes import NoteTable
 from smdiff.tasks import Selection, Task, Window
+from smdiff.tokenizer import window_notes
 
 
 @attrs.frozen
@@ -101,8 +102,7 @@ def window_jobs(run: LoadedRun, task: Task, windows: Sequence[np.ndarray], *, so
         selection = task.selection(window.bars, window.bars)
         job = _job(run, task, window, selection, None, 0, 0)
         if song_form and selection is not None and _ties_bars(run):
-            repaired = run.tokenizer.repair(window.tokens)[0]
-            job = follow_song_form(run, job, NoteTable.from_score(run.tokenizer.decode(repaired), n_bars=window.bars))
+            job = follow_song_form(run, job, window_notes(run.tokenizer, window.tokens, window.bars)[0])
         jobs.append(job)
     return jobs
 
@@ -117,18 +117,14 @@ def _ties_bars(run: LoadedRun) -> bool:
 
 
 def follow_song_form(run: LoadedRun, job: Job, table: NoteTable) -> Job:
-    """``job`` with its gap tied to the passage of ``table`` (the song's notes, on its bars) whose surroundings match
-    the gap's, when one does (:func:`smdiff.form.match.matching_passage`); else ``job`` as it is."""
+    """A window's ``job`` with its gap tied to the passage of ``table`` (the window's notes) whose surroundings
+    match the gap's, when one does (:func:`smdiff.form.match.matching_passage`); else ``job`` as it is."""
     if job.selection is None or len(job.selection.spans) != 1:
         return job
-    match = matching_passage(table, job.selection.spans[0], window_bars=run.config.data.bars)
+    match = matching_passage(table, job.selection.spans[0], window_bars=job.window.bars)
     if match is None:
         return job
-    form = FormRequest(source=match.source)
-    selection = form.reaches(job.selection, run.config.data.bars)
-    if not (job.first_bar <= selection.start_bar and selection.end_bar <= job.first_bar + job.window.bars):
-        return job  # the window chosen for the gap does not hold the passage
-    return attrs.evolve(with_form(run, form, job, job.first_bar), song_form=match)
+    return attrs.evolve(with_form(run, FormRequest(source=match.source), job, 0), song_form=match)
 
 
 def song_jobs(
